@@ -1,0 +1,1 @@
+"""Vibeyard's Kubernetes deployment as typed cdk8s constructs."""

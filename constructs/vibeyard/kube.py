@@ -1,0 +1,81 @@
+"""Small adapters from our config types to the L1 ``k8s`` structs.
+
+They exist so every workload expresses resources, env and metadata the same way;
+they hold no policy of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+
+import cdk8s
+from cdk8s_plus_28 import k8s
+
+from .config.types import Resources
+from .identity import Identity
+
+
+def meta(
+    name: str,
+    namespace: str | None,
+    identity: Identity,
+    annotations: Mapping[str, str] | None = None,
+) -> k8s.ObjectMeta:
+    return k8s.ObjectMeta(
+        name=name,
+        namespace=namespace,
+        labels=identity.labels,
+        annotations=dict(annotations) if annotations else None,
+    )
+
+
+def crd_meta(name: str, namespace: str | None, identity: Identity) -> cdk8s.ApiObjectMetadata:
+    """Metadata for imported CRD classes, which take cdk8s's own metadata type."""
+    return cdk8s.ApiObjectMetadata(name=name, namespace=namespace, labels=identity.labels)
+
+
+@cache
+def quantity(value: str) -> k8s.Quantity:
+    """Each distinct quantity crosses into jsii once per process."""
+    return k8s.Quantity.from_string(value)
+
+
+def resources(res: Resources) -> k8s.ResourceRequirements:
+    limits = {"memory": quantity(res.memory_limit)}
+    if res.cpu_limit is not None:
+        limits["cpu"] = quantity(res.cpu_limit)
+    return k8s.ResourceRequirements(
+        requests={"cpu": quantity(res.cpu_request), "memory": quantity(res.memory_request)},
+        limits=limits,
+    )
+
+
+def secret_env(name: str, secret: str, key: str, optional: bool = False) -> k8s.EnvVar:
+    return k8s.EnvVar(
+        name=name,
+        value_from=k8s.EnvVarSource(
+            secret_key_ref=k8s.SecretKeySelector(name=secret, key=key, optional=optional or None)
+        ),
+    )
+
+
+def env(name: str, value: str) -> k8s.EnvVar:
+    return k8s.EnvVar(name=name, value=value)
+
+
+@cache
+def int_or_str(value: int | str) -> k8s.IntOrString:
+    if isinstance(value, int):
+        return k8s.IntOrString.from_number(value)
+    return k8s.IntOrString.from_string(value)
+
+
+def label_selector(identity: Identity) -> k8s.LabelSelector:
+    return k8s.LabelSelector(match_labels=identity.selector)
+
+
+def empty_dir(name: str, size_limit: str) -> k8s.Volume:
+    return k8s.Volume(
+        name=name, empty_dir=k8s.EmptyDirVolumeSource(size_limit=quantity(size_limit))
+    )

@@ -1,0 +1,150 @@
+"""Redis for BullMQ and the cache, as a single-replica StatefulSet with auth.
+
+BullMQ keeps jobs as Redis keys, so ``maxmemory-policy noeviction`` is not a
+tuning choice: any evicting policy silently deletes queued jobs. ``maxmemory``
+sits below the container limit so Redis refuses writes (which BullMQ surfaces as
+errors) before the kernel OOM-kills it. AOF with ``everysec`` bounds loss to one
+second. Unlike the design doc, auth is on: the password comes from the Secret,
+and probes authenticate through ``REDISCLI_AUTH`` so it never appears in argv.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from cdk8s_plus_28 import k8s
+from constructs import Construct
+
+from .config import secret_keys as keys
+from .config.quantity import memory_bytes
+from .config.types import EnvConfig, RedisConfig
+from .identity import Identity
+from .kube import empty_dir, int_or_str, label_selector, meta, quantity, resources, secret_env
+from .security import container_security, pod_security
+
+NAME = "redis"
+PORT = 6379
+PORT_NAME = "redis"
+CONFIG_NAME = "redis-config"
+_PING = "redis-cli --no-auth-warning -h 127.0.0.1 ping | grep -q PONG"
+
+
+def maxmemory_mb(redis: RedisConfig) -> int:
+    limit = memory_bytes(redis.resources.memory_limit) or 0
+    return limit * redis.maxmemory_percent // 100 // (1024 * 1024)
+
+
+def redis_conf(redis: RedisConfig) -> str:
+    return "\n".join(
+        [
+            "bind 0.0.0.0 -::*",
+            f"port {PORT}",
+            "dir /data",
+            "appendonly yes",
+            "appendfsync everysec",
+            "aof-use-rdb-preamble yes",
+            f"maxmemory {maxmemory_mb(redis)}mb",
+            "maxmemory-policy noeviction",
+            "save 900 1 300 10 60 10000",
+            "tcp-keepalive 60",
+            "",
+        ]
+    )
+
+
+def _probe(period: int, failures: int) -> k8s.Probe:
+    return k8s.Probe(
+        exec=k8s.ExecAction(command=["sh", "-c", _PING]),
+        period_seconds=period,
+        timeout_seconds=5,
+        failure_threshold=failures,
+    )
+
+
+class Redis(Construct):
+    def __init__(self, scope: Construct, id: str, *, cfg: EnvConfig, identity: Identity) -> None:
+        super().__init__(scope, id)
+        redis = cfg.redis
+        ns = cfg.namespace
+        secret = cfg.secrets.name
+        self.name = NAME
+        conf = redis_conf(redis)
+        k8s.KubeConfigMap(self, "Config", metadata=meta(CONFIG_NAME, ns, identity), data={"redis.conf": conf})
+        k8s.KubeServiceAccount(
+            self, "ServiceAccount", metadata=meta(NAME, ns, identity), automount_service_account_token=False
+        )
+        port = k8s.ServicePort(name=PORT_NAME, port=PORT, target_port=int_or_str(PORT_NAME), protocol="TCP")
+        k8s.KubeService(
+            self,
+            "Headless",
+            metadata=meta(f"{NAME}-headless", ns, identity),
+            spec=k8s.ServiceSpec(cluster_ip="None", selector=identity.selector, ports=[port]),
+        )
+        k8s.KubeService(
+            self,
+            "Service",
+            metadata=meta(NAME, ns, identity),
+            spec=k8s.ServiceSpec(type="ClusterIP", selector=identity.selector, ports=[port]),
+        )
+        container = k8s.Container(
+            name=NAME,
+            image=redis.image.ref,
+            image_pull_policy=redis.image.pull_policy,
+            args=["redis-server", "/etc/redis/redis.conf", "--requirepass", "$(REDIS_PASSWORD)"],
+            ports=[k8s.ContainerPort(name=PORT_NAME, container_port=PORT, protocol="TCP")],
+            env=[
+                secret_env("REDIS_PASSWORD", secret, keys.REDIS_PASSWORD),
+                secret_env("REDISCLI_AUTH", secret, keys.REDIS_PASSWORD),
+            ],
+            resources=resources(redis.resources),
+            startup_probe=_probe(period=5, failures=60),
+            readiness_probe=_probe(period=10, failures=3),
+            liveness_probe=_probe(period=20, failures=6),
+            security_context=container_security(),
+            volume_mounts=[
+                k8s.VolumeMount(name="data", mount_path="/data"),
+                k8s.VolumeMount(name="config", mount_path="/etc/redis", read_only=True),
+                k8s.VolumeMount(name="tmp", mount_path="/tmp"),
+            ],
+        )
+        claim = k8s.KubePersistentVolumeClaimProps(
+            metadata=k8s.ObjectMeta(name="data", labels=identity.selector),
+            spec=k8s.PersistentVolumeClaimSpec(
+                access_modes=["ReadWriteOnce"],
+                storage_class_name=redis.storage_class,
+                resources=k8s.ResourceRequirements(
+                    requests={"storage": quantity(redis.storage_size)}
+                ),
+            ),
+        )
+        k8s.KubeStatefulSet(
+            self,
+            "StatefulSet",
+            metadata=meta(NAME, ns, identity),
+            spec=k8s.StatefulSetSpec(
+                service_name=f"{NAME}-headless",
+                replicas=1,
+                selector=label_selector(identity),
+                persistent_volume_claim_retention_policy=k8s.StatefulSetPersistentVolumeClaimRetentionPolicy(
+                    when_deleted="Retain", when_scaled="Retain"
+                ),
+                template=k8s.PodTemplateSpec(
+                    metadata=k8s.ObjectMeta(
+                        labels=identity.labels,
+                        annotations={"checksum/config": hashlib.sha256(conf.encode()).hexdigest()},
+                    ),
+                    spec=k8s.PodSpec(
+                        service_account_name=NAME,
+                        automount_service_account_token=False,
+                        security_context=pod_security(redis.uid, redis.gid, redis.gid),
+                        termination_grace_period_seconds=60,
+                        containers=[container],
+                        volumes=[
+                            k8s.Volume(name="config", config_map=k8s.ConfigMapVolumeSource(name=CONFIG_NAME)),
+                            empty_dir("tmp", "64Mi"),
+                        ],
+                    ),
+                ),
+                volume_claim_templates=[claim],
+            ),
+        )

@@ -1,0 +1,63 @@
+"""Ingress ``vibeyard``: nginx, TLS from cert-manager, one host, path ``/``.
+
+cert-manager's ingress-shim reads the cluster-issuer annotation and fills the TLS
+secret, so each environment names its own secret and never shares a certificate.
+"""
+
+from __future__ import annotations
+
+from cdk8s_plus_28 import k8s
+from constructs import Construct
+
+from .config.types import IngressConfig
+from .identity import Identity
+from .kube import meta
+
+
+class WebIngress(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        namespace: str,
+        identity: Identity,
+        ingress: IngressConfig,
+        service: str,
+        port_name: str,
+        name: str = "vibeyard",
+    ) -> None:
+        super().__init__(scope, id)
+        annotations = {
+            "cert-manager.io/cluster-issuer": ingress.cluster_issuer,
+            "nginx.ingress.kubernetes.io/proxy-body-size": ingress.proxy_body_size,
+            "nginx.ingress.kubernetes.io/ssl-redirect": "true",
+        }
+        k8s.KubeIngress(
+            self,
+            "Resource",
+            metadata=meta(name, namespace, identity, annotations),
+            spec=k8s.IngressSpec(
+                ingress_class_name=ingress.class_name,
+                tls=[k8s.IngressTls(hosts=[ingress.host], secret_name=ingress.tls_secret)],
+                rules=[
+                    k8s.IngressRule(
+                        host=ingress.host,
+                        http=k8s.HttpIngressRuleValue(
+                            paths=[
+                                k8s.HttpIngressPath(
+                                    path="/",
+                                    path_type="Prefix",
+                                    backend=k8s.IngressBackend(
+                                        service=k8s.IngressServiceBackend(
+                                            name=service,
+                                            port=k8s.ServiceBackendPort(name=port_name),
+                                        )
+                                    ),
+                                )
+                            ]
+                        ),
+                    )
+                ],
+            ),
+        )

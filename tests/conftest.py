@@ -1,0 +1,45 @@
+"""One synthesis per test session, shared by every test.
+
+jsii start-up and construct creation are the slow part of this suite, so the
+committed configuration is synthesized once, in memory, with no CD overrides
+from the caller's environment, and every test reads the result.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+_NODE_BIN = ROOT / "node_modules" / ".bin"
+if (_NODE_BIN / "node").exists():
+    os.environ["PATH"] = f"{_NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+
+from tests.support import Output  # noqa: E402
+from vibeyard.cli import synthesize  # noqa: E402
+from vibeyard.config import ENVIRONMENTS, EnvConfig, resolve  # noqa: E402
+
+ENV_NAMES = tuple(ENVIRONMENTS)
+
+
+@pytest.fixture(scope="session")
+def configs() -> dict[str, EnvConfig]:
+    return {cfg.name: cfg for cfg in resolve(None, overrides={}, root=ROOT)}
+
+
+@pytest.fixture(scope="session")
+def synthesized(configs: dict[str, EnvConfig]) -> dict[str, dict[str, str]]:
+    return synthesize(list(configs.values()), ROOT)
+
+
+@pytest.fixture(scope="session")
+def outputs(configs: dict[str, EnvConfig], synthesized: dict[str, dict[str, str]]) -> dict[str, Output]:
+    return {name: Output(configs[name], synthesized[name]) for name in configs}
+
+
+@pytest.fixture(params=ENV_NAMES)
+def out(request: pytest.FixtureRequest, outputs: dict[str, Output]) -> Output:
+    """Parametrizes a test over every environment."""
+    return outputs[request.param]

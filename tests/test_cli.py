@@ -1,0 +1,215 @@
+"""The command line: which folders a synth replaces, and that both entry points agree.
+
+In-process runs of ``vibeyard.cli.main`` against a temporary repository cover
+environment selection, stale-file removal and failures halfway; three
+subprocesses check the real entry points (``python main.py`` and
+``cdk8s synth``), which is where jsii start-up and the CLI come in.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from vibeyard import cli
+from vibeyard import publish as pub
+from vibeyard.config import ENVIRONMENTS
+from vibeyard.render import render
+
+ROOT = Path(__file__).resolve().parents[1]
+Trees = dict[str, dict[str, str]]
+Tree = dict[str, bytes | None]
+
+
+def tree(folder: Path) -> Tree:
+    """Every path under ``folder`` with its bytes (None for a folder)."""
+    return {
+        p.relative_to(folder).as_posix(): None if p.is_dir() else p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+    }
+
+
+def expected_tree(trees: Trees, only: Iterable[str] | None = None) -> Tree:
+    result: Tree = {}
+    for rel, files in trees.items():
+        if only is not None and rel not in only:
+            continue
+        result[rel] = None
+        for name, text in files.items():
+            result[f"{rel}/{name}"] = text.encode()
+    return result
+
+
+def subtree(snapshot: Tree, rel: str) -> Tree:
+    return {k: v for k, v in snapshot.items() if k == rel or k.startswith(f"{rel}/")}
+
+
+def leftovers(root: Path) -> list[str]:
+    return sorted(p.name for p in root.iterdir() if p.name not in ("dist", "secrets"))
+
+
+@pytest.fixture
+def repo(tmp_path: Path, synthesized: Trees) -> Path:
+    """A repository whose dist/ holds the current output plus things a synth never writes."""
+    root = tmp_path / "repo"
+    if (ROOT / "secrets").is_dir():
+        shutil.copytree(ROOT / "secrets", root / "secrets")
+    pub._write(root / "dist", synthesized)
+    for rel, text in {
+        "dev/00-namespace-dev.yaml": "# hand-edited, must survive a prod-only synth\n",
+        "staging/notes.txt": "# a file only a full synth removes\n",
+        "prod/99-removed-object.yaml": "# an object deleted from the chart\n",
+        "oldenv/00-namespace-oldenv.yaml": "# an environment deleted from the config\n",
+    }.items():
+        (root / "dist" / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / "dist" / rel).write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("argv", "environ"),
+    [(["prod"], {}), ([], {"VIBEYARD_ENV": "prod"}), (["prod"], {"VIBEYARD_ENV": "dev"})],
+    ids=["argv", "VIBEYARD_ENV", "argv-wins-over-variable"],
+)
+def test_one_environment_replaces_only_its_folder(
+    repo: Path, synthesized: Trees, argv: list[str], environ: dict[str, str]
+) -> None:
+    before = tree(repo / "dist")
+    assert cli.main(argv, environ, repo) == 0
+    after = tree(repo / "dist")
+    # prod is exactly the new output (its stale file is gone) ...
+    assert subtree(after, "prod") == expected_tree(synthesized, only=["prod"])
+    # ... and every other entry, hand edits and unknown folders included, is byte-identical.
+    others = {k: v for k, v in before.items() if k != "prod" and not k.startswith("prod/")}
+    assert {k: v for k, v in after.items() if k != "prod" and not k.startswith("prod/")} == others
+    assert leftovers(repo) == []
+
+
+def test_a_full_synth_makes_dist_exactly_the_output(repo: Path, synthesized: Trees) -> None:
+    assert cli.main([], {}, repo) == 0
+    assert tree(repo / "dist") == expected_tree(synthesized)  # stale file and oldenv/ are gone
+    assert leftovers(repo) == []
+
+
+def test_naming_every_environment_is_a_full_synth(repo: Path, synthesized: Trees) -> None:
+    assert cli.main(sorted(ENVIRONMENTS, reverse=True), {}, repo) == 0
+    assert tree(repo / "dist") == expected_tree(synthesized)
+
+
+def _fail_on_call(n: int, real: Callable[..., Any]) -> Callable[..., Any]:
+    calls = 0
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == n:
+            raise RuntimeError("synth failed on purpose")
+        return real(*args, **kwargs)
+
+    return wrapper
+
+
+def test_a_synth_failing_between_environments_leaves_dist_byte_identical(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = tree(repo)
+    monkeypatch.setattr("vibeyard.cli.render", _fail_on_call(2, render))  # the 2nd environment
+    with pytest.raises(RuntimeError, match="on purpose"):
+        cli.main([], {}, repo)
+    assert tree(repo) == before
+
+
+@pytest.mark.parametrize("argv", [[], ["prod", "staging"]], ids=["full", "two-envs"])
+def test_a_publish_failing_halfway_leaves_dist_byte_identical(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, argv: list[str]
+) -> None:
+    """Files are written one by one; the failure comes after some are on disk."""
+    before = tree(repo)
+    written = 0
+    real_write = pub._write
+
+    def write(root: Path, trees: pub.Trees) -> None:
+        nonlocal written
+        for rel, files in trees.items():
+            for name, text in files.items():
+                real_write(root, {rel: {name: text}})
+                written += 1
+                if written == 5:
+                    raise OSError("disk full on purpose")
+
+    monkeypatch.setattr(pub, "_write", write)
+    with pytest.raises(OSError, match="on purpose"):
+        cli.main(argv, {}, repo)
+    assert written == 5
+    assert tree(repo) == before  # no half-written dist/, no staging folder left
+
+
+def test_the_cdk8s_output_folder_gets_a_copy(repo: Path, synthesized: Trees) -> None:
+    out = repo / ".cdk8s.out"
+    assert cli.main([], {"CDK8S_OUTDIR": str(out)}, repo) == 0
+    assert tree(out) == tree(repo / "dist") == expected_tree(synthesized)
+
+
+# --- the real entry points, as subprocesses ---------------------------------------------------
+
+
+def copy_repo(dest: Path) -> Path:
+    """What ``main.py`` needs, so its publish into <root>/dist never touches ours."""
+    dest.mkdir()
+    for name in ("main.py", "cdk8s.yaml"):
+        shutil.copy2(ROOT / name, dest / name)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in ("constructs", "imports", "secrets"):
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, dest / name, ignore=ignore)
+    (dest / "node_modules").symlink_to(ROOT / "node_modules")
+    return dest
+
+
+def clean_environ() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIBEYARD_", "CDK8S_"))}
+    env["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{env.get('PATH', '')}"
+    env["CDK8S_CHECK_UPGRADE"] = "false"
+    return env
+
+
+def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        args, cwd=cwd, env=clean_environ(), capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_python_main_py_and_cdk8s_synth_write_the_same_dist(tmp_path: Path, synthesized: Trees) -> None:
+    direct = copy_repo(tmp_path / "direct")
+    via_cli = copy_repo(tmp_path / "cli")
+    (via_cli / "dist" / "oldenv").mkdir(parents=True)
+
+    done = run([sys.executable, "main.py"], direct)
+    assert done.returncode == 0, done.stderr
+    cdk8s = str(ROOT / "node_modules" / ".bin" / "cdk8s")
+    done = run([cdk8s, "synth", "--app", f"{shlex.quote(sys.executable)} main.py"], via_cli)
+    assert done.returncode == 0, done.stderr
+
+    assert tree(direct / "dist") == tree(via_cli / "dist") == expected_tree(synthesized)
+    assert tree(via_cli / ".cdk8s.out") == expected_tree(synthesized)  # what the CLI lists
+
+
+def test_python_main_py_prints_one_line_for_a_config_error(tmp_path: Path) -> None:
+    repo = copy_repo(tmp_path / "repo")
+    (repo / "dist" / "prod").mkdir(parents=True)
+    (repo / "dist" / "prod" / "00-namespace-production.yaml").write_text("previous\n")
+    before = tree(repo / "dist")
+    done = run([sys.executable, "main.py", "prod", "prdo"], repo)
+    assert (done.returncode, done.stderr, done.stdout) == (
+        2,
+        "config error: prdo: unknown environment 'prdo': choose one of dev, prod, staging\n",
+        "",
+    )
+    assert tree(repo / "dist") == before

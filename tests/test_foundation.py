@@ -1,0 +1,212 @@
+"""The web tier, names, labels, selectors and apply order, for every environment."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import constructs
+import pytest
+
+from vibeyard.config import IMAGE_TAG_VAR, resolve
+from vibeyard.config.environments import PROD
+
+from tests.support import ROOT, Output, pod_spec
+
+RECOMMENDED = (
+    "app.kubernetes.io/name",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/component",
+    "app.kubernetes.io/part-of",
+    "app.kubernetes.io/managed-by",
+)
+SELECTOR_KEYS = {"app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component"}
+HASH_SUFFIX = re.compile(r"-c8[0-9a-f]{6,}$|-[0-9a-f]{8}$")
+EXPECTED_NAMESPACE = {"dev": "dev", "staging": "staging", "prod": "production"}
+
+
+def test_constructs_folder_does_not_shadow_the_library() -> None:
+    assert not (ROOT / "constructs" / "__init__.py").exists()
+    assert "site-packages" in Path(constructs.__file__).parts, constructs.__file__
+
+
+def test_namespace_per_environment_enforces_restricted(out: Output) -> None:
+    (ns,) = out.of_kind("Namespace")
+    assert ns["metadata"]["name"] == EXPECTED_NAMESPACE[out.cfg.name]
+    assert ns["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+
+
+def test_web_objects_have_stable_names(out: Output) -> None:
+    for kind in ("Deployment", "Service", "Ingress", "ServiceAccount", "PodDisruptionBudget"):
+        assert out.has(kind, "vibeyard"), f"{out.cfg.name}: {kind}/vibeyard missing"
+    for obj in out.objects:
+        name = obj["metadata"]["name"]
+        assert not HASH_SUFFIX.search(name), f"{out.cfg.name}: {obj['kind']}/{name} looks hash-suffixed"
+
+
+def test_every_object_has_recommended_labels(out: Output) -> None:
+    for obj in out.objects:
+        labels = obj["metadata"].get("labels", {})
+        missing = [k for k in RECOMMENDED if k not in labels]
+        assert not missing, f"{out.cfg.name}: {obj['kind']}/{obj['metadata']['name']} lacks {missing}"
+        assert labels["app.kubernetes.io/part-of"] == "vibeyard"
+        assert labels["app.kubernetes.io/managed-by"] == "cdk8s"
+    for wl in out.workloads():
+        assert "app.kubernetes.io/version" in wl["metadata"]["labels"], wl["metadata"]["name"]
+
+
+def test_no_construct_address_label_anywhere(out: Output) -> None:
+    for name, text in out.files.items():
+        assert "cdk8s.io/metadata.addr" not in text, f"{out.cfg.name}/{name}"
+
+
+def test_selectors_use_only_stable_labels_and_match_pods(out: Output) -> None:
+    for wl in out.workloads():
+        if wl["kind"] == "Job":
+            continue
+        selector = wl["spec"]["selector"]["matchLabels"]
+        assert set(selector) == SELECTOR_KEYS, wl["metadata"]["name"]
+        pod_labels = wl["spec"]["template"]["metadata"]["labels"]
+        assert selector.items() <= pod_labels.items(), wl["metadata"]["name"]
+    for svc in out.of_kind("Service"):
+        selector = svc["spec"]["selector"]
+        assert set(selector) == SELECTOR_KEYS, svc["metadata"]["name"]
+
+
+def _pods_selected(out: Output, selector: dict[str, str]) -> list[dict]:  # type: ignore[type-arg]
+    return [
+        wl
+        for wl in out.workloads()
+        if selector.items() <= wl["spec"]["template"]["metadata"]["labels"].items()
+    ]
+
+
+def test_service_target_ports_exist_on_selected_pods(out: Output) -> None:
+    for svc in out.of_kind("Service"):
+        pods = _pods_selected(out, svc["spec"]["selector"])
+        assert pods, f"{out.cfg.name}: Service/{svc['metadata']['name']} selects no pods"
+        for port in svc["spec"]["ports"]:
+            target = port.get("targetPort", port["port"])
+            for wl in pods:
+                container_ports = [p for c in pod_spec(wl)["containers"] for p in c.get("ports", [])]
+                ok = any(p.get("name") == target or p["containerPort"] == target for p in container_ports)
+                assert ok, (
+                    f"{out.cfg.name}: Service/{svc['metadata']['name']} targetPort {target!r} "
+                    f"not on {wl['kind']}/{wl['metadata']['name']}"
+                )
+
+
+def test_web_deployment_runs_nextjs_safely(out: Output) -> None:
+    deploy = out.get("Deployment", "vibeyard")
+    spec = pod_spec(deploy)
+    (container,) = spec["containers"]
+    web = out.cfg.web
+    assert container["image"] == out.cfg.image.ref
+    assert container["ports"] == [{"containerPort": 3000, "name": "http", "protocol": "TCP"}]
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"] == {"path": web.health_path, "port": "http"}, probe
+    assert container["lifecycle"]["preStop"]["exec"]["command"] == ["sleep", str(web.pre_stop_sleep_seconds)]
+    assert spec["terminationGracePeriodSeconds"] > web.pre_stop_sleep_seconds + 10
+    mounts = {m["mountPath"] for m in container["volumeMounts"]}
+    assert mounts == {"/app/.next/cache", "/tmp"}
+    assert all("emptyDir" in v for v in spec["volumes"])
+    assert spec["securityContext"]["runAsUser"] == 1001
+    assert spec["securityContext"]["runAsGroup"] == 1001
+    assert container["resources"]["requests"] == {"cpu": web.resources.cpu_request, "memory": web.resources.memory_request}
+    rolling = deploy["spec"]["strategy"]["rollingUpdate"]
+    assert rolling["maxUnavailable"] == 0
+    settings = out.get("ConfigMap", "vibeyard-config")["data"]
+    assert settings["HOSTNAME"] == "0.0.0.0"
+    assert settings["PORT"] == "3000"
+    assert settings["NEXTAUTH_URL"] == out.cfg.app_url
+    assert settings["NODE_ENV"] == "production"
+    assert {"configMapRef": {"name": "vibeyard-config"}} in container["envFrom"]
+
+
+def test_every_pod_meets_restricted_profile(out: Output) -> None:
+    for wl in out.workloads():
+        spec = pod_spec(wl)
+        where = f"{out.cfg.name}: {wl['kind']}/{wl['metadata']['name']}"
+        assert spec["automountServiceAccountToken"] is False, where
+        assert spec["securityContext"]["runAsNonRoot"] is True, where
+        assert spec["securityContext"]["runAsUser"] > 0, where
+        assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, where
+        for c in spec["containers"]:
+            sc = c["securityContext"]
+            assert sc["allowPrivilegeEscalation"] is False, where
+            assert sc["capabilities"]["drop"] == ["ALL"], where
+            assert sc["readOnlyRootFilesystem"] is True, where
+
+
+def test_service_and_ingress(out: Output) -> None:
+    svc = out.get("Service", "vibeyard")
+    assert svc["spec"]["type"] == "ClusterIP"
+    assert svc["spec"]["ports"] == [{"name": "http", "port": 3000, "protocol": "TCP", "targetPort": "http"}]
+    ing = out.get("Ingress", "vibeyard")
+    assert ing["spec"]["ingressClassName"] == "nginx"
+    assert ing["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == out.cfg.ingress.cluster_issuer
+    assert ing["spec"]["tls"] == [{"hosts": [out.cfg.ingress.host], "secretName": out.cfg.ingress.tls_secret}]
+    (path,) = ing["spec"]["rules"][0]["http"]["paths"]
+    assert path["path"] == "/" and path["backend"]["service"] == {"name": "vibeyard", "port": {"name": "http"}}
+
+
+def test_tls_secrets_differ_per_environment(outputs: dict[str, Output]) -> None:
+    secrets = [o.cfg.ingress.tls_secret for o in outputs.values()]
+    assert len(set(secrets)) == len(secrets)
+
+
+def test_production_baseline_is_the_design_doc() -> None:
+    web = PROD.web
+    assert (web.replicas, web.autoscaling.min_replicas, web.autoscaling.max_replicas) == (3, 3, 10)
+    assert (web.resources.cpu_request, web.resources.memory_request) == ("250m", "512Mi")
+    assert (web.resources.cpu_limit, web.resources.memory_limit) == ("1000m", "1Gi")
+    assert (web.autoscaling.cpu_utilization, web.autoscaling.memory_utilization) == (70, 80)
+    assert PROD.ingress.class_name == "nginx" and PROD.ingress.cluster_issuer == "letsencrypt-prod"
+    assert PROD.ingress.host == "vibeyard.example.com"
+
+
+def test_cd_overrides_the_image_tag_without_code() -> None:
+    (cfg,) = resolve(["prod"], overrides={IMAGE_TAG_VAR: "3f2c1ab"})
+    assert cfg.image.ref == "ghcr.io/your-org/vibeyard:3f2c1ab"
+
+
+def test_files_apply_in_one_pass(out: Output) -> None:
+    """``kubectl apply -R`` goes in path order: every dependency must sort first."""
+    order = list(out.files)  # already sorted, as on disk
+    position = {(o["kind"], o["metadata"]["name"]): i for i, o in enumerate(out.objects)}
+    assert out.objects[0]["kind"] == "Namespace" and order[0].startswith("00-namespace-")
+    for i, wl in enumerate(out.objects):
+        if wl["kind"] not in ("Deployment", "StatefulSet", "Job"):
+            continue
+        spec = pod_spec(wl)
+        needs = [("ServiceAccount", spec["serviceAccountName"])]
+        for c in spec["containers"]:
+            needs += [("ConfigMap", e["configMapRef"]["name"]) for e in c.get("envFrom", [])]
+        needs += [("ConfigMap", v["configMap"]["name"]) for v in spec.get("volumes", []) if "configMap" in v]
+        for need in needs:
+            assert need in position and position[need] < i, f"{out.cfg.name}: {wl['metadata']['name']} needs {need}"
+
+
+def test_committed_dist_matches_a_fresh_synth(synthesized: dict[str, dict[str, str]]) -> None:
+    dist = ROOT / "dist"
+    on_disk = {
+        folder.name: {f.name: f.read_text(encoding="utf-8") for f in sorted(folder.iterdir())}
+        for folder in sorted(dist.iterdir())
+        if folder.is_dir()
+    }
+    assert sorted(on_disk) == sorted(synthesized), "dist/ folders differ: run `make synth`"
+    for folder, files in synthesized.items():
+        assert sorted(on_disk[folder]) == sorted(files), f"dist/{folder} file set differs: run `make synth`"
+        for name, text in files.items():
+            assert on_disk[folder][name] == text, f"dist/{folder}/{name} is stale: run `make synth`"
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_hpa_managed_web_omits_replicas(outputs: dict[str, Output], env: str) -> None:
+    assert "replicas" not in outputs[env].get("Deployment", "vibeyard")["spec"]
+
+
+def test_dev_web_has_fixed_replicas_and_no_hpa(outputs: dict[str, Output]) -> None:
+    dev = outputs["dev"]
+    assert dev.get("Deployment", "vibeyard")["spec"]["replicas"] == 1
+    assert not dev.of_kind("HorizontalPodAutoscaler")

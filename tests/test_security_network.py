@@ -1,0 +1,192 @@
+"""NetworkPolicies, proven with network-config-analyzer (nca).
+
+Three ways, once per environment in a single nca process each: the golden
+connectivity map (every change to who-talks-to-whom shows up in review as a
+diff of ``tests/network/<env>-connectivity.txt``), ``forbids`` queries for the
+paths that must stay closed, and ``permits`` queries for every path the app
+needs. The planted-defect tests mutate copies of the rendered output and show
+that the right query fails with a readable message.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from vibeyard.config import EnvConfig
+from vibeyard.render import render
+
+from tests.support import Output
+from tests.validators import nca
+from tests.validators.nca_queries import KEDA_NAMESPACE, KEDA_OPERATOR, OTHER_NAMESPACE, Query, queries_for
+
+UPDATE_HINT = "run `python scripts/update-network-maps.py` and review the diff"
+
+
+@pytest.fixture(scope="session")
+def nca_results(
+    synthesized: dict[str, dict[str, str]],
+    configs: dict[str, EnvConfig],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, nca.Result]:
+    root = tmp_path_factory.mktemp("nca")
+    results = {}
+    for env, cfg in configs.items():
+        inputs = nca.write_inputs(synthesized[env], root / env / "inputs")
+        results[env] = nca.run(env, inputs, queries_for(cfg), root / env / "work")
+    return results
+
+
+def _run_variant(out: Output, objects: list[dict[str, Any]], tmp_path: Path) -> nca.Result:
+    """nca on a mutated copy of one environment's output."""
+    tree = render(objects)
+    inputs = nca.write_inputs(tree, tmp_path / "inputs")
+    return nca.run(out.cfg.name, inputs, queries_for(out.cfg), tmp_path / "work")
+
+
+def test_connectivity_map_matches_golden(out: Output, nca_results: dict[str, nca.Result]) -> None:
+    env = out.cfg.name
+    actual = nca_results[env].connectivity
+    path = nca.map_path(env)
+    assert path.exists(), f"{env}: no committed connectivity map at {path}; {UPDATE_HINT}"
+    expected = path.read_text()
+    diff = "\n".join(
+        difflib.unified_diff(
+            expected.splitlines(), actual.splitlines(), "committed", "synthesized", lineterm="", n=0
+        )
+    )
+    assert actual == expected, f"{env}: the connectivity map changed; {UPDATE_HINT}:\n{diff}"
+
+
+def test_nca_forbids(out: Output, nca_results: dict[str, nca.Result]) -> None:
+    queries = [q for q in queries_for(out.cfg) if q.verb == "forbids"]
+    failures = nca_results[out.cfg.name].failures(queries)
+    assert not failures, "\n".join(failures)
+
+
+def test_nca_permits(out: Output, nca_results: dict[str, nca.Result]) -> None:
+    queries = [q for q in queries_for(out.cfg) if q.verb == "permits"]
+    failures = nca_results[out.cfg.name].failures(queries)
+    assert not failures, "\n".join(failures)
+
+
+def test_queries_select_real_pods(out: Output) -> None:
+    """A permits/forbids query about pods that do not exist proves nothing."""
+    problems = nca.unmatched_selectors(out.cfg.name, out.objects, queries_for(out.cfg))
+    assert not problems, "\n".join(problems)
+
+
+def test_queries_cover_every_required_path(out: Output) -> None:
+    names = {q.name for q in queries_for(out.cfg)}
+    cfg = out.cfg
+    required = {
+        "ingress-controller-to-web",
+        "every-pod-to-dns",
+        "web-to-internet-https",
+        "other-namespace-to-anything",
+    }
+    required |= {f"worker-{p.name}-to-internet-https" for p in cfg.workers}
+    if cfg.postgres.mode == "in-cluster":
+        required |= {"web-to-postgres", "ingress-controller-to-postgres", "postgres-to-internet"}
+    if cfg.redis.mode == "in-cluster":
+        required |= {"web-to-redis", "ingress-controller-to-redis", "redis-to-internet"}
+        if cfg.keda.enabled:
+            required.add("keda-operator-to-redis")
+    if cfg.monitoring.enabled:
+        required.add("monitoring-to-web-metrics")
+    if cfg.postgres.mode == "managed":
+        required |= {f"web-to-managed-{i}" for i in range(len(cfg.network.managed_egress))}
+    missing = required - names
+    assert not missing, f"{cfg.name}: no nca query for {sorted(missing)}"
+
+
+def test_default_deny_covers_the_namespace(out: Output) -> None:
+    policies = out.of_kind("NetworkPolicy")
+    deny = [
+        p
+        for p in policies
+        if p["spec"]["podSelector"] == {}
+        and set(p["spec"].get("policyTypes", [])) == {"Ingress", "Egress"}
+        and not p["spec"].get("ingress")
+        and not p["spec"].get("egress")
+    ]
+    assert len(deny) == 1, f"{out.cfg.name}: NetworkPolicy: default deny: want exactly one, have {len(deny)}"
+
+
+def test_cluster_context_matches_config(out: Output) -> None:
+    """The stand-in pods must carry the labels our policies select, or nca proves nothing."""
+    docs = [d for d in yaml.safe_load_all(nca.CONTEXT.read_text()) if d]
+    namespaces = {d["metadata"]["name"] for d in docs if d["kind"] == "Namespace"}
+    pods = [(d["metadata"]["namespace"], d["metadata"].get("labels", {})) for d in docs if d["kind"] == "Pod"]
+    net = out.cfg.network
+    wanted = [
+        (net.ingress_namespace, dict(net.ingress_pod_labels)),
+        (net.dns_namespace, dict(net.dns_pod_labels)),
+        (net.monitoring_namespace, {}),
+        (KEDA_NAMESPACE, KEDA_OPERATOR),
+        (OTHER_NAMESPACE, {}),
+    ]
+    for ns, labels in wanted:
+        assert ns in namespaces, f"{out.cfg.name}: {nca.CONTEXT.name}: no Namespace {ns}"
+        assert any(p_ns == ns and labels.items() <= p_labels.items() for p_ns, p_labels in pods), (
+            f"{out.cfg.name}: {nca.CONTEXT.name}: no Pod in {ns} labelled {labels}"
+        )
+
+
+# --- planted defects ---------------------------------------------------------------
+
+
+def _staging(outputs: dict[str, Output]) -> Output:
+    return outputs["staging"]  # runs postgres, redis and pgbouncer in the cluster
+
+
+def _failed(result: nca.Result, queries: list[Query]) -> dict[str, str]:
+    return {line.split(": ")[1].split()[-1]: line for line in result.failures(queries)}
+
+
+def test_planted_allow_all_ingress_on_postgres_is_caught(outputs: dict[str, Output], tmp_path: Path) -> None:
+    out = _staging(outputs)
+    objects = copy.deepcopy(out.objects)
+    objects.append(
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": "postgres-allow-all", "namespace": out.cfg.namespace},
+            "spec": {
+                "podSelector": {"matchLabels": {"app.kubernetes.io/name": "postgres"}},
+                "policyTypes": ["Ingress"],
+                "ingress": [{}],
+            },
+        }
+    )
+    failed = _failed(_run_variant(out, objects, tmp_path), queries_for(out.cfg))
+    assert {"ingress-controller-to-postgres", "other-namespace-to-anything"} <= failed.keys(), failed
+    assert (
+        "staging: nca forbids ingress-controller-to-postgres: the ingress controller must not reach postgres"
+        in (failed["ingress-controller-to-postgres"])
+    )
+    assert not [n for n in failed if n.endswith(("-to-dns", "-to-redis"))], failed
+
+
+def test_planted_missing_dns_egress_is_caught(outputs: dict[str, Output], tmp_path: Path) -> None:
+    out = _staging(outputs)
+    objects = [
+        o
+        for o in copy.deepcopy(out.objects)
+        if not (o["kind"] == "NetworkPolicy" and any("port" in p and p["port"] == 53 for p in _ports(o)))
+    ]
+    assert len(objects) == len(out.objects) - 1, "expected exactly one DNS policy to remove"
+    failed = _failed(_run_variant(out, objects, tmp_path), queries_for(out.cfg))
+    assert set(failed) == {"every-pod-to-dns"}, failed
+    assert failed["every-pod-to-dns"].startswith(
+        "staging: nca permits every-pod-to-dns: every pod resolves names with kube-dns on UDP and TCP 53"
+    )
+
+
+def _ports(policy: dict[str, Any]) -> list[dict[str, Any]]:
+    spec = policy["spec"]
+    return [p for rule in spec.get("egress") or [] for p in rule.get("ports") or []]

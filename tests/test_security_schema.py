@@ -1,0 +1,61 @@
+"""kubernetes-validate (strict) on every built-in object, for 1.28 and the newest bundled version."""
+
+from __future__ import annotations
+
+import copy
+
+import kubernetes_validate
+import pytest
+
+from tests.support import Output
+from tests.validators import kube_schema
+from tests.validators.kube_schema import TARGET_VERSION
+
+
+def test_bundled_schemas_span_target_and_newer() -> None:
+    target, newest = kube_schema.versions()
+    bundled = [str(v) for v in kubernetes_validate.utils.all_versions()]
+    assert any(v.startswith(f"{TARGET_VERSION}.") for v in bundled), (
+        f"no {TARGET_VERSION} schema in {bundled}"
+    )
+    assert tuple(map(int, newest.split(".")[:2])) > tuple(map(int, target.split("."))), newest
+
+
+@pytest.mark.parametrize("which", ["target", "newest"])
+def test_builtin_objects_are_schema_valid(out: Output, which: str) -> None:
+    version = kube_schema.versions()[0 if which == "target" else 1]
+    checked = [o for o in out.objects if kube_schema.is_builtin(o)]
+    assert len(checked) >= 10, f"{out.cfg.name}: only {len(checked)} built-in objects to validate"
+    problems = kube_schema.schema_violations(out.cfg.name, out.objects, version)
+    assert not problems, "\n".join(problems)
+
+
+def test_custom_resources_are_not_mistaken_for_builtins(out: Output) -> None:
+    crds = {o["kind"] for o in out.objects if not kube_schema.is_builtin(o)}
+    assert "VerticalPodAutoscaler" not in {o["kind"] for o in out.objects if kube_schema.is_builtin(o)}
+    assert crds <= {
+        "SealedSecret",
+        "ExternalSecret",
+        "ScaledObject",
+        "TriggerAuthentication",
+        "VerticalPodAutoscaler",
+        "ServiceMonitor",
+        "PrometheusRule",
+        "Application",
+        "AppProject",
+    }, f"{out.cfg.name}: unexpected custom kinds {sorted(crds)}: add to this list if deliberate"
+
+
+def test_planted_unknown_field_and_removed_api_are_caught(outputs: dict[str, Output]) -> None:
+    objects = copy.deepcopy(outputs["prod"].objects)
+    web = next(o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "vibeyard")
+    web["spec"]["template"]["spec"]["containers"][0]["resourcez"] = {}
+    pdb = next(o for o in objects if o["kind"] == "PodDisruptionBudget")
+    pdb["apiVersion"] = "policy/v1beta1"  # removed in Kubernetes 1.25
+    problems = kube_schema.schema_violations("prod", objects, kube_schema.versions()[1])
+    assert any(
+        p.startswith("prod: Deployment/vibeyard: kubernetes ") and "resourcez" in p for p in problems
+    ), problems
+    assert any(
+        p.startswith(f"prod: PodDisruptionBudget/{pdb['metadata']['name']}: kubernetes ") for p in problems
+    )

@@ -1,0 +1,189 @@
+"""Worker pools, HPA, KEDA, PodDisruptionBudgets, spreading, VPA and spot placement."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from tests.support import Manifest, Output, pod_spec
+from vibeyard.config.types import WorkerPool
+
+
+def _target(obj: Manifest) -> str:
+    ref = obj["spec"].get("scaleTargetRef") or obj["spec"]["targetRef"]
+    name: str = ref["name"]
+    return name
+
+
+def _min_replicas(out: Output, deployment: Manifest) -> int:
+    """The fewest pods a workload may run: what its autoscaler allows, else its replicas."""
+    name = deployment["metadata"]["name"]
+    for hpa in out.of_kind("HorizontalPodAutoscaler"):
+        if _target(hpa) == name:
+            return int(hpa["spec"]["minReplicas"])
+    for so in out.of_kind("ScaledObject"):
+        if _target(so) == name:
+            return int(so["spec"]["minReplicaCount"])
+    return int(deployment["spec"]["replicas"])
+
+
+def test_each_pool_has_deployment_budget_and_scaler(out: Output) -> None:
+    for pool in out.cfg.workers:
+        name = f"vibeyard-worker-{pool.name}"
+        assert out.has("Deployment", name) and out.has("PodDisruptionBudget", name), name
+        assert out.has("ScaledObject", name) == out.cfg.keda.enabled, name
+        assert not out.has("Service", name), "no Service without a metrics port"
+
+
+def test_prod_runs_separate_pools_per_job_type(outputs: dict[str, Output]) -> None:
+    assert [p.name for p in outputs["prod"].cfg.workers] == ["default", "analysis"]
+    default = outputs["prod"].cfg.workers[0]
+    assert (default.replicas, default.resources.cpu_request, default.resources.memory_request) == (2, "100m", "256Mi")
+    assert (default.resources.cpu_limit, default.resources.memory_limit) == ("500m", "512Mi")
+
+
+def test_worker_pods_consume_queues_and_shut_down_gracefully(out: Output) -> None:
+    for pool in out.cfg.workers:
+        deploy = out.get("Deployment", f"vibeyard-worker-{pool.name}")
+        spec = pod_spec(deploy)
+        (c,) = spec["containers"]
+        assert spec["terminationGracePeriodSeconds"] == pool.termination_grace_seconds
+        assert c["command"] == list(pool.command) and c["command"][0] not in ("sh", "/bin/sh", "bash")
+        env = {e["name"]: e for e in c["env"]}
+        assert env["WORKER_QUEUES"]["value"] == ",".join(pool.queues)
+        assert env["WORKER_CONCURRENCY"]["value"] == str(pool.concurrency)
+        assert env["REDIS_URL"] and env["DATABASE_URL"]
+        assert {"configMapRef": {"name": "vibeyard-config"}} in c["envFrom"]
+        assert c["image"] == out.cfg.image.ref
+        if pool.health_command is None and pool.metrics_port is None:
+            assert "livenessProbe" not in c
+
+
+def test_autoscaled_deployments_omit_replicas(out: Output) -> None:
+    scaled = {_target(o) for o in out.objects if o["kind"] in ("HorizontalPodAutoscaler", "ScaledObject")}
+    for deploy in out.of_kind("Deployment"):
+        name = deploy["metadata"]["name"]
+        assert ("replicas" in deploy["spec"]) == (name not in scaled), f"{out.cfg.name}: {name}"
+
+
+def test_budgets_never_block_a_drain(out: Output) -> None:
+    for pdb in out.of_kind("PodDisruptionBudget"):
+        selector = pdb["spec"]["selector"]["matchLabels"]
+        (deploy,) = [
+            d for d in out.of_kind("Deployment") if selector.items() <= d["spec"]["template"]["metadata"]["labels"].items()
+        ]
+        floor = _min_replicas(out, deploy)
+        spec = pdb["spec"]
+        if "maxUnavailable" in spec:
+            allowed = spec["maxUnavailable"]
+            assert isinstance(allowed, int) and allowed >= 1, pdb["metadata"]["name"]
+        else:
+            assert spec["minAvailable"] < floor, pdb["metadata"]["name"]
+    covered = {p["metadata"]["name"] for p in out.of_kind("PodDisruptionBudget")}
+    assert {"vibeyard", *(f"vibeyard-worker-{p.name}" for p in out.cfg.workers)} <= covered
+
+
+def test_web_hpa_follows_the_design_doc(outputs: dict[str, Output]) -> None:
+    hpa = outputs["prod"].get("HorizontalPodAutoscaler", "vibeyard")
+    assert hpa["apiVersion"] == "autoscaling/v2"
+    spec = hpa["spec"]
+    assert (spec["minReplicas"], spec["maxReplicas"]) == (3, 10)
+    targets = {m["resource"]["name"]: m["resource"]["target"]["averageUtilization"] for m in spec["metrics"]}
+    assert targets == {"cpu": 70, "memory": 80}
+    down = spec["behavior"]["scaleDown"]
+    assert down["stabilizationWindowSeconds"] >= 60
+    assert all(p["type"] == "Percent" and p["value"] < 100 for p in down["policies"])
+
+
+def _triggers(out: Output, pool: WorkerPool) -> list[dict[str, Any]]:
+    triggers: list[dict[str, Any]] = out.get("ScaledObject", f"vibeyard-worker-{pool.name}")["spec"]["triggers"]
+    return triggers
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_keda_triggers_name_the_right_keys_and_authenticate(outputs: dict[str, Output], env: str) -> None:
+    out = outputs[env]
+    auth = out.get("TriggerAuthentication", "vibeyard-redis")
+    assert {"parameter": "password", "name": out.cfg.secrets.name, "key": "redis-password"} in auth["spec"][
+        "secretTargetRef"
+    ]
+    for pool in out.cfg.workers:
+        so = out.get("ScaledObject", f"vibeyard-worker-{pool.name}")
+        assert so["apiVersion"] == "keda.sh/v1alpha1"
+        assert (so["spec"]["minReplicaCount"], so["spec"]["maxReplicaCount"]) == (pool.min_replicas, pool.max_replicas)
+        expected = [f"bull:{q}:wait" for q in pool.queues]
+        if pool.prioritized:
+            expected += [f"bull:{q}:prioritized" for q in pool.queues]
+        triggers = _triggers(out, pool)
+        assert sorted(t["metadata"]["listName"] for t in triggers) == sorted(expected)
+        for t in triggers:
+            assert t["type"] == "redis" and t["authenticationRef"] == {"name": "vibeyard-redis"}
+            assert t["metadata"]["listLength"] == str(pool.queue_list_length)
+            assert t["metadata"]["address"] == f"redis.{out.cfg.namespace}.svc.cluster.local:6379"
+
+
+def test_analysis_pool_counts_prioritized_jobs(outputs: dict[str, Output]) -> None:
+    prod = outputs["prod"]
+    names = {t["metadata"]["listName"] for t in _triggers(prod, prod.cfg.workers[1])}
+    assert names == {"bull:analysis:wait", "bull:analysis:prioritized"}
+
+
+def test_web_spreads_across_zones_and_nodes(outputs: dict[str, Output]) -> None:
+    for env in ("staging", "prod"):
+        spread = pod_spec(outputs[env].get("Deployment", "vibeyard"))["topologySpreadConstraints"]
+        keys = {s["topologyKey"] for s in spread}
+        assert keys == {"topology.kubernetes.io/zone", "kubernetes.io/hostname"}
+
+
+def test_vpa_is_recommendation_only_and_prod_only(outputs: dict[str, Output]) -> None:
+    assert not outputs["dev"].of_kind("VerticalPodAutoscaler")
+    assert not outputs["staging"].of_kind("VerticalPodAutoscaler")
+    prod = outputs["prod"]
+    vpas = {_target(v): v for v in prod.of_kind("VerticalPodAutoscaler")}
+    workloads = {w["metadata"]["name"] for w in prod.workloads() if w["kind"] != "Job"}
+    assert set(vpas) == workloads
+    for vpa in vpas.values():
+        assert vpa["apiVersion"] == "autoscaling.k8s.io/v1"
+        assert vpa["spec"]["updatePolicy"]["updateMode"] == "Off"
+
+
+def _preferred_spot(deploy: Manifest) -> bool:
+    affinity = pod_spec(deploy).get("affinity", {}).get("nodeAffinity", {})
+    assert "requiredDuringSchedulingIgnoredDuringExecution" not in affinity, "spot must never be required"
+    terms = affinity.get("preferredDuringSchedulingIgnoredDuringExecution", [])
+    return any(
+        e["key"] == "node.kubernetes.io/capacity-type" and e["values"] == ["spot"]
+        for t in terms
+        for e in t["preference"]["matchExpressions"]
+    )
+
+
+def test_spot_is_preferred_for_workers_and_staging(outputs: dict[str, Output]) -> None:
+    staging, prod = outputs["staging"], outputs["prod"]
+    assert _preferred_spot(staging.get("Deployment", "vibeyard"))
+    assert _preferred_spot(staging.get("Deployment", "vibeyard-worker-default"))
+    assert _preferred_spot(prod.get("Deployment", "vibeyard-worker-analysis"))
+    assert not _preferred_spot(prod.get("Deployment", "vibeyard")), "prod web stays on on-demand capacity"
+
+
+def test_dev_is_small_and_fixed(outputs: dict[str, Output]) -> None:
+    dev = outputs["dev"]
+    assert not dev.of_kind("ScaledObject") and not dev.of_kind("HorizontalPodAutoscaler")
+    assert dev.get("Deployment", "vibeyard-worker-default")["spec"]["replicas"] == 1
+
+
+def test_quota_covers_every_autoscaler_at_its_maximum(out: Output) -> None:
+    """Recomputed from the rendered objects, independently of config/sizing.py."""
+    maxima = {_target(h): h["spec"]["maxReplicas"] for h in out.of_kind("HorizontalPodAutoscaler")}
+    maxima |= {_target(s): s["spec"]["maxReplicaCount"] for s in out.of_kind("ScaledObject")}
+    pods = 0
+    for wl in out.workloads():
+        name = wl["metadata"]["name"]
+        replicas = 1 if wl["kind"] == "Job" else maxima.get(name, wl["spec"].get("replicas", 1))
+        if wl["kind"] == "Deployment":
+            replicas += math.ceil(replicas * 0.25)
+        pods += replicas
+    (quota,) = out.of_kind("ResourceQuota")
+    assert int(quota["spec"]["hard"]["pods"]) >= pods, f"{out.cfg.name}: quota pods < {pods}"
