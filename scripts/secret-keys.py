@@ -6,8 +6,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "constructs"))
 
-from vibeyard.config import ENVIRONMENTS  # noqa: E402
-from vibeyard.config.secret_keys import required_secret_keys  # noqa: E402
+from vibeyard.config import ENVIRONMENTS
+from vibeyard.config.secret_keys import required_secret_keys
 
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in ENVIRONMENTS:

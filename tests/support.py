@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from vibeyard.config import EnvConfig
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +26,9 @@ class Output:
 
     def get(self, kind: str, name: str) -> Manifest:
         found = [o for o in self.of_kind(kind) if o["metadata"]["name"] == name]
-        assert found, f"{self.cfg.name}: no {kind}/{name}; have {[o['metadata']['name'] for o in self.of_kind(kind)]}"
+        assert found, (
+            f"{self.cfg.name}: no {kind}/{name}; have {[o['metadata']['name'] for o in self.of_kind(kind)]}"
+        )
         return found[0]
 
     def has(self, kind: str, name: str) -> bool:

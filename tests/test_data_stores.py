@@ -7,13 +7,13 @@ from typing import Any
 
 import cdk8s
 import pytest
-
-from tests.support import Output, pod_spec
 from vibeyard.chart import VibeyardChart
 from vibeyard.config.quantity import memory_bytes
 from vibeyard.config.secret_keys import required_secret_keys
 from vibeyard.config.types import EnvConfig, SecretsConfig
 from vibeyard.render import render
+
+from tests.support import Output, pod_spec
 
 
 def _env(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -32,7 +32,9 @@ def test_modes_per_environment(outputs: dict[str, Output]) -> None:
     for env in ("dev", "staging", "prod"):
         assert outputs[env].has("StatefulSet", "redis")
     assert not outputs["dev"].has("Deployment", "pgbouncer")
-    assert outputs["staging"].has("Deployment", "pgbouncer") and outputs["prod"].has("Deployment", "pgbouncer")
+    assert outputs["staging"].has("Deployment", "pgbouncer") and outputs["prod"].has(
+        "Deployment", "pgbouncer"
+    )
 
 
 @pytest.mark.parametrize("env", ["dev", "staging"])
@@ -47,7 +49,11 @@ def test_postgres_statefulset(outputs: dict[str, Output], env: str) -> None:
     env_vars = _env(c)
     data_mount = next(m["mountPath"] for m in c["volumeMounts"] if m["name"] == "data")
     assert env_vars["PGDATA"]["value"].startswith(data_mount + "/"), "PGDATA must be a subdirectory"
-    for var, key in (("POSTGRES_USER", "postgres-user"), ("POSTGRES_PASSWORD", "postgres-password"), ("POSTGRES_DB", "postgres-database")):
+    for var, key in (
+        ("POSTGRES_USER", "postgres-user"),
+        ("POSTGRES_PASSWORD", "postgres-password"),
+        ("POSTGRES_DB", "postgres-database"),
+    ):
         assert env_vars[var]["valueFrom"]["secretKeyRef"] == {"name": out.cfg.secrets.name, "key": key}
     for probe in ("readinessProbe", "livenessProbe"):
         assert "pg_isready" in " ".join(c[probe]["exec"]["command"]), probe
@@ -133,7 +139,9 @@ def test_read_replica_url_in_prod(outputs: dict[str, Output]) -> None:
 
 def test_no_plain_secret_data_anywhere(out: Output) -> None:
     for obj in out.of_kind("Secret"):
-        assert not obj.get("data") and not obj.get("stringData"), f"{out.cfg.name}: Secret/{obj['metadata']['name']}"
+        assert not obj.get("data") and not obj.get("stringData"), (
+            f"{out.cfg.name}: Secret/{obj['metadata']['name']}"
+        )
 
 
 @pytest.mark.parametrize("env", ["staging", "prod"])
@@ -168,7 +176,9 @@ def test_every_secret_reference_is_provided(out: Output) -> None:
 
 @pytest.fixture(scope="module")
 def external_staging(configs: dict[str, EnvConfig]) -> Output:
-    cfg = replace(configs["staging"], secrets=SecretsConfig(provider="external", external_store="vault-backend"))
+    cfg = replace(
+        configs["staging"], secrets=SecretsConfig(provider="external", external_store="vault-backend")
+    )
     chart = VibeyardChart(cdk8s.App(), "external", cfg=cfg)
     return Output(cfg, render(chart.to_json()))
 
@@ -182,4 +192,6 @@ def test_external_secret_provider(external_staging: Output) -> None:
     assert es["spec"]["target"]["name"] == "vibeyard-secrets"
     keys = [d["secretKey"] for d in es["spec"]["data"]]
     assert keys == list(required_secret_keys(out.cfg))
-    assert all(d["remoteRef"] == {"key": "vibeyard/staging", "property": d["secretKey"]} for d in es["spec"]["data"])
+    assert all(
+        d["remoteRef"] == {"key": "vibeyard/staging", "property": d["secretKey"]} for d in es["spec"]["data"]
+    )

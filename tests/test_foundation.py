@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import constructs
 import pytest
-
 from vibeyard.config import IMAGE_TAG_VAR, resolve
 from vibeyard.config.environments import PROD
 
+import constructs
 from tests.support import ROOT, Output, pod_spec
 
 RECOMMENDED = (
@@ -112,7 +111,10 @@ def test_web_deployment_runs_nextjs_safely(out: Output) -> None:
     assert all("emptyDir" in v for v in spec["volumes"])
     assert spec["securityContext"]["runAsUser"] == 1001
     assert spec["securityContext"]["runAsGroup"] == 1001
-    assert container["resources"]["requests"] == {"cpu": web.resources.cpu_request, "memory": web.resources.memory_request}
+    assert container["resources"]["requests"] == {
+        "cpu": web.resources.cpu_request,
+        "memory": web.resources.memory_request,
+    }
     rolling = deploy["spec"]["strategy"]["rollingUpdate"]
     assert rolling["maxUnavailable"] == 0
     settings = out.get("ConfigMap", "vibeyard-config")["data"]
@@ -147,7 +149,10 @@ def test_service_and_ingress(out: Output) -> None:
     assert ing["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == out.cfg.ingress.cluster_issuer
     assert ing["spec"]["tls"] == [{"hosts": [out.cfg.ingress.host], "secretName": out.cfg.ingress.tls_secret}]
     (path,) = ing["spec"]["rules"][0]["http"]["paths"]
-    assert path["path"] == "/" and path["backend"]["service"] == {"name": "vibeyard", "port": {"name": "http"}}
+    assert path["path"] == "/" and path["backend"]["service"] == {
+        "name": "vibeyard",
+        "port": {"name": "http"},
+    }
 
 
 def test_tls_secrets_differ_per_environment(outputs: dict[str, Output]) -> None:
@@ -184,7 +189,9 @@ def test_files_apply_in_one_pass(out: Output) -> None:
             needs += [("ConfigMap", e["configMapRef"]["name"]) for e in c.get("envFrom", [])]
         needs += [("ConfigMap", v["configMap"]["name"]) for v in spec.get("volumes", []) if "configMap" in v]
         for need in needs:
-            assert need in position and position[need] < i, f"{out.cfg.name}: {wl['metadata']['name']} needs {need}"
+            assert need in position and position[need] < i, (
+                f"{out.cfg.name}: {wl['metadata']['name']} needs {need}"
+            )
 
 
 def test_committed_dist_matches_a_fresh_synth(synthesized: dict[str, dict[str, str]]) -> None:

@@ -12,5 +12,7 @@ FOLDERS = ("dev", "staging", "prod", "argocd")
 
 
 @pytest.mark.parametrize("folder", FOLDERS)
-def test_output_snapshot(synthesized: dict[str, dict[str, str]], snapshot: SnapshotAssertion, folder: str) -> None:
+def test_output_snapshot(
+    synthesized: dict[str, dict[str, str]], snapshot: SnapshotAssertion, folder: str
+) -> None:
     assert synthesized[folder] == snapshot

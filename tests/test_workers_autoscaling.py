@@ -6,9 +6,9 @@ import math
 from typing import Any
 
 import pytest
+from vibeyard.config.types import WorkerPool
 
 from tests.support import Manifest, Output, pod_spec
-from vibeyard.config.types import WorkerPool
 
 
 def _target(obj: Manifest) -> str:
@@ -40,7 +40,11 @@ def test_each_pool_has_deployment_budget_and_scaler(out: Output) -> None:
 def test_prod_runs_separate_pools_per_job_type(outputs: dict[str, Output]) -> None:
     assert [p.name for p in outputs["prod"].cfg.workers] == ["default", "analysis"]
     default = outputs["prod"].cfg.workers[0]
-    assert (default.replicas, default.resources.cpu_request, default.resources.memory_request) == (2, "100m", "256Mi")
+    assert (default.replicas, default.resources.cpu_request, default.resources.memory_request) == (
+        2,
+        "100m",
+        "256Mi",
+    )
     assert (default.resources.cpu_limit, default.resources.memory_limit) == ("500m", "512Mi")
 
 
@@ -72,7 +76,9 @@ def test_budgets_never_block_a_drain(out: Output) -> None:
     for pdb in out.of_kind("PodDisruptionBudget"):
         selector = pdb["spec"]["selector"]["matchLabels"]
         (deploy,) = [
-            d for d in out.of_kind("Deployment") if selector.items() <= d["spec"]["template"]["metadata"]["labels"].items()
+            d
+            for d in out.of_kind("Deployment")
+            if selector.items() <= d["spec"]["template"]["metadata"]["labels"].items()
         ]
         floor = _min_replicas(out, deploy)
         spec = pdb["spec"]
@@ -98,7 +104,9 @@ def test_web_hpa_follows_the_design_doc(outputs: dict[str, Output]) -> None:
 
 
 def _triggers(out: Output, pool: WorkerPool) -> list[dict[str, Any]]:
-    triggers: list[dict[str, Any]] = out.get("ScaledObject", f"vibeyard-worker-{pool.name}")["spec"]["triggers"]
+    triggers: list[dict[str, Any]] = out.get("ScaledObject", f"vibeyard-worker-{pool.name}")["spec"][
+        "triggers"
+    ]
     return triggers
 
 
@@ -112,7 +120,10 @@ def test_keda_triggers_name_the_right_keys_and_authenticate(outputs: dict[str, O
     for pool in out.cfg.workers:
         so = out.get("ScaledObject", f"vibeyard-worker-{pool.name}")
         assert so["apiVersion"] == "keda.sh/v1alpha1"
-        assert (so["spec"]["minReplicaCount"], so["spec"]["maxReplicaCount"]) == (pool.min_replicas, pool.max_replicas)
+        assert (so["spec"]["minReplicaCount"], so["spec"]["maxReplicaCount"]) == (
+            pool.min_replicas,
+            pool.max_replicas,
+        )
         expected = [f"bull:{q}:wait" for q in pool.queues]
         if pool.prioritized:
             expected += [f"bull:{q}:prioritized" for q in pool.queues]

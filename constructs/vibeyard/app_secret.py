@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from constructs import Construct
-
 from imports.com import bitnami
 from imports.io import external_secrets as eso
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import cdk8s
+
 from constructs import Construct
 
 from . import identity
@@ -75,7 +76,9 @@ class VibeyardChart(cdk8s.Chart):
             DisruptionBudget(self, "PgBouncerBudget", name=pgb.name, namespace=ns, identity=pgb_id)
             vpa_targets.append(("Deployment", pgb.name, pgb_id))
         if cfg.migration.enabled:
-            MigrationJob(self, "Migration", cfg=cfg, identity=identity.of(identity.MIGRATION, instance, version))
+            MigrationJob(
+                self, "Migration", cfg=cfg, identity=identity.of(identity.MIGRATION, instance, version)
+            )
 
         # Web tier.
         web_id = identity.of(identity.WEB, instance, version)
@@ -123,7 +126,9 @@ class VibeyardChart(cdk8s.Chart):
                 autoscaled=scaled,
                 config_checksum=settings.checksum,
             )
-            DisruptionBudget(self, f"WorkerBudget-{pool.name}", name=workers.name, namespace=ns, identity=pool_id)
+            DisruptionBudget(
+                self, f"WorkerBudget-{pool.name}", name=workers.name, namespace=ns, identity=pool_id
+            )
             if auth is not None:
                 QueueScaler(
                     self,
@@ -174,7 +179,9 @@ class VibeyardChart(cdk8s.Chart):
             skips = skips_for(obj["kind"], meta["name"], self.cfg)
             if skips:
                 notes = {**meta.get("annotations", {})}
-                notes.update({f"checkov.io/skip{i}": f"{c}={why}" for i, (c, why) in enumerate(skips, start=1)})
+                notes.update(
+                    {f"checkov.io/skip{i}": f"{c}={why}" for i, (c, why) in enumerate(skips, start=1)}
+                )
                 meta["annotations"] = dict(sorted(notes.items()))
                 obj["metadata"] = dict(sorted(meta.items()))
         return out

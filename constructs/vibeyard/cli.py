@@ -42,7 +42,9 @@ def synthesize(
         cfg.name: render(VibeyardChart(app, cfg.name, cfg=cfg, sealed_data=sealed[cfg.name]).manifests())
         for cfg in configs
     }
-    trees[FOLDER] = render(GitOpsChart(app, FOLDER, configs=gitops if gitops is not None else configs).to_json())
+    trees[FOLDER] = render(
+        GitOpsChart(app, FOLDER, configs=gitops if gitops is not None else configs).to_json()
+    )
     return trees
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import cdk8s
+
 from constructs import Construct
 
 from . import identity

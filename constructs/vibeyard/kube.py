@@ -76,6 +76,4 @@ def label_selector(identity: Identity) -> k8s.LabelSelector:
 
 
 def empty_dir(name: str, size_limit: str) -> k8s.Volume:
-    return k8s.Volume(
-        name=name, empty_dir=k8s.EmptyDirVolumeSource(size_limit=quantity(size_limit))
-    )
+    return k8s.Volume(name=name, empty_dir=k8s.EmptyDirVolumeSource(size_limit=quantity(size_limit)))

@@ -12,6 +12,7 @@ StatefulSet is deleted or scaled: data outlives the manifest.
 from __future__ import annotations
 
 from cdk8s_plus_28 import k8s
+
 from constructs import Construct
 
 from .config import secret_keys as keys

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 
 from cdk8s_plus_28 import k8s
+
 from constructs import Construct
 
 from .config import secret_keys as keys
@@ -112,9 +113,7 @@ class Redis(Construct):
             spec=k8s.PersistentVolumeClaimSpec(
                 access_modes=["ReadWriteOnce"],
                 storage_class_name=redis.storage_class,
-                resources=k8s.ResourceRequirements(
-                    requests={"storage": quantity(redis.storage_size)}
-                ),
+                resources=k8s.ResourceRequirements(requests={"storage": quantity(redis.storage_size)}),
             ),
         )
         k8s.KubeStatefulSet(

@@ -40,7 +40,9 @@ def resolve(
     for name in chosen:
         cfg = environments[name]
         if cfg.name != name:
-            raise ConfigError(f"{name}: name={cfg.name!r} is invalid: the key it is registered under, {name!r}")
+            raise ConfigError(
+                f"{name}: name={cfg.name!r} is invalid: the key it is registered under, {name!r}"
+            )
         release = load_release(root, name) if root is not None else {}
         if overrides.get(IMAGE_TAG_VAR):
             # A new tag is a new image: it never inherits the previous release's digest.

@@ -121,9 +121,7 @@ STAGING = replace(
     name="staging",
     namespace="staging",
     app_url="https://staging.vibeyard.example.com",
-    ingress=replace(
-        BASE.ingress, host="staging.vibeyard.example.com", tls_secret="vibeyard-staging-tls"
-    ),
+    ingress=replace(BASE.ingress, host="staging.vibeyard.example.com", tls_secret="vibeyard-staging-tls"),
     web=replace(
         BASE.web,
         replicas=2,
@@ -139,9 +137,7 @@ STAGING = replace(
     redis=replace(BASE.redis, storage_size="4Gi"),
     secrets=replace(BASE.secrets, sealed_file="secrets/staging.sealed.yaml"),
     vpa_enabled=False,
-    quota=QuotaConfig(
-        cpu_requests="4", memory_requests="8Gi", memory_limits="16Gi", pods=30, storage="50Gi"
-    ),
+    quota=QuotaConfig(cpu_requests="4", memory_requests="8Gi", memory_limits="16Gi", pods=30, storage="50Gi"),
     gitops=GitOpsConfig(target_revision="develop", auto_sync=True),
 )
 
@@ -176,9 +172,7 @@ DEV = replace(
     secrets=SecretsConfig(provider="existing"),
     keda=KedaConfig(enabled=False),
     vpa_enabled=False,
-    quota=QuotaConfig(
-        cpu_requests="2", memory_requests="4Gi", memory_limits="8Gi", pods=20, storage="20Gi"
-    ),
+    quota=QuotaConfig(cpu_requests="2", memory_requests="4Gi", memory_limits="8Gi", pods=20, storage="20Gi"),
     monitoring=replace(BASE.monitoring, enabled=False),
     node_env="production",
     log_level="debug",

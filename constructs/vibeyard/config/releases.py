@@ -33,7 +33,7 @@ def load_release(root: Path, env: str) -> dict[str, str]:
     try:
         data: Any = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
-        raise ConfigError(f"{env}: {rel}={err.msg!r} is invalid: JSON like {{\"tag\": \"3f2c1ab\"}}") from None
+        raise ConfigError(f'{env}: {rel}={err.msg!r} is invalid: JSON like {{"tag": "3f2c1ab"}}') from None
     allowed = {TAG_KEY, DIGEST_KEY}
     if not isinstance(data, dict) or not set(data) <= allowed or not isinstance(data.get(TAG_KEY), str):
         raise ConfigError(
