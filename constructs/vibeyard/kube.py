@@ -12,6 +12,8 @@ from functools import cache
 import cdk8s
 from cdk8s_plus_28 import k8s
 
+from constructs import Construct
+
 from .config.types import Resources
 from .identity import Identity
 
@@ -77,3 +79,51 @@ def label_selector(identity: Identity) -> k8s.LabelSelector:
 
 def empty_dir(name: str, size_limit: str) -> k8s.Volume:
     return k8s.Volume(name=name, empty_dir=k8s.EmptyDirVolumeSource(size_limit=quantity(size_limit)))
+
+
+def service_account(scope: Construct, name: str, namespace: str, identity: Identity) -> None:
+    """A workload's own ServiceAccount. No workload talks to the API server, so no token."""
+    k8s.KubeServiceAccount(
+        scope,
+        "ServiceAccount",
+        metadata=meta(name, namespace, identity),
+        automount_service_account_token=False,
+    )
+
+
+def service(
+    scope: Construct,
+    id: str,
+    *,
+    name: str,
+    namespace: str,
+    identity: Identity,
+    port: int,
+    port_name: str,
+    headless: bool = False,
+) -> None:
+    """A Service with one named port that targets the pods' port *name*, so a
+    container port can move without touching the Service."""
+    k8s.KubeService(
+        scope,
+        id,
+        metadata=meta(name, namespace, identity),
+        spec=k8s.ServiceSpec(
+            type=None if headless else "ClusterIP",
+            cluster_ip="None" if headless else None,
+            selector=identity.selector,
+            ports=[
+                k8s.ServicePort(name=port_name, port=port, target_port=int_or_str(port_name), protocol="TCP")
+            ],
+        ),
+    )
+
+
+def surge_without_downtime() -> k8s.DeploymentStrategy:
+    """RollingUpdate that adds pods before removing any: capacity never dips."""
+    return k8s.DeploymentStrategy(
+        type="RollingUpdate",
+        rolling_update=k8s.RollingUpdateDeployment(
+            max_surge=int_or_str("25%"), max_unavailable=int_or_str(0)
+        ),
+    )

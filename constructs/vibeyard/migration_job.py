@@ -20,7 +20,7 @@ from constructs import Construct
 from .app_env import app_env, config_from
 from .config.types import EnvConfig
 from .identity import MIGRATION, Identity
-from .kube import empty_dir, meta, resources
+from .kube import empty_dir, meta, resources, service_account
 from .security import container_security, pod_security
 
 APP_UID = 1001
@@ -39,12 +39,7 @@ class MigrationJob(Construct):
         ns = cfg.namespace
         mig = cfg.migration
         self.name = job_name(cfg.image.tag)
-        k8s.KubeServiceAccount(
-            self,
-            "ServiceAccount",
-            metadata=meta(SERVICE_ACCOUNT, ns, identity),
-            automount_service_account_token=False,
-        )
+        service_account(self, SERVICE_ACCOUNT, ns, identity)
         hook = {
             "argocd.argoproj.io/hook": "PreSync",
             "argocd.argoproj.io/hook-delete-policy": "BeforeHookCreation",

@@ -17,7 +17,18 @@ from constructs import Construct
 from .config import secret_keys as keys
 from .config.types import EnvConfig
 from .identity import Identity
-from .kube import empty_dir, env, int_or_str, label_selector, meta, resources, secret_env
+from .kube import (
+    empty_dir,
+    env,
+    int_or_str,
+    label_selector,
+    meta,
+    resources,
+    secret_env,
+    service,
+    service_account,
+    surge_without_downtime,
+)
 from .security import container_security, pod_security
 
 NAME = "pgbouncer"
@@ -40,9 +51,7 @@ class PgBouncer(Construct):
         ns = cfg.namespace
         self.name = NAME
         self.port = pgb.port
-        k8s.KubeServiceAccount(
-            self, "ServiceAccount", metadata=meta(NAME, ns, identity), automount_service_account_token=False
-        )
+        service_account(self, NAME, ns, identity)
         container = k8s.Container(
             name=NAME,
             image=pgb.image.ref,
@@ -78,12 +87,7 @@ class PgBouncer(Construct):
                 replicas=pgb.replicas,
                 revision_history_limit=10,
                 selector=label_selector(identity),
-                strategy=k8s.DeploymentStrategy(
-                    type="RollingUpdate",
-                    rolling_update=k8s.RollingUpdateDeployment(
-                        max_surge=int_or_str("25%"), max_unavailable=int_or_str(0)
-                    ),
-                ),
+                strategy=surge_without_downtime(),
                 template=k8s.PodTemplateSpec(
                     metadata=k8s.ObjectMeta(labels=identity.labels),
                     spec=k8s.PodSpec(
@@ -97,17 +101,6 @@ class PgBouncer(Construct):
                 ),
             ),
         )
-        k8s.KubeService(
-            self,
-            "Service",
-            metadata=meta(NAME, ns, identity),
-            spec=k8s.ServiceSpec(
-                type="ClusterIP",
-                selector=identity.selector,
-                ports=[
-                    k8s.ServicePort(
-                        name=PORT_NAME, port=pgb.port, target_port=int_or_str(PORT_NAME), protocol="TCP"
-                    )
-                ],
-            ),
+        service(
+            self, "Service", name=NAME, namespace=ns, identity=identity, port=pgb.port, port_name=PORT_NAME
         )

@@ -20,8 +20,9 @@ from .config import secret_keys as keys
 from .config.quantity import memory_bytes
 from .config.types import EnvConfig, RedisConfig
 from .identity import Identity
-from .kube import empty_dir, int_or_str, label_selector, meta, quantity, resources, secret_env
-from .security import container_security, pod_security
+from .kube import empty_dir, meta, resources, secret_env
+from .security import container_security
+from .stateful_store import DATA_VOLUME, StatefulStore
 
 NAME = "redis"
 PORT = 6379
@@ -71,22 +72,6 @@ class Redis(Construct):
         self.name = NAME
         conf = redis_conf(redis)
         k8s.KubeConfigMap(self, "Config", metadata=meta(CONFIG_NAME, ns, identity), data={"redis.conf": conf})
-        k8s.KubeServiceAccount(
-            self, "ServiceAccount", metadata=meta(NAME, ns, identity), automount_service_account_token=False
-        )
-        port = k8s.ServicePort(name=PORT_NAME, port=PORT, target_port=int_or_str(PORT_NAME), protocol="TCP")
-        k8s.KubeService(
-            self,
-            "Headless",
-            metadata=meta(f"{NAME}-headless", ns, identity),
-            spec=k8s.ServiceSpec(cluster_ip="None", selector=identity.selector, ports=[port]),
-        )
-        k8s.KubeService(
-            self,
-            "Service",
-            metadata=meta(NAME, ns, identity),
-            spec=k8s.ServiceSpec(type="ClusterIP", selector=identity.selector, ports=[port]),
-        )
         container = k8s.Container(
             name=NAME,
             image=redis.image.ref,
@@ -103,47 +88,28 @@ class Redis(Construct):
             liveness_probe=_probe(period=20, failures=6),
             security_context=container_security(),
             volume_mounts=[
-                k8s.VolumeMount(name="data", mount_path="/data"),
+                k8s.VolumeMount(name=DATA_VOLUME, mount_path="/data"),
                 k8s.VolumeMount(name="config", mount_path="/etc/redis", read_only=True),
                 k8s.VolumeMount(name="tmp", mount_path="/tmp"),
             ],
         )
-        claim = k8s.KubePersistentVolumeClaimProps(
-            metadata=k8s.ObjectMeta(name="data", labels=identity.selector),
-            spec=k8s.PersistentVolumeClaimSpec(
-                access_modes=["ReadWriteOnce"],
-                storage_class_name=redis.storage_class,
-                resources=k8s.ResourceRequirements(requests={"storage": quantity(redis.storage_size)}),
-            ),
-        )
-        k8s.KubeStatefulSet(
+        StatefulStore(
             self,
-            "StatefulSet",
-            metadata=meta(NAME, ns, identity),
-            spec=k8s.StatefulSetSpec(
-                service_name=f"{NAME}-headless",
-                replicas=1,
-                selector=label_selector(identity),
-                persistent_volume_claim_retention_policy=k8s.StatefulSetPersistentVolumeClaimRetentionPolicy(
-                    when_deleted="Retain", when_scaled="Retain"
-                ),
-                template=k8s.PodTemplateSpec(
-                    metadata=k8s.ObjectMeta(
-                        labels=identity.labels,
-                        annotations={"checksum/config": hashlib.sha256(conf.encode()).hexdigest()},
-                    ),
-                    spec=k8s.PodSpec(
-                        service_account_name=NAME,
-                        automount_service_account_token=False,
-                        security_context=pod_security(redis.uid, redis.gid, redis.gid),
-                        termination_grace_period_seconds=60,
-                        containers=[container],
-                        volumes=[
-                            k8s.Volume(name="config", config_map=k8s.ConfigMapVolumeSource(name=CONFIG_NAME)),
-                            empty_dir("tmp", "64Mi"),
-                        ],
-                    ),
-                ),
-                volume_claim_templates=[claim],
-            ),
+            "Store",
+            name=NAME,
+            namespace=ns,
+            identity=identity,
+            port=PORT,
+            port_name=PORT_NAME,
+            container=container,
+            uid=redis.uid,
+            gid=redis.gid,
+            storage_size=redis.storage_size,
+            storage_class=redis.storage_class,
+            termination_grace_seconds=60,
+            volumes=[
+                k8s.Volume(name="config", config_map=k8s.ConfigMapVolumeSource(name=CONFIG_NAME)),
+                empty_dir("tmp", "64Mi"),
+            ],
+            pod_annotations={"checksum/config": hashlib.sha256(conf.encode()).hexdigest()},
         )

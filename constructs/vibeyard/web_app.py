@@ -18,7 +18,16 @@ from . import placement
 from .app_env import app_env, config_from
 from .config.types import EnvConfig
 from .identity import Identity
-from .kube import empty_dir, int_or_str, label_selector, meta, resources
+from .kube import (
+    empty_dir,
+    int_or_str,
+    label_selector,
+    meta,
+    resources,
+    service,
+    service_account,
+    surge_without_downtime,
+)
 from .security import container_security, pod_security
 
 APP_UID = 1001
@@ -64,9 +73,7 @@ class WebApp(Construct):
         self.port = web.port
         self.port_name = PORT_NAME
         self.identity = identity
-        k8s.KubeServiceAccount(
-            self, "ServiceAccount", metadata=meta(name, ns, identity), automount_service_account_token=False
-        )
+        service_account(self, name, ns, identity)
         container = k8s.Container(
             name=name,
             image=cfg.image.ref,
@@ -110,12 +117,7 @@ class WebApp(Construct):
                 revision_history_limit=10,
                 progress_deadline_seconds=600,
                 selector=label_selector(identity),
-                strategy=k8s.DeploymentStrategy(
-                    type="RollingUpdate",
-                    rolling_update=k8s.RollingUpdateDeployment(
-                        max_surge=int_or_str("25%"), max_unavailable=int_or_str(0)
-                    ),
-                ),
+                strategy=surge_without_downtime(),
                 template=k8s.PodTemplateSpec(
                     metadata=k8s.ObjectMeta(
                         labels=identity.labels,
@@ -125,17 +127,6 @@ class WebApp(Construct):
                 ),
             ),
         )
-        k8s.KubeService(
-            self,
-            "Service",
-            metadata=meta(name, ns, identity),
-            spec=k8s.ServiceSpec(
-                type="ClusterIP",
-                selector=identity.selector,
-                ports=[
-                    k8s.ServicePort(
-                        name=PORT_NAME, port=web.port, target_port=int_or_str(PORT_NAME), protocol="TCP"
-                    )
-                ],
-            ),
+        service(
+            self, "Service", name=name, namespace=ns, identity=identity, port=web.port, port_name=PORT_NAME
         )

@@ -22,7 +22,17 @@ from . import placement as placing
 from .app_env import app_env, config_from
 from .config.types import EnvConfig, Placement, WorkerPool
 from .identity import Identity, worker_name
-from .kube import empty_dir, env, int_or_str, label_selector, meta, resources
+from .kube import (
+    empty_dir,
+    env,
+    int_or_str,
+    label_selector,
+    meta,
+    resources,
+    service,
+    service_account,
+    surge_without_downtime,
+)
 from .security import container_security, pod_security
 
 APP_UID = 1001
@@ -64,9 +74,7 @@ class WorkerPoolDeployment(Construct):
         name = worker_name(pool.name)
         self.name = name
         where: Placement = pool.placement or Placement()
-        k8s.KubeServiceAccount(
-            self, "ServiceAccount", metadata=meta(name, ns, identity), automount_service_account_token=False
-        )
+        service_account(self, name, ns, identity)
         ports = (
             [k8s.ContainerPort(name=METRICS_PORT_NAME, container_port=pool.metrics_port, protocol="TCP")]
             if pool.metrics_port is not None
@@ -99,12 +107,7 @@ class WorkerPoolDeployment(Construct):
                 replicas=None if autoscaled else pool.replicas,
                 revision_history_limit=10,
                 selector=label_selector(identity),
-                strategy=k8s.DeploymentStrategy(
-                    type="RollingUpdate",
-                    rolling_update=k8s.RollingUpdateDeployment(
-                        max_surge=int_or_str("25%"), max_unavailable=int_or_str(0)
-                    ),
-                ),
+                strategy=surge_without_downtime(),
                 template=k8s.PodTemplateSpec(
                     metadata=k8s.ObjectMeta(
                         labels=identity.labels, annotations={"checksum/config": config_checksum}
@@ -124,20 +127,12 @@ class WorkerPoolDeployment(Construct):
             ),
         )
         if pool.metrics_port is not None:
-            k8s.KubeService(
+            service(
                 self,
                 "Service",
-                metadata=meta(name, ns, identity),
-                spec=k8s.ServiceSpec(
-                    type="ClusterIP",
-                    selector=identity.selector,
-                    ports=[
-                        k8s.ServicePort(
-                            name=METRICS_PORT_NAME,
-                            port=pool.metrics_port,
-                            target_port=int_or_str(METRICS_PORT_NAME),
-                            protocol="TCP",
-                        )
-                    ],
-                ),
+                name=name,
+                namespace=ns,
+                identity=identity,
+                port=pool.metrics_port,
+                port_name=METRICS_PORT_NAME,
             )
