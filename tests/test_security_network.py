@@ -190,3 +190,14 @@ def test_planted_missing_dns_egress_is_caught(outputs: dict[str, Output], tmp_pa
 def _ports(policy: dict[str, Any]) -> list[dict[str, Any]]:
     spec = policy["spec"]
     return [p for rule in spec.get("egress") or [] for p in rule.get("ports") or []]
+
+
+def test_readme_shows_the_committed_maps() -> None:
+    """README.md's Security section carries a copy of each map; it must not drift."""
+    readme = nca.README.read_text(encoding="utf-8")
+    for env in ("dev", "staging", "prod"):
+        block = nca.readme_block(env, nca.map_path(env).read_text(encoding="utf-8"))
+        assert block in readme, (
+            f"{env}: README.md's connectivity map differs from tests/network/{env}-connectivity.txt; "
+            "run scripts/update-network-maps.py"
+        )

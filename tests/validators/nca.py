@@ -176,3 +176,25 @@ def _namespace_of(inputs: Path) -> str:
         if doc and doc.get("kind") == "Namespace":
             return str(doc["metadata"]["name"])
     raise ValueError(f"{inputs}: no Namespace among the rendered objects")
+
+
+README = NETWORK_DIR.parents[1] / "README.md"
+
+
+def readme_block(env: str, connectivity: str) -> str:
+    """The README's copy of one map, between markers the update script rewrites."""
+    return f"<!-- connectivity:{env} -->\n```text\n{connectivity}```\n<!-- /connectivity:{env} -->"
+
+
+def with_readme_blocks(readme: str, maps: Mapping[str, str]) -> str:
+    """``readme`` with every environment's marked block replaced by its current map."""
+    for env, connectivity in maps.items():
+        start, end = f"<!-- connectivity:{env} -->", f"<!-- /connectivity:{env} -->"
+        head, found, rest = readme.partition(start)
+        if not found:
+            raise ValueError(f"README.md has no {start} block")
+        _, found, tail = rest.partition(end)
+        if not found:
+            raise ValueError(f"README.md has no {end} marker")
+        readme = head + readme_block(env, connectivity) + tail
+    return readme
