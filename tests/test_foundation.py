@@ -217,3 +217,17 @@ def test_dev_web_has_fixed_replicas_and_no_hpa(outputs: dict[str, Output]) -> No
     dev = outputs["dev"]
     assert dev.get("Deployment", "vibeyard")["spec"]["replicas"] == 1
     assert not dev.of_kind("HorizontalPodAutoscaler")
+
+
+def test_acme_http01_solver_is_reachable_where_lets_encrypt_issues(out: Output) -> None:
+    """Default-deny would otherwise leave every Let's Encrypt certificate Pending."""
+    present = out.has("NetworkPolicy", "acme-solver-from-ingress")
+    assert present == out.cfg.ingress.acme_http01, out.cfg.name
+    if present:
+        spec = out.get("NetworkPolicy", "acme-solver-from-ingress")["spec"]
+        assert spec["podSelector"] == {"matchLabels": {"acme.cert-manager.io/http01-solver": "true"}}
+        (rule,) = spec["ingress"]
+        assert rule["ports"] == [{"port": 8089, "protocol": "TCP"}]
+        assert rule["from"][0]["namespaceSelector"] == {
+            "matchLabels": {"kubernetes.io/metadata.name": out.cfg.network.ingress_namespace}
+        }

@@ -27,6 +27,8 @@ from .identity import instance_for
 from .kube import meta
 
 INTERNET = "0.0.0.0/0"
+ACME_SOLVER_LABELS = {"acme.cert-manager.io/http01-solver": "true"}
+ACME_SOLVER_PORT = 8089
 HTTPS = 443
 POSTGRES_PORT = 5432
 REDIS_PORT = 6379
@@ -71,6 +73,19 @@ class NetworkPolicies(Construct):
                 )
             ],
         )
+        if cfg.ingress.acme_http01:
+            # cert-manager's HTTP-01 solver runs in this namespace during issuance and
+            # renewal; without this, default-deny leaves every certificate Pending.
+            self._policy(
+                "acme-solver-from-ingress",
+                k8s.LabelSelector(match_labels=ACME_SOLVER_LABELS),
+                ingress=[
+                    k8s.NetworkPolicyIngressRule(
+                        from_=[peer.namespace(net.ingress_namespace, net.ingress_pod_labels)],
+                        ports=peer.tcp(ACME_SOLVER_PORT),
+                    )
+                ],
+            )
         if cfg.monitoring.enabled:
             self._metrics(web)
 

@@ -148,7 +148,10 @@ DEV = replace(
     app_url="https://vibeyard.dev.localhost",
     image=Image(repository="vibeyard", tag="local", pull_policy="Never"),
     ingress=IngressConfig(
-        host="vibeyard.dev.localhost", tls_secret="vibeyard-dev-tls", cluster_issuer="selfsigned"
+        host="vibeyard.dev.localhost",
+        tls_secret="vibeyard-dev-tls",
+        cluster_issuer="selfsigned",
+        acme_http01=False,
     ),
     web=replace(
         BASE.web,

@@ -101,6 +101,9 @@ class IngressConfig:
     cluster_issuer: str
     class_name: str = "nginx"
     proxy_body_size: str = "10m"
+    # The issuer solves ACME HTTP-01 challenges: cert-manager then runs a solver pod in
+    # our namespace, which the ingress controller must be allowed to reach.
+    acme_http01: bool = True
 
 
 @dataclass(frozen=True)
