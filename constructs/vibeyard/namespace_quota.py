@@ -20,7 +20,7 @@ from constructs import Construct
 
 from .config.types import EnvConfig
 from .identity import Identity
-from .kube import meta
+from .kube import meta, quantity
 
 QUOTA_NAME = "vibeyard-quota"
 LIMITS_NAME = "vibeyard-limits"
@@ -30,7 +30,7 @@ DEFAULT_MEMORY_LIMIT = "256Mi"
 
 
 def _q(value: str | int) -> k8s.Quantity:
-    return k8s.Quantity.from_number(value) if isinstance(value, int) else k8s.Quantity.from_string(value)
+    return k8s.Quantity.from_number(value) if isinstance(value, int) else quantity(value)
 
 
 class NamespaceQuota(Construct):
