@@ -63,15 +63,11 @@ class NetworkPolicies(Construct):
                 )
             ],
         )
+        ingress_controller = [peer.namespace(net.ingress_namespace, net.ingress_pod_labels)]
         self._policy(
             "vibeyard-from-ingress",
             peer.of(web),
-            ingress=[
-                k8s.NetworkPolicyIngressRule(
-                    from_=[peer.namespace(net.ingress_namespace, net.ingress_pod_labels)],
-                    ports=peer.tcp(cfg.web.port),
-                )
-            ],
+            ingress=[_ingress(ingress_controller, cfg.web.port)],
         )
         if cfg.ingress.acme_http01:
             # cert-manager's HTTP-01 solver runs in this namespace during issuance and
@@ -79,12 +75,7 @@ class NetworkPolicies(Construct):
             self._policy(
                 "acme-solver-from-ingress",
                 k8s.LabelSelector(match_labels=ACME_SOLVER_LABELS),
-                ingress=[
-                    k8s.NetworkPolicyIngressRule(
-                        from_=[peer.namespace(net.ingress_namespace, net.ingress_pod_labels)],
-                        ports=peer.tcp(ACME_SOLVER_PORT),
-                    )
-                ],
+                ingress=[_ingress(ingress_controller, ACME_SOLVER_PORT)],
             )
         if cfg.monitoring.enabled:
             self._metrics(web)
