@@ -21,11 +21,10 @@ _node_bin = ROOT / "node_modules" / ".bin"
 if (_node_bin / "node").exists():
     os.environ["PATH"] = f"{_node_bin}{os.pathsep}{os.environ.get('PATH', '')}"
 
-from vibeyard.cli import synthesize  # noqa: E402
-from vibeyard.config import resolve  # noqa: E402
-
 from tests.validators import nca  # noqa: E402
 from tests.validators.nca_queries import queries_for  # noqa: E402
+from vibeyard.cli import synthesize  # noqa: E402
+from vibeyard.config import resolve  # noqa: E402
 
 
 def main() -> int:

@@ -17,10 +17,9 @@ _NODE_BIN = ROOT / "node_modules" / ".bin"
 if (_NODE_BIN / "node").exists():
     os.environ["PATH"] = f"{_NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 
+from tests.support import Output  # noqa: E402
 from vibeyard.cli import synthesize  # noqa: E402
 from vibeyard.config import ENVIRONMENTS, EnvConfig, resolve  # noqa: E402
-
-from tests.support import Output  # noqa: E402
 
 ENV_NAMES = tuple(ENVIRONMENTS)
 

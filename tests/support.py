@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from vibeyard.config import EnvConfig
 
 ROOT = Path(__file__).resolve().parents[1]

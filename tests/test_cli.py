@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from vibeyard import cli
 from vibeyard import publish as pub
 from vibeyard.config import ENVIRONMENTS

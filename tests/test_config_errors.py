@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+
 from vibeyard import cli
 from vibeyard.config import ENVIRONMENTS, ConfigError, EnvConfig, resolve
 from vibeyard.config.sealed import load_sealed

@@ -7,13 +7,13 @@ from typing import Any
 
 import cdk8s
 import pytest
+
+from tests.support import Output, pod_spec
 from vibeyard.chart import VibeyardChart
 from vibeyard.config.quantity import memory_bytes
 from vibeyard.config.secret_keys import required_secret_keys
 from vibeyard.config.types import EnvConfig, SecretsConfig
 from vibeyard.render import render
-
-from tests.support import Output, pod_spec
 
 
 def _env(container: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import constructs
 import pytest
+
+from tests.support import ROOT, Output, pod_spec
 from vibeyard.config import IMAGE_TAG_VAR, resolve
 from vibeyard.config.environments import PROD
-
-import constructs
-from tests.support import ROOT, Output, pod_spec
 
 RECOMMENDED = (
     "app.kubernetes.io/name",

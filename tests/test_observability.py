@@ -24,6 +24,7 @@ from typing import Any
 
 import cdk8s
 import pytest
+
 from vibeyard import identity
 from vibeyard.config import EnvConfig, validate
 from vibeyard.config.types import MetricNames

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 import yaml
+
+from tests.support import Output, pod_spec
 from vibeyard.config import IMAGE_TAG_VAR, resolve
 from vibeyard.config.releases import load_release, record_release
 from vibeyard.migration_job import job_name
-
-from tests.support import Output, pod_spec
 
 
 def test_migration_job_is_a_presync_hook_per_release(out: Output) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from vibeyard import publish as pub
 
 Snapshot = dict[str, bytes | str | None]

@@ -13,10 +13,10 @@ import copy
 from pathlib import Path
 
 import pytest
-from vibeyard.config import EnvConfig
 
 from tests.support import Output
 from tests.validators import checkov_scan
+from vibeyard.config import EnvConfig
 
 
 @pytest.fixture(scope="session")

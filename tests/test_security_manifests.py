@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 import yaml
-from vibeyard.checkov_skips import skips_for
-from vibeyard.cli import synthesize
-from vibeyard.config import IMAGE_DIGEST_VAR, resolve
-from vibeyard.config.types import Image
 
 from tests.support import ROOT, Output
 from tests.validators import pod_security, rules
 from tests.validators.manifests import containers, workloads
+from vibeyard.checkov_skips import skips_for
+from vibeyard.cli import synthesize
+from vibeyard.config import IMAGE_DIGEST_VAR, resolve
+from vibeyard.config.types import Image
 
 
 def _ok(problems: list[str]) -> None:

@@ -15,12 +15,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from tests.support import Output
+from tests.validators.manifests import containers, pod_template
 from vibeyard.config import EnvConfig
 from vibeyard.config.quantity import cpu_millis, memory_bytes
 from vibeyard.config.types import Resources
-
-from tests.support import Output
-from tests.validators.manifests import containers, pod_template
 
 SURGE = 0.25
 

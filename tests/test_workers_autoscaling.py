@@ -6,9 +6,9 @@ import math
 from typing import Any
 
 import pytest
-from vibeyard.config.types import WorkerPool
 
 from tests.support import Manifest, Output, pod_spec
+from vibeyard.config.types import WorkerPool
 
 
 def _target(obj: Manifest) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from constructs import Construct
+
 from imports.com import bitnami
 from imports.io import external_secrets as eso
 

@@ -10,7 +10,6 @@ import hashlib
 import json
 
 from cdk8s_plus_28 import k8s
-
 from constructs import Construct
 
 from .app_env import CONFIG_MAP_NAME

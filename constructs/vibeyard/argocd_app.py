@@ -9,6 +9,7 @@ so a merge to main is a release candidate, not a release.
 from __future__ import annotations
 
 from constructs import Construct
+
 from imports.io import argoproj
 
 from .config.types import EnvConfig

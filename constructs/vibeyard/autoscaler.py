@@ -8,7 +8,6 @@ so a short traffic dip does not tear down capacity that is needed a minute later
 from __future__ import annotations
 
 from cdk8s_plus_28 import k8s
-
 from constructs import Construct
 
 from .config.types import Autoscaling

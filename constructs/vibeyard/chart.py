@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import cdk8s
-
 from constructs import Construct
 
 from . import identity

@@ -8,7 +8,6 @@ upgrades forever. Config validation rejects 0.
 from __future__ import annotations
 
 from cdk8s_plus_28 import k8s
-
 from constructs import Construct
 
 from .identity import Identity

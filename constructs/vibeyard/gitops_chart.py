@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import cdk8s
-
 from constructs import Construct
 
 from . import identity

@@ -11,7 +11,6 @@ from functools import cache
 
 import cdk8s
 from cdk8s_plus_28 import k8s
-
 from constructs import Construct
 
 from .config.types import Resources

@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 
 from cdk8s_plus_28 import k8s
-
 from constructs import Construct
 
 from .app_env import app_env, config_from

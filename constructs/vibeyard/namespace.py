@@ -7,7 +7,6 @@ manifest that forgets a security field is refused by the API server.
 from __future__ import annotations
 
 from cdk8s_plus_28 import k8s
-
 from constructs import Construct
 
 from .identity import Identity

@@ -15,7 +15,6 @@ no default CPU limit on purpose: see ``Resources`` in the config.
 from __future__ import annotations
 
 from cdk8s_plus_28 import k8s
-
 from constructs import Construct
 
 from .config.types import EnvConfig

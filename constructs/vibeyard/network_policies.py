@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cdk8s_plus_28 import k8s
-
 from constructs import Construct
 
 from . import identity

@@ -11,7 +11,6 @@ Secret's ``database-url``; clients authenticate with the same user and password.
 from __future__ import annotations
 
 from cdk8s_plus_28 import k8s
-
 from constructs import Construct
 
 from .config import secret_keys as keys

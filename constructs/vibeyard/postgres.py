@@ -12,7 +12,6 @@ retention come from ``StatefulStore``.
 from __future__ import annotations
 
 from cdk8s_plus_28 import k8s
-
 from constructs import Construct
 
 from .config import secret_keys as keys

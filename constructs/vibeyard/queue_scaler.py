@@ -11,6 +11,7 @@ at least one by default: delayed jobs are only promoted by a running worker.
 from __future__ import annotations
 
 from constructs import Construct
+
 from imports.sh import keda
 
 from .config.types import EnvConfig, WorkerPool

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 
 from cdk8s_plus_28 import k8s
-
 from constructs import Construct
 
 from .config import secret_keys as keys

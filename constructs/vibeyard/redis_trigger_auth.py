@@ -8,6 +8,7 @@ ScaledObject and rotating the Secret needs no manifest change.
 from __future__ import annotations
 
 from constructs import Construct
+
 from imports.sh import keda
 
 from .config import secret_keys as keys

@@ -10,6 +10,7 @@ config by hand.
 from __future__ import annotations
 
 from constructs import Construct
+
 from imports.io.k8s import autoscaling as vpa
 
 from .identity import Identity

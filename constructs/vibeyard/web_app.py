@@ -11,7 +11,6 @@ Deployment omits ``replicas`` so an apply or GitOps sync never resets it.
 from __future__ import annotations
 
 from cdk8s_plus_28 import k8s
-
 from constructs import Construct
 
 from . import placement

@@ -7,7 +7,6 @@ secret, so each environment names its own secret and never shares a certificate.
 from __future__ import annotations
 
 from cdk8s_plus_28 import k8s
-
 from constructs import Construct
 
 from .config.types import IngressConfig

@@ -15,7 +15,6 @@ mid-job, and a stalled worker still surfaces through the queue-depth alert.
 from __future__ import annotations
 
 from cdk8s_plus_28 import k8s
-
 from constructs import Construct
 
 from . import placement as placing

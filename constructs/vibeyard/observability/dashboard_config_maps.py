@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from cdk8s_plus_28 import k8s
-
 from constructs import Construct
 
 from ..identity import Identity

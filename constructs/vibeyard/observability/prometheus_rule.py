@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import cdk8s
-
 from constructs import Construct
+
 from imports.com.coreos import monitoring
 
 from ..identity import Identity
