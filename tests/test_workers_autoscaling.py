@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pytest
@@ -183,18 +182,3 @@ def test_dev_is_small_and_fixed(outputs: dict[str, Output]) -> None:
     dev = outputs["dev"]
     assert not dev.of_kind("ScaledObject") and not dev.of_kind("HorizontalPodAutoscaler")
     assert dev.get("Deployment", "vibeyard-worker-default")["spec"]["replicas"] == 1
-
-
-def test_quota_covers_every_autoscaler_at_its_maximum(out: Output) -> None:
-    """Recomputed from the rendered objects, independently of config/sizing.py."""
-    maxima = {_target(h): h["spec"]["maxReplicas"] for h in out.of_kind("HorizontalPodAutoscaler")}
-    maxima |= {_target(s): s["spec"]["maxReplicaCount"] for s in out.of_kind("ScaledObject")}
-    pods = 0
-    for wl in out.workloads():
-        name = wl["metadata"]["name"]
-        replicas = 1 if wl["kind"] == "Job" else maxima.get(name, wl["spec"].get("replicas", 1))
-        if wl["kind"] == "Deployment":
-            replicas += math.ceil(replicas * 0.25)
-        pods += replicas
-    (quota,) = out.of_kind("ResourceQuota")
-    assert int(quota["spec"]["hard"]["pods"]) >= pods, f"{out.cfg.name}: quota pods < {pods}"
