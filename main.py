@@ -18,7 +18,7 @@ _node_bin = ROOT / "node_modules" / ".bin"
 if (_node_bin / "node").exists():
     os.environ["PATH"] = f"{_node_bin}{os.pathsep}{os.environ.get('PATH', '')}"
 
-from vibeyard.cli import run  # noqa: E402
+from vibeyard.synth.cli import run  # noqa: E402
 
 if __name__ == "__main__":
     run()

@@ -47,8 +47,9 @@ import sys, time
 sys.path[:0] = ['constructs', '.']
 from dataclasses import replace
 from pathlib import Path
-from vibeyard.cli import synthesize
-from vibeyard.config import ENVIRONMENTS, resolve
+from vibeyard.synth.cli import synthesize
+from vibeyard.config import ENVIRONMENTS
+from vibeyard.synth.inputs import resolve
 from vibeyard.config.environments import DEFAULT_POOL
 n = int(sys.argv[1])
 prod = ENVIRONMENTS['prod']

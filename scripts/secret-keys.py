@@ -6,13 +6,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "constructs"))
 
-from vibeyard.config import ENVIRONMENTS
-from vibeyard.config.secret_keys import required_secret_keys
+from vibeyard.config import ENVIRONMENTS, Topology
 
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in ENVIRONMENTS:
         sys.exit(f"usage: secret-keys.py {{{','.join(ENVIRONMENTS)}}}")
     cfg = ENVIRONMENTS[sys.argv[1]]
     print(cfg.namespace, cfg.secrets.name)
-    for key in required_secret_keys(cfg):
+    for key in Topology.of(cfg).secret_keys:
         print(key)

@@ -23,8 +23,8 @@ if (_node_bin / "node").exists():
 
 from tests.validators import nca  # noqa: E402
 from tests.validators.nca_queries import queries_for  # noqa: E402
-from vibeyard.cli import synthesize  # noqa: E402
-from vibeyard.config import resolve  # noqa: E402
+from vibeyard.synth.cli import synthesize  # noqa: E402
+from vibeyard.synth.inputs import resolve  # noqa: E402
 
 
 def main() -> int:

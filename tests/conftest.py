@@ -18,8 +18,9 @@ if (_NODE_BIN / "node").exists():
     os.environ["PATH"] = f"{_NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 
 from tests.support import Output  # noqa: E402
-from vibeyard.cli import synthesize  # noqa: E402
-from vibeyard.config import ENVIRONMENTS, EnvConfig, resolve  # noqa: E402
+from vibeyard.config import ENVIRONMENTS, EnvConfig  # noqa: E402
+from vibeyard.synth.cli import synthesize  # noqa: E402
+from vibeyard.synth.inputs import resolve  # noqa: E402
 
 ENV_NAMES = tuple(ENVIRONMENTS)
 

@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 
-from vibeyard import cli
-from vibeyard import publish as pub
 from vibeyard.config import ENVIRONMENTS
-from vibeyard.render import render
+from vibeyard.synth import cli
+from vibeyard.synth import publish as pub
+from vibeyard.synth.render import render
 
 ROOT = Path(__file__).resolve().parents[1]
 Trees = dict[str, dict[str, str]]
@@ -121,7 +121,7 @@ def test_a_synth_failing_between_environments_leaves_dist_byte_identical(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = tree(repo)
-    monkeypatch.setattr("vibeyard.cli.render", _fail_on_call(2, render))  # the 2nd environment
+    monkeypatch.setattr("vibeyard.synth.cli.render", _fail_on_call(2, render))  # the 2nd environment
     with pytest.raises(RuntimeError, match="on purpose"):
         cli.main([], {}, repo)
     assert tree(repo) == before

@@ -20,10 +20,11 @@ from typing import Any, TypeVar
 
 import pytest
 
-from vibeyard import cli
-from vibeyard.config import ENVIRONMENTS, ConfigError, EnvConfig, resolve
-from vibeyard.config.sealed import load_sealed
+from vibeyard.config import ENVIRONMENTS, ConfigError, EnvConfig
 from vibeyard.config.types import ManagedEgress, Placement, Resources, WorkerPool
+from vibeyard.synth import cli
+from vibeyard.synth.inputs import resolve
+from vibeyard.synth.sealed import load_sealed
 
 ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
@@ -110,16 +111,8 @@ CASES = [
         "prod: workers[1].replicas=-2 is invalid: an integer >= 0",
         pool(1, replicas=-2),
     ),
-    Case(
-        "replicas-as-text",
-        "prod: web.replicas='3' is invalid: an integer >= 1",
-        web(replicas="3"),
-    ),
-    Case(
-        "replicas-as-bool",
-        "prod: web.replicas=True is invalid: an integer >= 1",
-        web(replicas=True),
-    ),
+    Case("replicas-as-text", "prod: web.replicas='3' is invalid: an integer", web(replicas="3")),
+    Case("replicas-as-bool", "prod: web.replicas=True is invalid: an integer", web(replicas=True)),
     # --- autoscaling bounds -----------------------------------------------------------
     Case(
         "hpa-min-above-max",
@@ -267,7 +260,7 @@ CASES = [
     ),
     Case(
         "cpu-none",
-        f"prod: web.resources.cpu_request=None is invalid: {CPU}",
+        "prod: web.resources.cpu_request=None is invalid: a string",
         web_resources(cpu_request=None),
     ),
     Case(
@@ -338,7 +331,7 @@ CASES = [
     Case(
         "pool-queues-string-not-tuple",
         "prod: workers[0].queues='default' is invalid: "
-        "a non-empty tuple of BullMQ queue names, like ('default',)",
+        "a tuple of strings; write ('default',) with a trailing comma",
         pool(0, queues="default"),
     ),
     Case(
@@ -347,7 +340,7 @@ CASES = [
         "max_replicas=10, concurrency=5, command=('node', 'dist/worker.js'), args=(), "
         "resources=Resources(cpu_request='100m', memory_request='256Mi', memory_limit='512Mi', "
         "cpu_limit='500m'), termination_grace_seconds=120, queue_list_length=20, prioritized=False, "
-        "health_command=None, metrics_port=None, placement=None) is invalid: a tuple of WorkerPool",
+        "health_command=None, metrics_port=None, placement=None) is invalid: a tuple of WorkerPool blocks",
         lambda cfg: with_(cfg, workers=cfg.workers[0]),
     ),
     # --- ports ------------------------------------------------------------------------
@@ -435,36 +428,6 @@ def test_bad_config_is_one_line_and_dist_is_untouched(
     assert (code, captured.err, captured.out) == (2, f"config error: {case.expected}\n", "")
     assert "Traceback" not in captured.err
     assert tree(repo) == before  # dist/ byte-identical, no staging folders left behind
-
-
-def test_the_table_covers_every_mistake_the_issue_names() -> None:
-    """A guard against the table losing a category in a later edit."""
-    ids = {c.id for c in CASES}
-    for required in (
-        "negative-web-replicas",
-        "hpa-min-above-max",
-        "pdb-blocks-drains",
-        "unknown-env-argv",
-        "image-repository-uppercase",
-        "image-digest-short",
-        "host-empty",
-        "host-underscore",
-        "namespace-uppercase",
-        "pool-name-too-long",
-        "image-tag-too-long-for-version-label",
-        "memory-512mb",
-        "cpu-1.5cores",
-        "memory-request-above-limit",
-        "cpu-request-above-limit",
-        "cpu-target-0",
-        "memory-target-150",
-        "duplicate-pool-names",
-        "web-port-0",
-        "web-port-65536",
-        "sealed-missing-key",
-        "sealed-malformed-yaml",
-    ):
-        assert required in ids
 
 
 @pytest.mark.parametrize(

@@ -10,10 +10,10 @@ import pytest
 
 from tests.support import Output, pod_spec
 from vibeyard.chart import VibeyardChart
+from vibeyard.config import Topology
 from vibeyard.config.quantity import memory_bytes
-from vibeyard.config.secret_keys import required_secret_keys
 from vibeyard.config.types import EnvConfig, SecretsConfig
-from vibeyard.render import render
+from vibeyard.synth.render import render
 
 
 def _env(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -153,7 +153,7 @@ def test_sealed_secret_holds_every_required_key(outputs: dict[str, Output], env:
     assert sealed["metadata"]["namespace"] == out.cfg.namespace
     annotations = sealed["metadata"].get("annotations", {})
     assert not any("cluster-wide" in k or "namespace-wide" in k for k in annotations), "strict scope"
-    assert set(required_secret_keys(out.cfg)) <= set(sealed["spec"]["encryptedData"])
+    assert set(Topology.of(out.cfg).secret_keys) <= set(sealed["spec"]["encryptedData"])
 
 
 def test_dev_uses_an_existing_secret(outputs: dict[str, Output]) -> None:
@@ -164,7 +164,7 @@ def test_dev_uses_an_existing_secret(outputs: dict[str, Output]) -> None:
 
 def test_every_secret_reference_is_provided(out: Output) -> None:
     """Whatever the provider, workloads only ask the one Secret for keys it holds."""
-    allowed = set(required_secret_keys(out.cfg))
+    allowed = set(Topology.of(out.cfg).secret_keys)
     for wl in out.workloads():
         for c in pod_spec(wl)["containers"]:
             for var in c.get("env", []):
@@ -191,7 +191,7 @@ def test_external_secret_provider(external_staging: Output) -> None:
     assert es["spec"]["secretStoreRef"] == {"kind": "ClusterSecretStore", "name": "vault-backend"}
     assert es["spec"]["target"]["name"] == "vibeyard-secrets"
     keys = [d["secretKey"] for d in es["spec"]["data"]]
-    assert keys == list(required_secret_keys(out.cfg))
+    assert keys == list(Topology.of(out.cfg).secret_keys)
     assert all(
         d["remoteRef"] == {"key": "vibeyard/staging", "property": d["secretKey"]} for d in es["spec"]["data"]
     )

@@ -9,8 +9,8 @@ import constructs
 import pytest
 
 from tests.support import ROOT, Output, pod_spec
-from vibeyard.config import IMAGE_TAG_VAR, resolve
 from vibeyard.config.environments import PROD
+from vibeyard.synth.inputs import IMAGE_TAG_VAR, resolve
 
 RECOMMENDED = (
     "app.kubernetes.io/name",

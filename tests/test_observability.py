@@ -19,19 +19,25 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import cdk8s
 import pytest
 
 from vibeyard import identity
-from vibeyard.config import EnvConfig, validate
+from vibeyard.chart import VibeyardChart
+from vibeyard.config import EnvConfig, Topology, validate
 from vibeyard.config.types import MetricNames
 from vibeyard.identity import instance_for
 from vibeyard.observability import alert_rules, dashboards
-from vibeyard.observability.monitoring import Monitoring
 from vibeyard.observability.service_monitor import scrape_timeout
+from vibeyard.observability.subject import Observed
+
+
+def observed(cfg: EnvConfig) -> Observed:
+    return Observed.of(Topology.of(cfg), cfg.monitoring)
+
 
 Manifest = dict[str, Any]
 MONITORED = ("prod", "staging")
@@ -376,12 +382,8 @@ def app() -> cdk8s.App:
 
 @pytest.fixture(scope="module")
 def rendered(app: cdk8s.App, cfgs: dict[str, EnvConfig]) -> dict[str, list[Manifest]]:
-    charts = {}
-    for name, cfg in cfgs.items():
-        chart = cdk8s.Chart(app, name, disable_resource_name_hashes=True)
-        Monitoring(chart, "Monitoring", cfg=cfg, instance=instance_for(cfg.namespace), version=cfg.image.tag)
-        charts[name] = chart
-    return {name: list(chart.to_json()) for name, chart in charts.items()}
+    charts = {name: VibeyardChart(app, name, cfg=cfg, sealed_data={"x": "AgX"}) for name, cfg in cfgs.items()}
+    return {name: chart.manifests() for name, chart in charts.items()}
 
 
 def objects(rendered: dict[str, list[Manifest]], env: str, kind: str) -> list[Manifest]:
@@ -402,7 +404,7 @@ def seconds(duration: str) -> float:
 
 
 def configured_metrics(m: MetricNames) -> set[str]:
-    return {v for k, v in vars(m).items() if k != "status_label"}
+    return {getattr(m, f.name) for f in fields(m) if f.name != "status_label"}
 
 
 def rules(rule: Manifest) -> Iterator[Manifest]:
@@ -439,7 +441,7 @@ def test_checker_rejects_broken_expressions(expr: str) -> None:
 
 
 def test_checker_rejects_our_own_alerts_with_one_closing_bracket_dropped(cfgs: dict[str, EnvConfig]) -> None:
-    for group in alert_rules.alert_groups(cfgs["staging"]):
+    for group in alert_rules.alert_groups(observed(cfgs["staging"])):
         for alert in group.alerts:
             cut = max(alert.expr.rfind(c) for c in ")]}")
             with pytest.raises(PromQLError):
@@ -588,16 +590,6 @@ def test_the_expected_alerts_exist(cfgs: dict[str, EnvConfig], rendered: dict[st
     assert "rollout undo deployment/vibeyard" in staging["VibeyardHighErrorRate"]["annotations"]["runbook"]
 
 
-def test_alert_groups_match_the_rendered_rule(
-    cfgs: dict[str, EnvConfig], rendered: dict[str, list[Manifest]]
-) -> None:
-    for env in MONITORED:
-        groups = alert_rules.alert_groups(cfgs[env])
-        rule = one(rendered, env, "PrometheusRule", "vibeyard")
-        assert [g.name for g in groups] == [g["name"] for g in rule["spec"]["groups"]]
-        assert [a.expr for g in groups for a in g.alerts] == [r["expr"] for r in rules(rule)]
-
-
 # --- dashboards --------------------------------------------------------------------------------
 
 
@@ -658,11 +650,10 @@ def test_every_panel_query_uses_configured_metrics_and_the_namespace(
     assert used == allowed, f"metrics no dashboard shows: {allowed - used}"
 
 
-def test_dashboards_are_deterministic_and_unique_per_environment(cfgs: dict[str, EnvConfig]) -> None:
+def test_dashboard_uids_are_unique_per_environment(cfgs: dict[str, EnvConfig]) -> None:
     prod, staging = cfgs["prod"], cfgs["staging"]
-    assert dashboards.rendered(prod) == dashboards.rendered(prod)
-    prod_uids = {json.loads(t)["uid"] for t in dashboards.rendered(prod).values()}
-    staging_uids = {json.loads(t)["uid"] for t in dashboards.rendered(staging).values()}
+    prod_uids = {json.loads(t)["uid"] for t in dashboards.rendered(observed(prod)).values()}
+    staging_uids = {json.loads(t)["uid"] for t in dashboards.rendered(observed(staging)).values()}
     assert len(prod_uids) == len(REQUIRED_PANELS) and not prod_uids & staging_uids
 
 
@@ -673,24 +664,25 @@ def test_renaming_metrics_in_config_changes_alerts_and_dashboards(cfgs: dict[str
     cfg = cfgs["staging"]
     old = cfg.monitoring.metrics
     new = MetricNames(
-        **{k: f"app_{v}" for k, v in vars(old).items() if k != "status_label"}, status_label="code"
+        **{f.name: f"app_{getattr(old, f.name)}" for f in fields(old) if f.name != "status_label"},
+        status_label="code",
     )
     renamed = replace(cfg, monitoring=replace(cfg.monitoring, metrics=new))
 
     alert_metrics = {
         m
-        for group in alert_rules.alert_groups(renamed)
+        for group in alert_rules.alert_groups(observed(renamed))
         for alert in group.alerts
         for m in parse(alert.expr).metrics
     }
     assert not alert_metrics & configured_metrics(old)
     assert {new.http_requests_total, new.http_duration_bucket, new.queue_waiting} <= alert_metrics
-    error_rate = alert_rules.web_alerts(renamed).alerts[0].expr
+    error_rate = alert_rules.web_alerts(observed(renamed)).alerts[0].expr
     assert 'code=~"5.."' in error_rate and 'status=~"5.."' not in error_rate
 
     board_metrics = {
         m
-        for text in dashboards.rendered(renamed).values()
+        for text in dashboards.rendered(observed(renamed)).values()
         for _, expr in targets(json.loads(text))
         for m in parse(expr, grafana=True).metrics
     }
@@ -702,7 +694,7 @@ def test_thresholds_come_from_config(cfgs: dict[str, EnvConfig]) -> None:
     tuned = replace(
         cfg, monitoring=replace(cfg.monitoring, error_rate_threshold=0.02, queue_depth_threshold=50)
     )
-    by_name = {a.name: a for g in alert_rules.alert_groups(tuned) for a in g.alerts}
+    by_name = {a.name: a for g in alert_rules.alert_groups(observed(tuned)) for a in g.alerts}
     assert by_name["VibeyardHighErrorRate"].expr.endswith("> 0.02")
     assert by_name["VibeyardQueueBacklog"].expr.endswith("> 50")
 
@@ -718,30 +710,3 @@ def test_unmonitored_environments_render_no_monitoring_objects(outputs: dict[str
         assert not out.of_kind("PrometheusRule"), env
         dashboards = [c for c in out.of_kind("ConfigMap") if "grafana_dashboard" in c["metadata"]["labels"]]
         assert not dashboards, env
-
-
-def test_monitoring_refuses_a_disabled_environment(app: cdk8s.App, configs: dict[str, EnvConfig]) -> None:
-    chart = cdk8s.Chart(app, "disabled")
-    with pytest.raises(ValueError, match=r"monitoring\.enabled"):
-        Monitoring(chart, "Monitoring", cfg=configs["dev"], instance="vibeyard-dev", version="local")
-
-
-@pytest.mark.parametrize("env", MONITORED)
-def test_chart_renders_what_monitoring_renders(
-    env: str, outputs: dict[str, Any], rendered: dict[str, list[Manifest]]
-) -> None:
-    out = outputs[env]
-    assert out.of_kind("ServiceMonitor") and out.of_kind("PrometheusRule"), (
-        f"{env}: monitoring is enabled but the chart renders no ServiceMonitor/PrometheusRule"
-    )
-    for kind in ("ServiceMonitor", "PrometheusRule"):
-        mine = {o["metadata"]["name"]: o["spec"] for o in objects(rendered, env, kind)}
-        theirs = {o["metadata"]["name"]: o["spec"] for o in out.of_kind(kind)}
-        assert theirs == mine, kind
-    mine_maps = {name: m["data"] for name, m in dashboard_maps(rendered, env).items()}
-    chart_maps = {
-        c["metadata"]["name"]: c["data"]
-        for c in out.of_kind("ConfigMap")
-        if c["metadata"]["labels"].get("grafana_dashboard") == "1"
-    }
-    assert chart_maps == mine_maps

@@ -8,15 +8,15 @@ import pytest
 import yaml
 
 from tests.support import Output, pod_spec
-from vibeyard.config import IMAGE_TAG_VAR, resolve
-from vibeyard.config.releases import load_release, record_release
-from vibeyard.migration_job import job_name
+from vibeyard.app.migration import job_name
+from vibeyard.synth.inputs import IMAGE_TAG_VAR, resolve
+from vibeyard.synth.releases import load_release, record_release
 
 
 def test_migration_job_is_a_presync_hook_per_release(out: Output) -> None:
     (job,) = out.of_kind("Job")
     cfg = out.cfg
-    assert job["metadata"]["name"] == job_name(cfg.image.tag)
+    assert job["metadata"]["name"] == job_name("vibeyard-migrate", cfg.image.tag)
     assert job["metadata"]["name"].startswith("vibeyard-migrate-")
     notes = job["metadata"]["annotations"]
     assert notes["argocd.argoproj.io/hook"] == "PreSync"
@@ -38,12 +38,12 @@ def test_migration_job_is_a_presync_hook_per_release(out: Output) -> None:
 
 def test_each_release_gets_its_own_job_name() -> None:
     names = {
-        job_name(cfg.image.tag)
+        job_name("vibeyard-migrate", cfg.image.tag)
         for tag in ("3f2c1ab", "3f2c1ac", "v1.2.3")
         for cfg in resolve(["prod"], overrides={IMAGE_TAG_VAR: tag})
     }
     assert names == {"vibeyard-migrate-3f2c1ab", "vibeyard-migrate-3f2c1ac", "vibeyard-migrate-v1-2-3"}
-    assert len(job_name("a" * 128)) <= 63
+    assert len(job_name("vibeyard-migrate", "a" * 128)) <= 63
 
 
 @pytest.fixture(scope="module")

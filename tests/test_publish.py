@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from vibeyard import publish as pub
+from vibeyard.synth import publish as pub
 
 Snapshot = dict[str, bytes | str | None]
 

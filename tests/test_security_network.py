@@ -22,7 +22,7 @@ from tests.support import Output
 from tests.validators import nca
 from tests.validators.nca_queries import KEDA_NAMESPACE, KEDA_OPERATOR, OTHER_NAMESPACE, Query, queries_for
 from vibeyard.config import EnvConfig
-from vibeyard.render import render
+from vibeyard.synth.render import render
 
 UPDATE_HINT = "run `python scripts/update-network-maps.py` and review the diff"
 

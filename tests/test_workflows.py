@@ -512,8 +512,8 @@ _FAKE_SYNTH = """
 import os, sys
 from pathlib import Path
 sys.path.insert(0, os.environ["CONSTRUCTS"])
-from vibeyard.config import IMAGE_TAG_VAR, resolve
-from vibeyard.config.releases import record_release
+from vibeyard.synth.inputs import IMAGE_TAG_VAR, resolve
+from vibeyard.synth.releases import record_release
 root, env = Path.cwd(), sys.argv[1]
 (cfg,) = resolve([env], overrides=os.environ, root=root)
 (root / "dist" / env).mkdir(parents=True, exist_ok=True)

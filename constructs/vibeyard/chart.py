@@ -1,8 +1,10 @@
 """One chart per environment, composed from the constructs.
 
-The chart is the only place that knows which components an environment runs;
-each construct only knows how to render itself well. Reading this file top to
-bottom gives the whole environment.
+What the environment runs was decided once, in ``config/topology.py``; this
+file only composes: it creates each construct the topology asks for and hands
+constructs to each other by reference (a Service's name and port, a workload's
+identity), the way cdk8s-plus passes objects rather than strings. Reading it top
+to bottom gives the whole environment.
 """
 
 from __future__ import annotations
@@ -14,31 +16,40 @@ import cdk8s
 from constructs import Construct
 
 from . import identity
-from .app_secret import AppSecret
-from .app_settings import AppSettings
-from .autoscaler import HorizontalAutoscaler
-from .checkov_skips import skips_for
-from .config.sizing import pool_is_autoscaled
+from .app.environment import AppEnvironment
+from .app.migration import MigrationJob
+from .app.secret import AppSecret
+from .app.settings import AppSettings
+from .config.topology import Topology
 from .config.types import Autoscaling, EnvConfig
-from .disruption_budget import DisruptionBudget
-from .identity import instance_for
-from .migration_job import MigrationJob
-from .namespace import Namespace
-from .namespace_quota import NamespaceQuota
-from .network_policies import NetworkPolicies
-from .observability.monitoring import Monitoring
-from .pgbouncer import PgBouncer
-from .postgres import Postgres
-from .queue_scaler import QueueScaler
-from .redis import Redis
-from .redis_trigger_auth import RedisTriggerAuth
-from .vpa import RecommendationOnlyVpa
-from .web_app import WebApp
-from .web_ingress import WebIngress
-from .worker_pool import WorkerPoolDeployment
+from .kube import Workload
+from .network import peers
+from .network.policies import NetworkPolicies
+from .observability.monitoring import Monitoring, ScrapeTarget
+from .observability.subject import Observed
+from .scaling.autoscaler import HorizontalAutoscaler
+from .scaling.disruption_budget import DisruptionBudget
+from .scaling.queue_scaler import QueueScaler
+from .scaling.trigger_auth import RedisTriggerAuth
+from .scaling.vpa import RecommendationOnlyVpa
+from .stores.pgbouncer import PgBouncer
+from .stores.postgres import Postgres
+from .stores.redis import Redis
+from .tenancy.namespace import Namespace
+from .tenancy.quota import NamespaceQuota
+from .web.ingress import WebIngress
+from .web.web_app import WebApp
+from .workers.worker_pool import WorkerPoolDeployment
+
+WORKER_METRICS_PATH = "/metrics"
 
 
 class VibeyardChart(cdk8s.Chart):
+    """
+    :param cfg: the environment's validated config.
+    :param sealed_data: the checked ``encryptedData`` when the Secret is sealed. Default none.
+    """
+
     def __init__(
         self,
         scope: Construct,
@@ -48,104 +59,159 @@ class VibeyardChart(cdk8s.Chart):
         sealed_data: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(scope, id, disable_resource_name_hashes=True)
-        ns = cfg.namespace
-        instance = instance_for(ns)
-        version = cfg.image.tag
+        topo = Topology.of(cfg)
+        ns, instance, version = topo.namespace, topo.instance, cfg.image.tag
         platform = identity.of(identity.PLATFORM, instance)
-        vpa_targets: list[tuple[str, str, identity.Identity]] = []
+        vpa_targets: list[tuple[str, Workload]] = []
 
         Namespace(self, "Namespace", name=ns, identity=platform)
-        NamespaceQuota(self, "Quota", cfg=cfg, identity=platform)
-        NetworkPolicies(self, "Network", cfg=cfg)
-        AppSecret(self, "Secret", cfg=cfg, identity=platform, sealed_data=sealed_data)
-        settings = AppSettings(self, "Settings", cfg=cfg, identity=platform)
+        NamespaceQuota(self, "Quota", namespace=ns, identity=platform, quota=cfg.quota)
+        secret = AppSecret(
+            self,
+            "Secret",
+            secrets=cfg.secrets,
+            namespace=ns,
+            environment=topo.env,
+            identity=platform,
+            keys=topo.secret_keys,
+            sealed_data=sealed_data,
+        )
+        settings = AppSettings(
+            self,
+            "Settings",
+            namespace=ns,
+            identity=platform,
+            environment=topo.env,
+            app_url=cfg.app_url,
+            port=cfg.web.port,
+            log_level=cfg.log_level,
+            node_env=cfg.node_env,
+            sentry=topo.sentry,
+            extra=cfg.extra_env,
+        )
 
-        # Data tier: in-cluster stores only where the environment has no managed service.
-        if cfg.postgres.mode == "in-cluster":
-            pg_id = identity.of(identity.POSTGRES, instance, cfg.postgres.image.tag)
-            Postgres(self, "Postgres", cfg=cfg, identity=pg_id)
-            vpa_targets.append(("StatefulSet", "postgres", pg_id))
-        if cfg.redis.mode == "in-cluster":
-            redis_id = identity.of(identity.REDIS, instance, cfg.redis.image.tag)
-            Redis(self, "Redis", cfg=cfg, identity=redis_id)
-            vpa_targets.append(("StatefulSet", "redis", redis_id))
-        if cfg.pgbouncer.enabled:
-            pgb_id = identity.of(identity.PGBOUNCER, instance, cfg.pgbouncer.image.tag)
-            pgb = PgBouncer(self, "PgBouncer", cfg=cfg, identity=pgb_id)
-            DisruptionBudget(self, "PgBouncerBudget", name=pgb.name, namespace=ns, identity=pgb_id)
-            vpa_targets.append(("Deployment", pgb.name, pgb_id))
-        if cfg.migration.enabled:
-            MigrationJob(
-                self, "Migration", cfg=cfg, identity=identity.of(identity.MIGRATION, instance, version)
+        # Data tier: only what the environment runs itself.
+        postgres = redis = pgbouncer = None
+        if topo.postgres is not None:
+            postgres = Postgres(
+                self,
+                "Postgres",
+                namespace=ns,
+                identity=identity.of(identity.POSTGRES, instance, cfg.postgres.image.tag),
+                postgres=cfg.postgres,
+                secret=secret.name,
+            )
+            vpa_targets.append(("StatefulSet", postgres))
+        if topo.redis is not None:
+            redis = Redis(
+                self,
+                "Redis",
+                namespace=ns,
+                identity=identity.of(identity.REDIS, instance, cfg.redis.image.tag),
+                redis=cfg.redis,
+                secret=secret.name,
+            )
+            vpa_targets.append(("StatefulSet", redis))
+        if topo.pgbouncer is not None:
+            pgbouncer = PgBouncer(
+                self,
+                "PgBouncer",
+                namespace=ns,
+                identity=identity.of(identity.PGBOUNCER, instance, cfg.pgbouncer.image.tag),
+                pgbouncer=cfg.pgbouncer,
+                secret=secret.name,
+            )
+            DisruptionBudget(self, "PgBouncerBudget", namespace=ns, target=pgbouncer)
+            vpa_targets.append(("Deployment", pgbouncer))
+
+        environment = AppEnvironment(
+            settings=settings.name,
+            secret=secret.name,
+            sentry=topo.sentry,
+            read_replica=topo.read_replica,
+            pooler=topo.database_host,
+            redis=topo.redis,
+        )
+        checksums = {"config": settings.checksum}
+        migration = None
+        if topo.migration:
+            migration = MigrationJob(
+                self,
+                "Migration",
+                namespace=ns,
+                identity=identity.of(identity.MIGRATION, instance, version),
+                image=cfg.image,
+                migration=cfg.migration,
+                resources=cfg.web.resources,
+                environment=environment,
             )
 
         # Web tier.
-        web_id = identity.of(identity.WEB, instance, version)
-        web = WebApp(self, "Web", cfg=cfg, identity=web_id, config_checksum=settings.checksum)
-        WebIngress(
+        web = WebApp(
             self,
-            "Ingress",
+            "Web",
             namespace=ns,
-            identity=web_id,
-            ingress=cfg.ingress,
-            service=web.name,
-            port_name=web.port_name,
+            identity=identity.of(identity.WEB, instance, version),
+            image=cfg.image,
+            web=cfg.web,
+            autoscaled=topo.web_scaler == "hpa",
+            environment=environment,
+            checksums=checksums,
         )
+        WebIngress(self, "Ingress", namespace=ns, ingress=cfg.ingress, backend=web)
         DisruptionBudget(
-            self,
-            "WebBudget",
-            name=web.name,
-            namespace=ns,
-            identity=web_id,
-            max_unavailable=cfg.web.disruption.max_unavailable,
+            self, "WebBudget", namespace=ns, target=web, max_unavailable=cfg.web.disruption.max_unavailable
         )
-        if cfg.web.autoscaling.enabled:
+        if topo.web_scaler == "hpa":
             HorizontalAutoscaler(
-                self,
-                "WebAutoscaler",
-                name=web.name,
-                namespace=ns,
-                identity=web_id,
-                deployment=web.name,
-                autoscaling=cfg.web.autoscaling,
+                self, "WebAutoscaler", namespace=ns, target=web, autoscaling=cfg.web.autoscaling
             )
-        vpa_targets.append(("Deployment", web.name, web_id))
+        vpa_targets.append(("Deployment", web))
 
-        # Workers: one pool per job type, scaled on queue depth where KEDA runs.
-        auth = RedisTriggerAuth(self, "QueueAuth", cfg=cfg, identity=platform) if cfg.keda.enabled else None
-        for pool in cfg.workers:
-            pool_id = identity.worker(pool.name, instance, version)
-            scaled = pool_is_autoscaled(cfg, pool)
+        # Workers: one pool per job type, each with the autoscaler the topology chose.
+        auth = None
+        if topo.queue_scaling:
+            auth = RedisTriggerAuth(
+                self,
+                "QueueAuth",
+                namespace=ns,
+                identity=platform,
+                secret=secret.name,
+                address_in_secret=topo.redis is None,
+            )
+        pools = []
+        for plan in topo.pools:
+            pool = plan.pool
             workers = WorkerPoolDeployment(
                 self,
                 f"Worker-{pool.name}",
-                cfg=cfg,
+                namespace=ns,
+                identity=identity.worker(pool.name, instance, version),
+                image=cfg.image,
                 pool=pool,
-                identity=pool_id,
-                autoscaled=scaled,
-                config_checksum=settings.checksum,
+                autoscaled=plan.autoscaled,
+                environment=environment,
+                checksums=checksums,
             )
-            DisruptionBudget(
-                self, f"WorkerBudget-{pool.name}", name=workers.name, namespace=ns, identity=pool_id
-            )
-            if auth is not None:
+            pools.append(workers)
+            DisruptionBudget(self, f"WorkerBudget-{pool.name}", namespace=ns, target=workers)
+            if plan.scaler == "keda" and auth is not None:
                 QueueScaler(
                     self,
                     f"QueueScaler-{pool.name}",
-                    cfg=cfg,
+                    namespace=ns,
+                    target=workers,
                     pool=pool,
-                    identity=pool_id,
-                    deployment=workers.name,
-                    auth_name=auth.name,
+                    keda=cfg.keda,
+                    auth=auth,
+                    redis=topo.redis,
                 )
-            elif scaled:
+            elif plan.scaler == "hpa":
                 HorizontalAutoscaler(
                     self,
                     f"WorkerAutoscaler-{pool.name}",
-                    name=workers.name,
                     namespace=ns,
-                    identity=pool_id,
-                    deployment=workers.name,
+                    target=workers,
                     autoscaling=Autoscaling(
                         enabled=True,
                         min_replicas=max(pool.min_replicas, 1),
@@ -153,34 +219,50 @@ class VibeyardChart(cdk8s.Chart):
                         memory_utilization=None,
                     ),
                 )
-            vpa_targets.append(("Deployment", workers.name, pool_id))
+            vpa_targets.append(("Deployment", workers))
 
-        if cfg.vpa_enabled:
-            for kind, name, target_id in vpa_targets:
+        if topo.vpa:
+            for kind, target in vpa_targets:
                 RecommendationOnlyVpa(
-                    self, f"Vpa-{name}", namespace=ns, identity=target_id, target_kind=kind, target_name=name
+                    self, f"Vpa-{target.name}", namespace=ns, target=target, target_kind=kind
                 )
 
-        if cfg.monitoring.enabled:
-            Monitoring(self, "Monitoring", cfg=cfg, instance=instance, version=version)
+        scraped = [w for w in pools if w.metrics_port is not None] if topo.monitoring else []
+        NetworkPolicies(
+            self,
+            "Network",
+            namespace=ns,
+            owner=platform,
+            network=cfg.network,
+            app=peers.app(instance),
+            web=web,
+            postgres=postgres,
+            pgbouncer=pgbouncer,
+            redis=redis,
+            migration=migration.identity if migration is not None else None,
+            redis_readers=[peers.namespace(peers.KEDA_NAMESPACE, peers.KEDA_OPERATOR_LABELS)]
+            if topo.queue_scaling
+            else [],
+            scraped=[(web.identity, web.port), *((w.identity, w.metrics_port or 0) for w in scraped)]
+            if topo.monitoring
+            else [],
+            acme_solver=topo.acme_solver,
+        )
 
-        self.cfg = cfg
+        if topo.monitoring:
+            Monitoring(
+                self,
+                "Monitoring",
+                observed=Observed.of(topo, cfg.monitoring),
+                owner=platform,
+                targets=[
+                    ScrapeTarget(web.identity, web.port_name, cfg.web.metrics_path),
+                    *(ScrapeTarget(w.identity, w.metrics_port_name, WORKER_METRICS_PATH) for w in scraped),
+                ],
+                dashboards=topo.dashboards,
+            )
 
     def manifests(self) -> list[dict[str, Any]]:
-        """The chart's objects, with each reasoned checkov skip as an annotation.
-
-        Applied to the rendered dicts rather than through jsii: one round trip for
-        the whole chart instead of two per object.
-        """
+        """The chart's objects as plain dicts, in one jsii round trip."""
         out: list[dict[str, Any]] = self.to_json()
-        for obj in out:
-            meta = obj["metadata"]
-            skips = skips_for(obj["kind"], meta["name"], self.cfg)
-            if skips:
-                notes = {**meta.get("annotations", {})}
-                notes.update(
-                    {f"checkov.io/skip{i}": f"{c}={why}" for i, (c, why) in enumerate(skips, start=1)}
-                )
-                meta["annotations"] = dict(sorted(notes.items()))
-                obj["metadata"] = dict(sorted(meta.items()))
         return out

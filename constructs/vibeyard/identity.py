@@ -41,9 +41,6 @@ class Identity:
             labels["app.kubernetes.io/version"] = self.version
         return labels
 
-    def with_version(self, version: str) -> Identity:
-        return Identity(self.name, self.component, self.instance, version)
-
 
 def instance_for(namespace: str) -> str:
     """The release name, as Helm would set it: one per environment."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cache
+from typing import Protocol
 
 import cdk8s
 from cdk8s_plus_28 import k8s
@@ -15,6 +16,13 @@ from constructs import Construct
 
 from .config.types import Resources
 from .identity import Identity
+
+
+class Workload(Protocol):
+    """A construct that owns pods: what autoscalers, budgets and policies point at."""
+
+    name: str
+    identity: Identity
 
 
 def meta(

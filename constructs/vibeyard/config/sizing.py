@@ -1,10 +1,10 @@
-"""The namespace's worst case, derived from the config.
+"""The namespace's worst case, summed from the topology's workloads.
 
 A ResourceQuota that is smaller than what the autoscalers may ask for fails
 silently at the worst moment: the HPA wants more pods during a traffic spike and
-the API server refuses them. The peak below is every autoscaler at its maximum,
-plus the extra pods a RollingUpdate surges, plus the singletons. The quota is
-checked against it at synth time, and a test recomputes it independently.
+the API server refuses them. The peak is every workload at its maximum, plus
+the extra pods a RollingUpdate surges. The quota is checked against it at synth
+time, and a test recomputes it independently from the rendered objects.
 """
 
 from __future__ import annotations
@@ -13,9 +13,7 @@ import math
 from dataclasses import dataclass
 
 from .quantity import cpu_millis, memory_bytes
-from .types import EnvConfig, Resources, WorkerPool
-
-SURGE_FRACTION = 0.25
+from .topology import SURGE_PERCENT, Topology
 
 
 @dataclass(frozen=True)
@@ -27,45 +25,14 @@ class Peak:
     storage_bytes: int
 
 
-def web_max_replicas(cfg: EnvConfig) -> int:
-    hpa = cfg.web.autoscaling
-    return max(hpa.max_replicas, cfg.web.replicas) if hpa.enabled else cfg.web.replicas
-
-
-def pool_is_autoscaled(cfg: EnvConfig, pool: WorkerPool) -> bool:
-    """KEDA scales every pool when enabled; otherwise a CPU HPA does, if the
-    pool has room to scale at all."""
-    return cfg.keda.enabled or pool.max_replicas > max(pool.min_replicas, 1)
-
-
-def pool_max_replicas(cfg: EnvConfig, pool: WorkerPool) -> int:
-    return max(pool.max_replicas, pool.replicas) if pool_is_autoscaled(cfg, pool) else pool.replicas
-
-
-def namespace_peak(cfg: EnvConfig) -> Peak:
-    rows: list[tuple[Resources, int]] = []
-
-    def deployment(res: Resources, replicas: int) -> None:
-        rows.append((res, replicas + math.ceil(replicas * SURGE_FRACTION)))
-
-    deployment(cfg.web.resources, web_max_replicas(cfg))
-    for pool in cfg.workers:
-        deployment(pool.resources, pool_max_replicas(cfg, pool))
-    if cfg.pgbouncer.enabled:
-        deployment(cfg.pgbouncer.resources, cfg.pgbouncer.replicas)
-    storage = 0
-    if cfg.postgres.mode == "in-cluster":
-        rows.append((cfg.postgres.resources, 1))
-        storage += memory_bytes(cfg.postgres.storage_size) or 0
-    if cfg.redis.mode == "in-cluster":
-        rows.append((cfg.redis.resources, 1))
-        storage += memory_bytes(cfg.redis.storage_size) or 0
-    if cfg.migration.enabled:
-        rows.append((cfg.web.resources, 1))
-    return Peak(
-        cpu_requests_millis=sum((cpu_millis(r.cpu_request) or 0) * n for r, n in rows),
-        memory_requests_bytes=sum((memory_bytes(r.memory_request) or 0) * n for r, n in rows),
-        memory_limits_bytes=sum((memory_bytes(r.memory_limit) or 0) * n for r, n in rows),
-        pods=sum(n for _, n in rows),
-        storage_bytes=storage,
-    )
+def namespace_peak(topology: Topology) -> Peak:
+    cpu = mem_req = mem_lim = pods = storage = 0
+    for w in topology.workloads:
+        n = w.replicas + (math.ceil(w.replicas * SURGE_PERCENT / 100) if w.rolling else 0)
+        cpu += (cpu_millis(w.resources.cpu_request) or 0) * n
+        mem_req += (memory_bytes(w.resources.memory_request) or 0) * n
+        mem_lim += (memory_bytes(w.resources.memory_limit) or 0) * n
+        pods += n
+        if w.storage is not None:
+            storage += memory_bytes(w.storage) or 0
+    return Peak(cpu, mem_req, mem_lim, pods, storage)

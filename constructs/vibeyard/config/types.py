@@ -9,15 +9,17 @@ production baseline with ``dataclasses.replace`` (see ``environments.py``), the 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Literal
+
+from .base import settings
 
 StoreMode = Literal["in-cluster", "managed"]
 SecretProvider = Literal["sealed", "external", "existing"]
 PullPolicy = Literal["Always", "IfNotPresent", "Never"]
 
 
-@dataclass(frozen=True)
+@settings
 class Resources:
     """Container requests and limits as Kubernetes quantities.
 
@@ -32,7 +34,7 @@ class Resources:
     cpu_limit: str | None = None
 
 
-@dataclass(frozen=True)
+@settings
 class Image:
     """An image pinned by tag, and by digest where one is known.
 
@@ -52,7 +54,7 @@ class Image:
         return f"{self.repository}:{self.tag}"
 
 
-@dataclass(frozen=True)
+@settings
 class Toleration:
     key: str
     value: str | None = None
@@ -60,7 +62,7 @@ class Toleration:
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = "NoSchedule"
 
 
-@dataclass(frozen=True)
+@settings
 class Placement:
     """Where pods may land. Spot is *preferred*, never required, so pods still
     schedule onto on-demand nodes when the spot pool is drained or exhausted."""
@@ -73,7 +75,7 @@ class Placement:
     tolerations: tuple[Toleration, ...] = ()
 
 
-@dataclass(frozen=True)
+@settings
 class Autoscaling:
     """HPA bounds. ``enabled=False`` keeps a fixed replica count instead."""
 
@@ -87,14 +89,14 @@ class Autoscaling:
     scale_down_period_seconds: int = 60
 
 
-@dataclass(frozen=True)
+@settings
 class Disruption:
     """PodDisruptionBudget, as maxUnavailable so a drain can always evict one pod."""
 
     max_unavailable: int = 1
 
 
-@dataclass(frozen=True)
+@settings
 class IngressConfig:
     host: str
     tls_secret: str
@@ -106,7 +108,7 @@ class IngressConfig:
     acme_http01: bool = True
 
 
-@dataclass(frozen=True)
+@settings
 class WebConfig:
     replicas: int
     resources: Resources
@@ -121,7 +123,7 @@ class WebConfig:
     placement: Placement = field(default_factory=Placement)
 
 
-@dataclass(frozen=True)
+@settings
 class WorkerPool:
     """One BullMQ worker Deployment. Pools separate job types so a slow queue
     (analysis) cannot starve a fast one, and each scales on its own backlog."""
@@ -147,7 +149,7 @@ class WorkerPool:
     placement: Placement | None = None
 
 
-@dataclass(frozen=True)
+@settings
 class PostgresConfig:
     mode: StoreMode
     image: Image
@@ -161,9 +163,10 @@ class PostgresConfig:
     read_replica: bool = False
     termination_grace_seconds: int = 120
     uid: int = 999
+    port: int = 5432
 
 
-@dataclass(frozen=True)
+@settings
 class PgBouncerConfig:
     enabled: bool
     image: Image
@@ -181,7 +184,7 @@ class PgBouncerConfig:
     server_tls_sslmode: str = "prefer"
 
 
-@dataclass(frozen=True)
+@settings
 class RedisConfig:
     mode: StoreMode
     image: Image
@@ -195,9 +198,10 @@ class RedisConfig:
     maxmemory_percent: int = 75
     uid: int = 999
     gid: int = 1000
+    port: int = 6379
 
 
-@dataclass(frozen=True)
+@settings
 class SecretsConfig:
     """Where the one per-environment Secret comes from.
 
@@ -214,14 +218,14 @@ class SecretsConfig:
     refresh_interval: str = "1h"
 
 
-@dataclass(frozen=True)
+@settings
 class KedaConfig:
     enabled: bool
     polling_interval_seconds: int = 15
     cooldown_period_seconds: int = 300
 
 
-@dataclass(frozen=True)
+@settings
 class ManagedEgress:
     """A managed data store's address range, for egress NetworkPolicy."""
 
@@ -229,7 +233,7 @@ class ManagedEgress:
     port: int
 
 
-@dataclass(frozen=True)
+@settings
 class NetworkConfig:
     ingress_namespace: str = "ingress-nginx"
     ingress_pod_labels: Mapping[str, str] = field(
@@ -247,7 +251,7 @@ class NetworkConfig:
     managed_egress: tuple[ManagedEgress, ...] = ()
 
 
-@dataclass(frozen=True)
+@settings
 class QuotaConfig:
     """Namespace ceilings. Sized to cover every autoscaler at its maximum plus one
     rollout surge; a test recomputes that headroom from the rest of the config."""
@@ -260,7 +264,7 @@ class QuotaConfig:
     storage: str = "200Gi"
 
 
-@dataclass(frozen=True)
+@settings
 class MetricNames:
     """Metric names the app and workers export; dashboards and alerts read these,
     so renaming a metric in the app is a one-line config change here."""
@@ -278,7 +282,7 @@ class MetricNames:
     cache_misses_total: str = "cache_misses_total"
 
 
-@dataclass(frozen=True)
+@settings
 class MonitoringConfig:
     enabled: bool
     scrape_interval: str = "30s"
@@ -290,7 +294,7 @@ class MonitoringConfig:
     queue_depth_threshold: int = 1000
 
 
-@dataclass(frozen=True)
+@settings
 class MigrationConfig:
     enabled: bool
     command: tuple[str, ...] = ("npx", "prisma", "migrate", "deploy")
@@ -299,7 +303,7 @@ class MigrationConfig:
     ttl_seconds_after_finished: int = 86400
 
 
-@dataclass(frozen=True)
+@settings
 class GitOpsConfig:
     repo_url: str = "https://github.com/your-org/vibeyard-deploy.git"
     target_revision: str = "main"
@@ -308,7 +312,7 @@ class GitOpsConfig:
     auto_sync: bool = True
 
 
-@dataclass(frozen=True)
+@settings
 class EnvConfig:
     """Everything one environment renders. ``name`` is the short name used on the
     command line and in ``dist/<name>``; ``namespace`` is the Kubernetes one."""

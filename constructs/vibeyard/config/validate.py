@@ -15,9 +15,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from .base import ConfigError, check_types
 from .quantity import CPU_ALLOWED, MEMORY_ALLOWED, cpu_millis, memory_bytes
 from .sizing import namespace_peak
+from .topology import Topology
 from .types import Autoscaling, EnvConfig, Image, Placement, Resources
+
+__all__ = ["ConfigError", "validate"]
 
 # Every pattern is applied with ``fullmatch`` through ``_matches``: ``re.match`` with
 # ``$`` would accept a trailing newline ("prod\n"), and a non-string must fail as a
@@ -41,10 +45,6 @@ QUEUE = re.compile(r"[A-Za-z0-9_.-]+")
 NAMESPACE_MAX = 63 - len("vibeyard-")
 
 DNS_LABEL_ALLOWED = "a DNS-1123 label: lowercase letters, digits and '-', at most 63 characters"
-
-
-class ConfigError(ValueError):
-    """A config mistake, printed as a single line by ``main.py``."""
 
 
 def _matches(pattern: re.Pattern[str], value: object) -> bool:
@@ -166,14 +166,13 @@ class _Checker:
                 self.fail(f"{path}[{i}]", cidr, "an IPv4 or IPv6 network in CIDR form, like '10.0.0.0/8'")
 
 
-def rollout_surge(replicas: int) -> int:
-    """Pods a RollingUpdate with maxSurge 25% adds on top of ``replicas``."""
-    return math.ceil(replicas * 0.25)
+def validate(cfg: EnvConfig, env: str | None = None) -> None:
+    """Raise ``ConfigError`` for the first mistake in ``cfg`` (registered as ``env``).
 
-
-def validate(cfg: EnvConfig) -> None:
-    """Raise ``ConfigError`` for the first mistake in ``cfg``."""
-    c = _Checker(cfg.name)
+    Types first, for the whole tree, so the semantic checks below can rely on them.
+    """
+    c = _Checker(env if env is not None else str(cfg.name))
+    check_types(cfg, EnvConfig, "", c.fail)
     c.dns_label("name", cfg.name, max_len=20)
     c.dns_label("namespace", cfg.namespace, max_len=NAMESPACE_MAX)
     c.require(
@@ -264,17 +263,14 @@ def validate(cfg: EnvConfig) -> None:
 
 
 def _validate_workers(c: _Checker, cfg: EnvConfig) -> None:
-    # ``workers=(pool)`` without the trailing comma is a WorkerPool, not a tuple.
-    c.require(isinstance(cfg.workers, tuple), "workers", cfg.workers, "a tuple of WorkerPool")
     seen: set[str] = set()
     for i, pool in enumerate(cfg.workers):
         path = f"workers[{i}]"
         c.dns_label(f"{path}.name", pool.name, max_len=47)  # 'vibeyard-worker-' + name <= 63
         c.require(pool.name not in seen, f"{path}.name", pool.name, "a pool name used only once")
         seen.add(pool.name)
-        # ``("default")`` is a string, and would silently become the queues d, e, f, ...
         c.require(
-            isinstance(pool.queues, tuple) and len(pool.queues) > 0,
+            len(pool.queues) > 0,
             f"{path}.queues",
             pool.queues,
             "a non-empty tuple of BullMQ queue names, like ('default',)",
@@ -298,7 +294,7 @@ def _validate_workers(c: _Checker, cfg: EnvConfig) -> None:
         c.int_range(f"{path}.termination_grace_seconds", pool.termination_grace_seconds, 1, 86400)
         c.int_range(f"{path}.queue_list_length", pool.queue_list_length, 1)
         c.require(
-            isinstance(pool.command, tuple) and len(pool.command) > 0,
+            len(pool.command) > 0,
             f"{path}.command",
             pool.command,
             "a non-empty exec-form command tuple, like ('node', 'dist/worker.js')",
@@ -364,7 +360,7 @@ def _validate_quota(c: _Checker, cfg: EnvConfig) -> None:
         c.require(parse(value) is not None, path, value, allowed)
     c.int_range("quota.pods", q.pods, 1)
     c.int_range("quota.pvcs", q.pvcs, 0)
-    peak = namespace_peak(cfg)
+    peak = namespace_peak(Topology.of(cfg))
     for path, have, need, unit in (
         ("quota.cpu_requests", cpu_millis(q.cpu_requests), peak.cpu_requests_millis, "m"),
         ("quota.memory_requests", memory_bytes(q.memory_requests), peak.memory_requests_bytes, "Mi"),

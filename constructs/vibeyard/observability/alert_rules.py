@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from .. import identity
-from ..config.types import EnvConfig
 from . import promql
 from .promql import Scope, eq, regex
+from .subject import Observed
 
 Severity = Literal["warning", "critical"]
 
@@ -81,8 +81,8 @@ def _rollback(ns: str) -> str:
     )
 
 
-def web_alerts(cfg: EnvConfig) -> AlertGroup:
-    ns, mon = cfg.namespace, cfg.monitoring
+def web_alerts(obs: Observed) -> AlertGroup:
+    ns, mon = obs.namespace, obs.monitoring
     m = mon.metrics
     web = Scope(ns, WEB_WORKLOAD)
     errors = Alert(
@@ -91,7 +91,7 @@ def web_alerts(cfg: EnvConfig) -> AlertGroup:
         f"> {mon.error_rate_threshold}",
         for_="5m",
         severity="critical",
-        summary=f"Vibeyard ({cfg.name}) is answering more than {mon.error_rate_threshold:.0%} of requests "
+        summary=f"Vibeyard ({obs.name}) is answering more than {mon.error_rate_threshold:.0%} of requests "
         "with 5xx",
         description="{{ $value | humanizePercentage }} of requests to the web tier in namespace "
         f"{ns} failed with a 5xx status over the last {WINDOW}.",
@@ -108,7 +108,7 @@ def web_alerts(cfg: EnvConfig) -> AlertGroup:
         expr=f"{promql.quantile(web, m.http_duration_bucket, 0.95, WINDOW)} > {mon.latency_p95_seconds}",
         for_="10m",
         severity="warning",
-        summary=f"Vibeyard ({cfg.name}) p95 latency is above {mon.latency_p95_seconds}s",
+        summary=f"Vibeyard ({obs.name}) p95 latency is above {mon.latency_p95_seconds}s",
         description="The 95th percentile of web request duration in namespace "
         f"{ns} is {{{{ $value | humanizeDuration }}}} over the last {WINDOW}.",
         runbook=_steps(
@@ -122,17 +122,15 @@ def web_alerts(cfg: EnvConfig) -> AlertGroup:
     return AlertGroup("vibeyard-web", (errors, latency))
 
 
-def _queue_owners(cfg: EnvConfig) -> str:
-    return "; ".join(
-        f"{q} → deployment/{identity.worker_name(pool.name)}" for pool in cfg.workers for q in pool.queues
-    )
+def _queue_owners(obs: Observed) -> str:
+    return "; ".join(f"{q} → deployment/{deployment}" for q, deployment in obs.queue_owners)
 
 
-def queue_alerts(cfg: EnvConfig) -> AlertGroup:
-    ns, mon = cfg.namespace, cfg.monitoring
+def queue_alerts(obs: Observed) -> AlertGroup:
+    ns, mon = obs.namespace, obs.monitoring
     m = mon.metrics
     queues = Scope(ns)
-    owners = _queue_owners(cfg)
+    owners = _queue_owners(obs)
     worker_logs = f"`kubectl -n {ns} logs deployment/vibeyard-worker-<pool> --since=30m` (queues: {owners})"
     # Queue depth is read from Redis, so every exporting pod reports the same
     # number: ``max`` (not ``sum``) keeps it independent of the replica count.
@@ -142,7 +140,7 @@ def queue_alerts(cfg: EnvConfig) -> AlertGroup:
         f"> {mon.queue_depth_threshold}",
         for_="15m",
         severity="warning",
-        summary=f"BullMQ queue {{{{ $labels.queue }}}} ({cfg.name}) has over {mon.queue_depth_threshold} "
+        summary=f"BullMQ queue {{{{ $labels.queue }}}} ({obs.name}) has over {mon.queue_depth_threshold} "
         "waiting jobs",
         description=f"{{{{ $value }}}} jobs are waiting in queue {{{{ $labels.queue }}}} in namespace {ns}; "
         "workers are not keeping up.",
@@ -162,7 +160,7 @@ def queue_alerts(cfg: EnvConfig) -> AlertGroup:
         expr=f"{failed} / ({failed} + {completed}) > {JOB_FAILURE_RATIO}",
         for_="15m",
         severity="warning",
-        summary=f"BullMQ queue {{{{ $labels.queue }}}} ({cfg.name}) is failing more than "
+        summary=f"BullMQ queue {{{{ $labels.queue }}}} ({obs.name}) is failing more than "
         f"{JOB_FAILURE_RATIO:.0%} of its jobs",
         description="{{ $value | humanizePercentage }} of jobs finished in queue {{ $labels.queue }} in "
         f"namespace {ns} over the last {SLOW_WINDOW} failed (after retries).",
@@ -176,8 +174,8 @@ def queue_alerts(cfg: EnvConfig) -> AlertGroup:
     return AlertGroup("vibeyard-queues", (depth, failures))
 
 
-def pod_alerts(cfg: EnvConfig) -> AlertGroup:
-    ns = cfg.namespace
+def pod_alerts(obs: Observed) -> AlertGroup:
+    ns = obs.namespace
     pods = Scope(ns)
     inspect_pod = (
         f"`kubectl -n {ns} describe pod {{{{ $labels.pod }}}}` — Last State shows OOMKilled or the exit code"
@@ -189,7 +187,7 @@ def pod_alerts(cfg: EnvConfig) -> AlertGroup:
         f"{pods.series('kube_pod_container_status_restarts_total')}[30m])) > {RESTARTS_PER_HALF_HOUR}",
         for_="5m",
         severity="warning",
-        summary=f"Container {{{{ $labels.container }}}} in {{{{ $labels.pod }}}} ({cfg.name}) "
+        summary=f"Container {{{{ $labels.container }}}} in {{{{ $labels.pod }}}} ({obs.name}) "
         "keeps restarting",
         description=f"{{{{ $value | humanize }}}} restarts in the last 30m in namespace {ns}.",
         runbook=_steps(
@@ -205,7 +203,7 @@ def pod_alerts(cfg: EnvConfig) -> AlertGroup:
         " >= 1",
         for_="10m",
         severity="critical",
-        summary=f"Container {{{{ $labels.container }}}} in {{{{ $labels.pod }}}} ({cfg.name}) is in "
+        summary=f"Container {{{{ $labels.container }}}} in {{{{ $labels.pod }}}} ({obs.name}) is in "
         "CrashLoopBackOff",
         description=f"The container has been crash-looping for 10m in namespace {ns}.",
         runbook=_steps(
@@ -227,7 +225,7 @@ def pod_alerts(cfg: EnvConfig) -> AlertGroup:
         f"> {series('kube_horizontalpodautoscaler_spec_min_replicas')})",
         for_="15m",
         severity="warning",
-        summary=f"Autoscaler {{{{ $labels.horizontalpodautoscaler }}}} ({cfg.name}) has been at max replicas "
+        summary=f"Autoscaler {{{{ $labels.horizontalpodautoscaler }}}} ({obs.name}) has been at max replicas "
         "for 15m",
         description=f"HPA {{{{ $labels.horizontalpodautoscaler }}}} in namespace {ns} cannot add capacity; "
         "latency or queue backlog will follow if load keeps growing.",
@@ -243,8 +241,8 @@ def pod_alerts(cfg: EnvConfig) -> AlertGroup:
     return AlertGroup("vibeyard-pods", (restarts, crashloop, at_max))
 
 
-def _volume_alerts(cfg: EnvConfig, store: str, free_up: str) -> tuple[Alert, ...]:
-    ns = cfg.namespace
+def _volume_alerts(obs: Observed, store: str, free_up: str) -> tuple[Alert, ...]:
+    ns = obs.namespace
     vols = Scope(ns)
     # StatefulSet claims are named ``<template>-<statefulset>-<ordinal>``.
     claim = regex("persistentvolumeclaim", f".+-{store}-[0-9]+")
@@ -266,7 +264,7 @@ def _volume_alerts(cfg: EnvConfig, store: str, free_up: str) -> tuple[Alert, ...
             expr=f"{free} < {threshold}",
             for_=for_,
             severity=severity,
-            summary=f"{title} volume {{{{ $labels.persistentvolumeclaim }}}} ({cfg.name}) has less than "
+            summary=f"{title} volume {{{{ $labels.persistentvolumeclaim }}}} ({obs.name}) has less than "
             f"{threshold:.0%} free",
             description=f"Only {{{{ $value | humanizePercentage }}}} of the {store} volume in namespace {ns} "
             f"is free; {store} stops accepting writes when it is full.",
@@ -276,31 +274,27 @@ def _volume_alerts(cfg: EnvConfig, store: str, free_up: str) -> tuple[Alert, ...
     )
 
 
-def storage_alerts(cfg: EnvConfig) -> AlertGroup | None:
+def storage_alerts(obs: Observed) -> AlertGroup | None:
     """Volume alerts for the stores this environment runs itself; managed ones
     are watched by their provider."""
-    alerts: list[Alert] = []
-    if cfg.postgres.mode == "in-cluster":
-        alerts += _volume_alerts(
-            cfg,
-            identity.POSTGRES[0],
-            "Look for WAL piling up behind a stuck replication slot or archive, and for bloat "
-            "(`VACUUM` / dropping unused data)",
-        )
-    if cfg.redis.mode == "in-cluster":
-        alerts += _volume_alerts(
-            cfg,
-            identity.REDIS[0],
-            f"`kubectl -n {cfg.namespace} exec -it statefulset/{identity.REDIS[0]} -- redis-cli`, "
-            "`AUTH <password>`, `INFO persistence` — an oversized AOF needs a BGREWRITEAOF; "
-            "a growing dataset needs more room",
-        )
+    free_up = {
+        identity.POSTGRES[
+            0
+        ]: "Look for WAL piling up behind a stuck replication slot or archive, and for bloat "
+        "(`VACUUM` / dropping unused data)",
+        identity.REDIS[
+            0
+        ]: f"`kubectl -n {obs.namespace} exec -it statefulset/{identity.REDIS[0]} -- redis-cli`, "
+        "`AUTH <password>`, `INFO persistence` — an oversized AOF needs a BGREWRITEAOF; "
+        "a growing dataset needs more room",
+    }
+    alerts = [alert for store in obs.volumes for alert in _volume_alerts(obs, store, free_up[store])]
     return AlertGroup("vibeyard-storage", tuple(alerts)) if alerts else None
 
 
-def alert_groups(cfg: EnvConfig) -> tuple[AlertGroup, ...]:
-    groups = [web_alerts(cfg), queue_alerts(cfg), pod_alerts(cfg)]
-    storage = storage_alerts(cfg)
+def alert_groups(obs: Observed) -> tuple[AlertGroup, ...]:
+    groups = [web_alerts(obs), queue_alerts(obs), pod_alerts(obs)]
+    storage = storage_alerts(obs)
     if storage is not None:
         groups.append(storage)
     return tuple(groups)

@@ -17,10 +17,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..config.types import EnvConfig
 from . import promql
 from .alert_rules import WEB_WORKLOAD
 from .promql import Scope
+from .subject import Observed
 
 # Grafana widens this to at least four scrape intervals, so rates stay defined
 # at any zoom level; alerts use fixed windows instead.
@@ -103,7 +103,7 @@ class Dashboard:
             raise ValueError(f"dashboard uid {uid!r} is longer than Grafana's {MAX_UID} characters")
         return uid
 
-    def to_json(self, cfg: EnvConfig) -> Json:
+    def to_json(self, obs: Observed) -> Json:
         per_row = GRID_COLUMNS // PANEL_WIDTH
         panels = [
             panel.to_json(i + 1, (i % per_row) * PANEL_WIDTH, (i // per_row) * PANEL_HEIGHT)
@@ -114,7 +114,7 @@ class Dashboard:
             "panels": panels,
             "refresh": "1m",
             "schemaVersion": 39,
-            "tags": ["vibeyard", cfg.name, *self.tags],
+            "tags": ["vibeyard", obs.name, *self.tags],
             "templating": {
                 "list": [
                     {
@@ -128,18 +128,18 @@ class Dashboard:
             },
             "time": {"from": "now-6h", "to": "now"},
             "timezone": "browser",
-            "title": f"Vibeyard ({cfg.name}) / {self.title}",
-            "uid": self.uid(cfg.name),
+            "title": f"Vibeyard ({obs.name}) / {self.title}",
+            "uid": self.uid(obs.name),
             "version": 1,
         }
 
-    def render(self, cfg: EnvConfig) -> str:
-        return json.dumps(self.to_json(cfg), indent=2, sort_keys=True) + "\n"
+    def render(self, obs: Observed) -> str:
+        return json.dumps(self.to_json(obs), indent=2, sort_keys=True) + "\n"
 
 
-def http_dashboard(cfg: EnvConfig) -> Dashboard:
-    m, mon = cfg.monitoring.metrics, cfg.monitoring
-    web = Scope(cfg.namespace, WEB_WORKLOAD)
+def http_dashboard(obs: Observed) -> Dashboard:
+    m, mon = obs.monitoring.metrics, obs.monitoring
+    web = Scope(obs.namespace, WEB_WORKLOAD)
     return Dashboard(
         slug="http",
         title="HTTP",
@@ -182,9 +182,9 @@ def http_dashboard(cfg: EnvConfig) -> Dashboard:
     )
 
 
-def queue_dashboard(cfg: EnvConfig) -> Dashboard:
-    m, mon = cfg.monitoring.metrics, cfg.monitoring
-    ns = Scope(cfg.namespace)
+def queue_dashboard(obs: Observed) -> Dashboard:
+    m, mon = obs.monitoring.metrics, obs.monitoring
+    ns = Scope(obs.namespace)
     per_queue = ("queue",)
     return Dashboard(
         slug="queues",
@@ -220,9 +220,9 @@ def queue_dashboard(cfg: EnvConfig) -> Dashboard:
     )
 
 
-def database_dashboard(cfg: EnvConfig) -> Dashboard:
-    m = cfg.monitoring.metrics
-    ns = Scope(cfg.namespace)
+def database_dashboard(obs: Observed) -> Dashboard:
+    m = obs.monitoring.metrics
+    ns = Scope(obs.namespace)
     # ``by (job)`` keeps the web tier's pool apart from each worker pool's.
     per_job = ("job",)
     return Dashboard(
@@ -252,9 +252,9 @@ def database_dashboard(cfg: EnvConfig) -> Dashboard:
     )
 
 
-def cache_dashboard(cfg: EnvConfig) -> Dashboard:
-    m = cfg.monitoring.metrics
-    ns = Scope(cfg.namespace)
+def cache_dashboard(obs: Observed) -> Dashboard:
+    m = obs.monitoring.metrics
+    ns = Scope(obs.namespace)
     return Dashboard(
         slug="cache",
         title="Redis cache",
@@ -283,10 +283,10 @@ def cache_dashboard(cfg: EnvConfig) -> Dashboard:
     )
 
 
-def dashboards(cfg: EnvConfig) -> tuple[Dashboard, ...]:
-    return (http_dashboard(cfg), queue_dashboard(cfg), database_dashboard(cfg), cache_dashboard(cfg))
+def dashboards(obs: Observed) -> tuple[Dashboard, ...]:
+    return (http_dashboard(obs), queue_dashboard(obs), database_dashboard(obs), cache_dashboard(obs))
 
 
-def rendered(cfg: EnvConfig) -> dict[str, str]:
+def rendered(obs: Observed) -> dict[str, str]:
     """Dashboard JSON by slug, as the ConfigMaps carry it."""
-    return {d.slug: d.render(cfg) for d in dashboards(cfg)}
+    return {d.slug: d.render(obs) for d in dashboards(obs)}

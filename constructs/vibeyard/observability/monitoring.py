@@ -9,65 +9,75 @@ it targets a kube-prometheus-stack release named by
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from constructs import Construct
 
-from .. import identity
-from ..config.types import EnvConfig
-from ..web_app import PORT_NAME as WEB_PORT_NAME
-from ..worker_pool import METRICS_PORT_NAME as WORKER_METRICS_PORT_NAME
-from .alert_rules import WEB_WORKLOAD, alert_groups
+from ..identity import Identity
+from .alert_rules import alert_groups
 from .dashboard_config_maps import DashboardConfigMaps
 from .dashboards import rendered
 from .prometheus_rule import PrometheusAlerts
 from .service_monitor import MetricsScrape
+from .subject import Observed
 
-WORKER_METRICS_PATH = "/metrics"
 RULE_NAME = "vibeyard"
 
 
-class Monitoring(Construct):
-    def __init__(self, scope: Construct, id: str, *, cfg: EnvConfig, instance: str, version: str) -> None:
-        super().__init__(scope, id)
-        mon = cfg.monitoring
-        if not mon.enabled:
-            raise ValueError(f"{cfg.name}: Monitoring is only added to environments with monitoring.enabled")
-        ns = cfg.namespace
-        platform = identity.of(identity.PLATFORM, instance)
+@dataclass(frozen=True)
+class ScrapeTarget:
+    """A Service to scrape: its workload's identity, the port name and the path."""
 
-        MetricsScrape(
-            self,
-            "Web",
-            name=WEB_WORKLOAD,
-            namespace=ns,
-            identity=identity.of(identity.WEB, instance, version),
-            port_name=WEB_PORT_NAME,
-            path=cfg.web.metrics_path,
-            interval=mon.scrape_interval,
-            release=mon.prometheus_release,
-        )
-        for pool in cfg.workers:
-            if pool.metrics_port is None:
-                continue
+    identity: Identity
+    port_name: str
+    path: str
+
+
+class Monitoring(Construct):
+    """ServiceMonitors, the PrometheusRule ``vibeyard`` and the dashboards.
+
+    :param observed: namespace, metric names, thresholds, queues and volumes.
+    :param owner: the platform identity the rule and dashboards are labelled with.
+    :param targets: one ServiceMonitor each, named after the workload.
+    :param dashboards: render the Grafana dashboards. Default True.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        observed: Observed,
+        owner: Identity,
+        targets: Sequence[ScrapeTarget],
+        dashboards: bool = True,
+    ) -> None:
+        super().__init__(scope, id)
+        mon = observed.monitoring
+        ns = observed.namespace
+        for target in targets:
             MetricsScrape(
                 self,
-                f"Worker-{pool.name}",
-                name=identity.worker_name(pool.name),
+                f"Scrape-{target.identity.name}",
+                name=target.identity.name,
                 namespace=ns,
-                identity=identity.worker(pool.name, instance, version),
-                port_name=WORKER_METRICS_PORT_NAME,
-                path=WORKER_METRICS_PATH,
+                identity=target.identity,
+                port_name=target.port_name,
+                path=target.path,
                 interval=mon.scrape_interval,
                 release=mon.prometheus_release,
             )
-
         PrometheusAlerts(
             self,
             "Alerts",
             name=RULE_NAME,
             namespace=ns,
-            identity=platform,
-            groups=alert_groups(cfg),
+            identity=owner,
+            groups=alert_groups(observed),
             release=mon.prometheus_release,
         )
-        if mon.dashboards:
-            DashboardConfigMaps(self, "Dashboards", namespace=ns, identity=platform, dashboards=rendered(cfg))
+        if dashboards:
+            DashboardConfigMaps(
+                self, "Dashboards", namespace=ns, identity=owner, dashboards=rendered(observed)
+            )

@@ -1,0 +1,1 @@
+"""Argo CD: the Applications that sync ``dist/<env>`` into a cluster."""

@@ -1,0 +1,1 @@
+"""Default-deny NetworkPolicies and the named needs that open them."""

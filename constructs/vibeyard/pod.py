@@ -1,0 +1,120 @@
+"""The scaffolding every pod of ours shares, in one place.
+
+Every namespace enforces Pod Security "restricted", so a pod that misses one of
+these fields is refused at admission, not at review. Building every pod through
+``pod_template`` and every container through ``container`` means a workload
+cannot forget one: its own ServiceAccount with no API token (none of our
+workloads talks to the API server), non-root with a fixed uid and group,
+seccomp ``RuntimeDefault``, no privilege escalation, all capabilities dropped,
+a read-only root filesystem with a size-limited ``/tmp``, and the checksums
+that roll the pods when their configuration changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cdk8s_plus_28 import k8s
+
+from .config.types import Image, Placement
+from .identity import Identity
+from .kube import empty_dir
+from .scaling import placement as placing
+
+RUNTIME_DEFAULT = k8s.SeccompProfile(type="RuntimeDefault")
+TMP_VOLUME = "tmp"
+
+
+@dataclass(frozen=True)
+class RunAs:
+    """The uid and gid an image's own non-root user has; files it writes on a
+    volume get the gid through ``fsGroup``."""
+
+    uid: int
+    gid: int | None = None
+
+    @property
+    def group(self) -> int:
+        return self.uid if self.gid is None else self.gid
+
+
+def container(
+    *,
+    name: str,
+    image: Image,
+    mounts: Sequence[k8s.VolumeMount] = (),
+    **spec: Any,
+) -> k8s.Container:
+    """A restricted container with ``/tmp`` mounted last; ``spec`` is the rest of ``k8s.Container``."""
+    return k8s.Container(
+        name=name,
+        image=image.ref,
+        image_pull_policy=image.pull_policy,
+        security_context=k8s.SecurityContext(
+            allow_privilege_escalation=False,
+            privileged=False,
+            read_only_root_filesystem=True,
+            run_as_non_root=True,
+            capabilities=k8s.Capabilities(drop=["ALL"]),
+            seccomp_profile=RUNTIME_DEFAULT,
+        ),
+        volume_mounts=[*mounts, k8s.VolumeMount(name=TMP_VOLUME, mount_path="/tmp")],
+        **spec,
+    )
+
+
+def pod_template(
+    *,
+    identity: Identity,
+    service_account: str,
+    run_as: RunAs,
+    containers: Sequence[k8s.Container],
+    grace_seconds: int | None = None,
+    tmp_size: str = "256Mi",
+    volumes: Sequence[k8s.Volume] = (),
+    checksums: Mapping[str, str] | None = None,
+    placement: Placement | None = None,
+    spread: Sequence[k8s.TopologySpreadConstraint] | None = None,
+    restart_policy: str | None = None,
+) -> k8s.PodTemplateSpec:
+    """A pod template with the shared scaffolding.
+
+    :param identity: labels of the pods (and so what selectors match).
+    :param service_account: the workload's own ServiceAccount; its token is never mounted.
+    :param run_as: the image's non-root user; also the ``fsGroup``.
+    :param containers: built with ``container`` so each mounts ``/tmp``.
+    :param grace_seconds: ``terminationGracePeriodSeconds``, sized to the shutdown. Default: 30s.
+    :param tmp_size: size limit of the ``/tmp`` emptyDir. Default 256Mi.
+    :param volumes: volumes besides ``/tmp``. Default none.
+    :param checksums: ``checksum/<what>`` annotations; a change rolls the pods. Default none.
+    :param placement: node selector, tolerations and spot preference. Default: anywhere.
+    :param spread: topology spread constraints. Default none.
+    :param restart_policy: ``Never`` for Jobs. Default: the API server's (Always).
+    """
+    annotations = {f"checksum/{what}": value for what, value in (checksums or {}).items()}
+    spec = k8s.PodSpec(
+        restart_policy=restart_policy,
+        service_account_name=service_account,
+        automount_service_account_token=False,
+        security_context=k8s.PodSecurityContext(
+            run_as_non_root=True,
+            run_as_user=run_as.uid,
+            run_as_group=run_as.group,
+            fs_group=run_as.group,
+            fs_group_change_policy="OnRootMismatch",
+            seccomp_profile=RUNTIME_DEFAULT,
+        ),
+        termination_grace_period_seconds=grace_seconds,
+        topology_spread_constraints=list(spread) if spread else None,
+        affinity=placing.affinity(placement) if placement else None,
+        node_selector=placing.node_selector(placement) if placement else None,
+        tolerations=placing.tolerations(placement) if placement else None,
+        containers=list(containers),
+        volumes=[*volumes, empty_dir(TMP_VOLUME, tmp_size)],
+    )
+    return k8s.PodTemplateSpec(
+        metadata=k8s.ObjectMeta(labels=identity.labels, annotations=annotations or None),
+        spec=spec,
+    )

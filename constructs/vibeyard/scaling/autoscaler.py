@@ -1,0 +1,73 @@
+"""An ``autoscaling/v2`` HorizontalPodAutoscaler with damped scale-down.
+
+Scale-up stays fast (the default policy), but scale-down waits for a
+stabilization window and removes at most a bounded share of pods per period,
+so a short traffic dip does not tear down capacity that is needed a minute later.
+"""
+
+from __future__ import annotations
+
+from cdk8s_plus_28 import k8s
+from constructs import Construct
+
+from ..config.types import Autoscaling
+from ..kube import Workload, meta
+
+
+def _utilization(resource: str, percent: int) -> k8s.MetricSpecV2:
+    return k8s.MetricSpecV2(
+        type="Resource",
+        resource=k8s.ResourceMetricSourceV2(
+            name=resource,
+            target=k8s.MetricTargetV2(type="Utilization", average_utilization=percent),
+        ),
+    )
+
+
+class HorizontalAutoscaler(Construct):
+    """An HPA named after its Deployment.
+
+    :param namespace: the environment's namespace.
+    :param target: the Deployment it scales.
+    :param autoscaling: bounds, utilization targets and scale-down damping.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        namespace: str,
+        target: Workload,
+        autoscaling: Autoscaling,
+    ) -> None:
+        super().__init__(scope, id)
+        metrics = [_utilization("cpu", autoscaling.cpu_utilization)]
+        if autoscaling.memory_utilization is not None:
+            metrics.append(_utilization("memory", autoscaling.memory_utilization))
+        k8s.KubeHorizontalPodAutoscalerV2(
+            self,
+            "Resource",
+            metadata=meta(target.name, namespace, target.identity),
+            spec=k8s.HorizontalPodAutoscalerSpecV2(
+                scale_target_ref=k8s.CrossVersionObjectReferenceV2(
+                    api_version="apps/v1", kind="Deployment", name=target.name
+                ),
+                min_replicas=autoscaling.min_replicas,
+                max_replicas=autoscaling.max_replicas,
+                metrics=metrics,
+                behavior=k8s.HorizontalPodAutoscalerBehaviorV2(
+                    scale_down=k8s.HpaScalingRulesV2(
+                        stabilization_window_seconds=autoscaling.scale_down_stabilization_seconds,
+                        select_policy="Min",
+                        policies=[
+                            k8s.HpaScalingPolicyV2(
+                                type="Percent",
+                                value=autoscaling.scale_down_max_percent,
+                                period_seconds=autoscaling.scale_down_period_seconds,
+                            )
+                        ],
+                    ),
+                ),
+            ),
+        )

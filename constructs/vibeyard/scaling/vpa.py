@@ -1,0 +1,50 @@
+"""A VerticalPodAutoscaler in recommendation-only mode (``updateMode: Off``).
+
+The design doc wants VPA to right-size requests (its cost section). Letting VPA
+*apply* them would fight the HPA over the same pods, evicting and resizing while
+the HPA counts utilization against the old requests. In ``Off`` mode it only
+publishes recommendations (``kubectl describe vpa``), which we fold back into the
+config by hand.
+"""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from imports.io.k8s import autoscaling as vpa
+
+from ..kube import Workload, crd_meta
+
+
+class RecommendationOnlyVpa(Construct):
+    """A VPA named after its target, in ``updateMode: Off``.
+
+    :param namespace: the environment's namespace.
+    :param target: the workload it recommends requests for.
+    :param target_kind: ``Deployment`` or ``StatefulSet``.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        namespace: str,
+        target: Workload,
+        target_kind: str,
+    ) -> None:
+        super().__init__(scope, id)
+        target_name, identity = target.name, target.identity
+        vpa.VerticalPodAutoscaler(
+            self,
+            "Resource",
+            metadata=crd_meta(target_name, namespace, identity),
+            spec=vpa.VerticalPodAutoscalerSpec(
+                target_ref=vpa.VerticalPodAutoscalerSpecTargetRef(
+                    api_version="apps/v1", kind=target_kind, name=target_name
+                ),
+                update_policy=vpa.VerticalPodAutoscalerSpecUpdatePolicy(
+                    update_mode=vpa.VerticalPodAutoscalerSpecUpdatePolicyUpdateMode.OFF
+                ),
+            ),
+        )

@@ -1,0 +1,1 @@
+"""The data tier: PostgreSQL, Redis and PgBouncer, where the environment runs them itself."""

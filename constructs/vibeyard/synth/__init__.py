@@ -1,0 +1,1 @@
+"""The synth pipeline: resolve config, render charts to files, publish ``dist/`` atomically."""

@@ -1,0 +1,56 @@
+"""Which environments a synth renders, and with which image.
+
+The image comes from, in order: CD's environment variables, the committed
+``releases/<env>.json``, the code. Everything is validated here, before any
+construct exists, so a mistake is one line and never a jsii trace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from ..config import ENVIRONMENTS, ConfigError, EnvConfig, validate
+from .releases import DIGEST_KEY, TAG_KEY, load_release
+
+# CD pins the image per release without a code edit; these are the only knobs
+# read from the process environment.
+IMAGE_TAG_VAR = "VIBEYARD_IMAGE_TAG"
+IMAGE_DIGEST_VAR = "VIBEYARD_IMAGE_DIGEST"
+
+
+def resolve(
+    names: Sequence[str] | None,
+    overrides: Mapping[str, str] | None = None,
+    environments: Mapping[str, EnvConfig] = ENVIRONMENTS,
+    root: Path | None = None,
+) -> list[EnvConfig]:
+    """The validated configs for ``names`` (all when empty)."""
+    chosen = list(names) if names else list(environments)
+    for name in chosen:
+        if name not in environments:
+            known = ", ".join(sorted(environments))
+            raise ConfigError(f"{name}: unknown environment {name!r}: choose one of {known}")
+    overrides = overrides or {}
+    result = []
+    for name in chosen:
+        cfg = environments[name]
+        if cfg.name != name:
+            raise ConfigError(
+                f"{name}: name={cfg.name!r} is invalid: the key it is registered under, {name!r}"
+            )
+        release = load_release(root, name) if root is not None else {}
+        if overrides.get(IMAGE_TAG_VAR):
+            # A new tag is a new image: it never inherits the previous release's digest.
+            pin = {TAG_KEY: overrides[IMAGE_TAG_VAR], DIGEST_KEY: overrides.get(IMAGE_DIGEST_VAR, "")}
+        elif overrides.get(IMAGE_DIGEST_VAR):
+            pin = {TAG_KEY: release.get(TAG_KEY, cfg.image.tag), DIGEST_KEY: overrides[IMAGE_DIGEST_VAR]}
+        else:
+            pin = release
+        if pin:
+            image = replace(cfg.image, tag=pin[TAG_KEY], digest=pin.get(DIGEST_KEY) or None)
+            cfg = replace(cfg, image=image)
+        validate(cfg, name)
+        result.append(cfg)
+    return result

@@ -1,0 +1,1 @@
+"""The namespace every environment lives in, and its quota and limits."""

@@ -1,0 +1,1 @@
+"""The Next.js web tier: Deployment, Service and Ingress."""

@@ -1,0 +1,139 @@
+"""The Next.js web tier: ServiceAccount, Deployment and Service ``vibeyard``.
+
+Zero-downtime is the point of most choices here. ``maxUnavailable: 0`` keeps full
+capacity during a rollout; the startup probe lets a cold Next.js boot without the
+liveness probe killing it; the preStop sleep keeps the pod serving while the
+endpoint removal reaches every ingress-nginx replica, and the grace period leaves
+room for in-flight requests after that. When an HPA owns the replica count the
+Deployment omits ``replicas`` so an apply or GitOps sync never resets it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from cdk8s_plus_28 import k8s
+from constructs import Construct
+
+from .. import checkov, kube
+from ..app import APP_USER
+from ..app.environment import AppEnvironment
+from ..config.types import Image, WebConfig
+from ..identity import Identity
+from ..kube import (
+    empty_dir,
+    int_or_str,
+    label_selector,
+    meta,
+    service,
+    service_account,
+    surge_without_downtime,
+)
+from ..pod import container, pod_template
+
+PORT_NAME = "http"
+
+
+def _http_probe(path: str, period: int, timeout: int, failures: int) -> k8s.Probe:
+    return k8s.Probe(
+        http_get=k8s.HttpGetAction(path=path, port=int_or_str(PORT_NAME)),
+        period_seconds=period,
+        timeout_seconds=timeout,
+        failure_threshold=failures,
+    )
+
+
+def _spread(identity: Identity) -> list[k8s.TopologySpreadConstraint]:
+    return [
+        k8s.TopologySpreadConstraint(
+            topology_key=key,
+            max_skew=1,
+            when_unsatisfiable="ScheduleAnyway",
+            label_selector=label_selector(identity),
+        )
+        for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
+    ]
+
+
+class WebApp(Construct):
+    """
+    :param namespace: the environment's namespace.
+    :param identity: the web tier's identity; its name names every object.
+    :param image: the app image.
+    :param web: replicas, resources, probes' path, port, shutdown timing and placement.
+    :param autoscaled: an autoscaler owns the replica count, so ``replicas`` is omitted.
+    :param environment: the app's variables.
+    :param checksums: ``checksum/<what>`` pod annotations that roll the pods on change.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        namespace: str,
+        identity: Identity,
+        image: Image,
+        web: WebConfig,
+        autoscaled: bool,
+        environment: AppEnvironment,
+        checksums: Mapping[str, str],
+    ) -> None:
+        super().__init__(scope, id)
+        name = identity.name
+        self.name = self.service_name = name
+        self.port = web.port
+        self.port_name = PORT_NAME
+        self.identity = identity
+        self.resources = web.resources
+        service_account(self, name, namespace, identity)
+        app = container(
+            name=name,
+            image=image,
+            ports=[k8s.ContainerPort(name=PORT_NAME, container_port=web.port, protocol="TCP")],
+            env_from=environment.env_from(),
+            env=environment.variables(),
+            resources=kube.resources(web.resources),
+            startup_probe=_http_probe(web.health_path, period=5, timeout=3, failures=30),
+            readiness_probe=_http_probe(web.health_path, period=10, timeout=3, failures=3),
+            liveness_probe=_http_probe(web.health_path, period=20, timeout=5, failures=3),
+            lifecycle=k8s.Lifecycle(
+                pre_stop=k8s.LifecycleHandler(
+                    exec=k8s.ExecAction(command=["sleep", str(web.pre_stop_sleep_seconds)])
+                )
+            ),
+            mounts=[k8s.VolumeMount(name="next-cache", mount_path="/app/.next/cache")],
+        )
+        skips = checkov.workload_skips(web.resources, app_image=image)
+        k8s.KubeDeployment(
+            self,
+            "Deployment",
+            metadata=meta(name, namespace, identity, checkov.as_annotations(skips)),
+            spec=k8s.DeploymentSpec(
+                replicas=None if autoscaled else web.replicas,
+                revision_history_limit=10,
+                progress_deadline_seconds=600,
+                selector=label_selector(identity),
+                strategy=surge_without_downtime(),
+                template=pod_template(
+                    identity=identity,
+                    service_account=name,
+                    run_as=APP_USER,
+                    grace_seconds=web.termination_grace_seconds,
+                    spread=_spread(identity) if web.spread_across_zones else None,
+                    placement=web.placement,
+                    containers=[app],
+                    volumes=[empty_dir("next-cache", "1Gi")],
+                    checksums=checksums,
+                ),
+            ),
+        )
+        service(
+            self,
+            "Service",
+            name=name,
+            namespace=namespace,
+            identity=identity,
+            port=web.port,
+            port_name=PORT_NAME,
+        )

@@ -1,0 +1,1 @@
+"""BullMQ worker pools: one Deployment per job type."""
