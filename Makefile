@@ -16,7 +16,7 @@ export CDK8S_CHECK_UPGRADE := false
 # The pinned Node 22 LTS (npm's `node` package) and pipenv come first on PATH.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: install synth test lint typecheck pytest bench imports clean
+.PHONY: install test-deps synth test lint typecheck pytest bench imports clean
 
 .tools/bin/pipenv:
 	$(PYTHON) -m venv .tools
@@ -39,8 +39,12 @@ synth: install
 	.venv/bin/python main.py --check $(ENV)
 	VIBEYARD_ENV="$(ENV)" cdk8s synth
 
-## test: lint, type-check, then the whole pytest suite (snapshots, semantics, validators).
-test: install lint typecheck pytest
+## test-deps: the real servers the tests start (redis, postgres, pgbouncer, promtool, exporters).
+test-deps:
+	scripts/install-test-deps.sh
+
+## test: lint, type-check, then the whole pytest suite (snapshots, semantics, validators, real servers).
+test: install test-deps lint typecheck pytest
 
 lint: install
 	pipenv run ruff check .
