@@ -194,15 +194,15 @@ def test_files_apply_in_one_pass(out: Output) -> None:
             )
 
 
-def test_committed_dist_matches_a_fresh_synth(synthesized: dict[str, dict[str, str]]) -> None:
+def test_committed_dist_matches_a_fresh_synth(committed_output: dict[str, dict[str, str]]) -> None:
     dist = ROOT / "dist"
     on_disk = {
         folder.name: {f.name: f.read_text(encoding="utf-8") for f in sorted(folder.iterdir())}
         for folder in sorted(dist.iterdir())
         if folder.is_dir()
     }
-    assert sorted(on_disk) == sorted(synthesized), "dist/ folders differ: run `make synth`"
-    for folder, files in synthesized.items():
+    assert sorted(on_disk) == sorted(committed_output), "dist/ folders differ: run `make synth`"
+    for folder, files in committed_output.items():
         assert sorted(on_disk[folder]) == sorted(files), f"dist/{folder} file set differs: run `make synth`"
         for name, text in files.items():
             assert on_disk[folder][name] == text, f"dist/{folder}/{name} is stale: run `make synth`"
