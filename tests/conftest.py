@@ -21,10 +21,16 @@ _NODE_BIN = ROOT / "node_modules" / ".bin"
 if (_NODE_BIN / "node").exists():
     os.environ["PATH"] = f"{_NODE_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 
+import cdk8s  # noqa: E402
+
+from tests import variants as variant_configs  # noqa: E402
 from tests.support import Output  # noqa: E402
+from vibeyard.chart import VibeyardChart  # noqa: E402
 from vibeyard.config import ENVIRONMENTS, EnvConfig  # noqa: E402
 from vibeyard.synth.cli import synthesize  # noqa: E402
 from vibeyard.synth.inputs import resolve  # noqa: E402
+from vibeyard.synth.render import render  # noqa: E402
+from vibeyard.synth.sealed import load_sealed  # noqa: E402
 
 ENV_NAMES = tuple(ENVIRONMENTS)
 
@@ -59,3 +65,14 @@ def outputs(configs: dict[str, EnvConfig], synthesized: dict[str, dict[str, str]
 def out(request: pytest.FixtureRequest, outputs: dict[str, Output]) -> Output:
     """Parametrizes a test over every environment."""
     return outputs[request.param]
+
+
+@pytest.fixture(scope="session")
+def variants(configs: dict[str, EnvConfig]) -> dict[str, Output]:
+    """Every variant of ``tests/variants.py``, synthesized once per session in one App."""
+    app = cdk8s.App()
+    out = {}
+    for name, cfg in variant_configs.build(configs).items():
+        sealed = load_sealed(cfg, ROOT) if cfg.secrets.provider == "sealed" else None
+        out[name] = Output(cfg, render(VibeyardChart(app, name, cfg=cfg, sealed_data=sealed).manifests()))
+    return out

@@ -336,11 +336,7 @@ CASES = [
     ),
     Case(
         "workers-not-a-tuple",
-        "prod: workers=WorkerPool(name='default', queues=('default',), replicas=2, min_replicas=1, "
-        "max_replicas=10, concurrency=5, command=('node', 'dist/worker.js'), args=(), "
-        "resources=Resources(cpu_request='100m', memory_request='256Mi', memory_limit='512Mi', "
-        "cpu_limit='500m'), termination_grace_seconds=120, queue_list_length=20, prioritized=False, "
-        "health_command=None, metrics_port=None, placement=None) is invalid: a tuple of WorkerPool blocks",
+        f"prod: workers={ENVIRONMENTS['prod'].workers[0]!r} is invalid: a tuple of WorkerPool blocks",
         lambda cfg: with_(cfg, workers=cfg.workers[0]),
     ),
     # --- ports ------------------------------------------------------------------------
@@ -479,7 +475,7 @@ def test_the_committed_environments_are_valid() -> None:
         (hpa(memory_utilization=None), None),
         (web(port=1), None),
         (web(port=65535), None),
-        (web_resources(cpu_request="0.25", memory_request="0.5Gi", memory_limit="1.5Gi"), None),
+        (web_resources(cpu_request="0.25", memory_request="0.5Gi", memory_limit="0.75Gi"), None),
         (top(namespace="n" * 54), None),
         (pool(1, name="a" * 47), None),
     ],

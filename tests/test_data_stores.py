@@ -1,28 +1,33 @@
-"""PostgreSQL, Redis, PgBouncer and the Secret, as each environment configures them."""
+"""PostgreSQL, the queue and cache Redis, PgBouncer and the Secret, as each environment configures them.
+
+The real servers load these files in tests/real/; here the rendered objects are
+checked for what a reviewer would look for on a real cluster.
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
-import cdk8s
 import pytest
 
 from tests.support import Output, pod_spec
-from vibeyard.chart import VibeyardChart
 from vibeyard.config import Topology
 from vibeyard.config.quantity import memory_bytes
-from vibeyard.config.types import EnvConfig, SecretsConfig
-from vibeyard.synth.render import render
 
 
 def _env(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {e["name"]: e for e in container.get("env", [])}
 
 
-def _container(out: Output, kind: str, name: str) -> dict[str, Any]:
-    container: dict[str, Any] = pod_spec(out.get(kind, name))["containers"][0]
-    return container
+def _container(out: Output, kind: str, name: str, which: str | None = None) -> dict[str, Any]:
+    containers = pod_spec(out.get(kind, name))["containers"]
+    found: dict[str, Any] = next(c for c in containers if c["name"] == (which or name))
+    return found
+
+
+def _conf(out: Output, config_map: str, key: str) -> list[str]:
+    text: str = out.get("ConfigMap", config_map)["data"][key]
+    return text.splitlines()
 
 
 def test_modes_per_environment(outputs: dict[str, Output]) -> None:
@@ -30,7 +35,7 @@ def test_modes_per_environment(outputs: dict[str, Output]) -> None:
     assert not outputs["prod"].has("StatefulSet", "postgres"), "prod uses a managed database"
     assert not outputs["prod"].has("Service", "postgres")
     for env in ("dev", "staging", "prod"):
-        assert outputs[env].has("StatefulSet", "redis")
+        assert outputs[env].has("StatefulSet", "redis") and outputs[env].has("Deployment", "redis-cache")
     assert not outputs["dev"].has("Deployment", "pgbouncer")
     assert outputs["staging"].has("Deployment", "pgbouncer") and outputs["prod"].has(
         "Deployment", "pgbouncer"
@@ -43,98 +48,188 @@ def test_postgres_statefulset(outputs: dict[str, Output], env: str) -> None:
     pg = out.cfg.postgres
     sts = out.get("StatefulSet", "postgres")
     spec = pod_spec(sts)
-    c = spec["containers"][0]
+    c = _container(out, "StatefulSet", "postgres")
     assert c["image"] == pg.image.ref and "@sha256:" in c["image"]
-    assert c["image"].startswith("docker.io/library/postgres:15.")
     env_vars = _env(c)
     data_mount = next(m["mountPath"] for m in c["volumeMounts"] if m["name"] == "data")
     assert env_vars["PGDATA"]["value"].startswith(data_mount + "/"), "PGDATA must be a subdirectory"
-    for var, key in (
-        ("POSTGRES_USER", "postgres-user"),
-        ("POSTGRES_PASSWORD", "postgres-password"),
-        ("POSTGRES_DB", "postgres-database"),
-    ):
-        assert env_vars[var]["valueFrom"]["secretKeyRef"] == {"name": out.cfg.secrets.name, "key": key}
+    assert env_vars["POSTGRES_USER"]["value"] == pg.user and env_vars["POSTGRES_DB"]["value"] == pg.database
+    assert env_vars["POSTGRES_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": out.cfg.secrets.name,
+        "key": "postgres-password",
+    }
     for probe in ("readinessProbe", "livenessProbe"):
         assert "pg_isready" in " ".join(c[probe]["exec"]["command"]), probe
     assert spec["securityContext"]["runAsUser"] == pg.uid and spec["securityContext"]["fsGroup"] == pg.uid
-    assert spec["terminationGracePeriodSeconds"] >= 60
-    assert "pg_ctl stop" in " ".join(c["lifecycle"]["preStop"]["exec"]["command"])
     (claim,) = sts["spec"]["volumeClaimTemplates"]
     assert claim["spec"]["resources"]["requests"]["storage"] == pg.storage_size
     assert claim["spec"].get("storageClassName") == pg.storage_class
-    assert out.get("Service", "postgres")["spec"]["ports"][0]["port"] == 5432
+    assert out.get("Service", "postgres")["spec"]["ports"][0]["port"] == pg.port
     headless = out.get("Service", "postgres-headless")
     assert headless["spec"]["clusterIP"] == "None" and sts["spec"]["serviceName"] == "postgres-headless"
 
 
-def test_redis_config_reaches_the_container(out: Output) -> None:
+@pytest.mark.parametrize("env", ["dev", "staging"])
+def test_postgres_has_real_shared_memory_and_stops_within_its_grace(
+    outputs: dict[str, Output], env: str
+) -> None:
+    """/dev/shm is 64Mi by default; pg_ctl's fast shutdown must end before the kubelet's SIGKILL."""
+    out = outputs[env]
+    spec = pod_spec(out.get("StatefulSet", "postgres"))
+    c = _container(out, "StatefulSet", "postgres")
+    shm = next(v for v in spec["volumes"] if v["name"] == "shm")
+    assert shm["emptyDir"] == {"medium": "Memory", "sizeLimit": out.cfg.postgres.shm_size}
+    assert {"mountPath": "/dev/shm", "name": "shm"} in c["volumeMounts"]
+    stop = " ".join(c["lifecycle"]["preStop"]["exec"]["command"])
+    assert "pg_ctl stop" in stop and "-m fast" in stop
+    timeout = int(stop.split("-t ")[1].split()[0].strip("'\""))
+    assert timeout + 10 <= spec["terminationGracePeriodSeconds"]
+
+
+def test_queue_redis_never_evicts_and_keeps_fork_headroom(out: Output) -> None:
     redis = out.cfg.redis
-    conf = out.get("ConfigMap", "redis-config")["data"]["redis.conf"].splitlines()
-    for line in ("appendonly yes", "appendfsync everysec", "maxmemory-policy noeviction"):
+    conf = _conf(out, "redis-config", "redis.conf")
+    for line in (
+        "appendonly yes",
+        "appendfsync everysec",
+        "maxmemory-policy noeviction",
+        'save ""',
+        "dir /data",
+    ):
         assert line in conf, f"{out.cfg.name}: redis.conf lacks {line!r}"
     (maxmemory,) = [ln for ln in conf if ln.startswith("maxmemory ")]
     mb = int(maxmemory.split()[1].removesuffix("mb"))
-    assert 0 < mb * 1024 * 1024 < (memory_bytes(redis.resources.memory_limit) or 0)
+    limit = memory_bytes(redis.resources.memory_limit) or 0
+    # An AOF rewrite forks: the copy-on-write pages need room beside the dataset.
+    assert 0 < mb * 1024 * 1024 <= limit * 0.6
     sts = out.get("StatefulSet", "redis")
     spec = pod_spec(sts)
-    c = spec["containers"][0]
+    c = _container(out, "StatefulSet", "redis")
     assert c["args"][:2] == ["redis-server", "/etc/redis/redis.conf"]
-    mount = next(m for m in c["volumeMounts"] if m["name"] == "config")
-    assert mount["mountPath"] == "/etc/redis"
-    volume = next(v for v in spec["volumes"] if v["name"] == "config")
-    assert volume["configMap"]["name"] == "redis-config"
+    assert next(v for v in spec["volumes"] if v["name"] == "config")["configMap"]["name"] == "redis-config"
     (claim,) = sts["spec"]["volumeClaimTemplates"]
     assert claim["spec"]["resources"]["requests"]["storage"] == redis.storage_size
-    assert "@sha256:" in c["image"] and ":7." in c["image"]
+
+
+def test_cache_redis_is_separate_evicts_and_persists_nothing(out: Output) -> None:
+    conf = _conf(out, "redis-cache-config", "redis.conf")
+    for line in (f"maxmemory-policy {out.cfg.cache.maxmemory_policy}", "appendonly no", 'save ""'):
+        assert line in conf, f"{out.cfg.name}: the cache's redis.conf lacks {line!r}"
+    spec = pod_spec(out.get("Deployment", "redis-cache"))
+    assert all("persistentVolumeClaim" not in v for v in spec["volumes"])
+    web = _env(_container(out, "Deployment", "vibeyard"))
+    assert web["REDIS_URL"]["value"] == "redis://:$(REDIS_PASSWORD)@redis:6379/0"
+    assert web["REDIS_CACHE_URL"]["value"] == "redis://:$(REDIS_PASSWORD)@redis-cache:6379/0"
 
 
 def test_redis_auth_is_on_and_probes_authenticate(out: Output) -> None:
-    c = _container(out, "StatefulSet", "redis")
-    env_vars = _env(c)
-    ref = {"name": out.cfg.secrets.name, "key": "redis-password"}
-    assert c["args"][2:] == ["--requirepass", "$(REDIS_PASSWORD)"]
-    assert env_vars["REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"] == ref
-    assert env_vars["REDISCLI_AUTH"]["valueFrom"]["secretKeyRef"] == ref, "redis-cli reads REDISCLI_AUTH"
-    for probe in ("readinessProbe", "livenessProbe"):
-        command = " ".join(c[probe]["exec"]["command"])
-        assert "redis-cli" in command and "ping" in command and "PONG" in command, probe
-    app = _env(_container(out, "Deployment", "vibeyard"))
-    assert app["REDIS_URL"]["value"] == "redis://:$(REDIS_PASSWORD)@redis:6379/0"
-
-
-def test_database_url_points_at_pgbouncer_when_enabled(out: Output) -> None:
-    app_workloads = [w for w in out.of_kind("Deployment") if w["metadata"]["name"].startswith("vibeyard")]
-    for wl in app_workloads:
-        env_vars = _env(pod_spec(wl)["containers"][0])
-        url = env_vars["DATABASE_URL"]
-        if out.cfg.pgbouncer.enabled:
-            assert "@pgbouncer:5432/" in url["value"], wl["metadata"]["name"]
-            assert env_vars["DATABASE_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == "postgres-password"
-        else:
-            assert url["valueFrom"]["secretKeyRef"]["key"] == "database-url", wl["metadata"]["name"]
-    job = next(iter(out.of_kind("Job")))
-    job_url = _env(pod_spec(job)["containers"][0])["DATABASE_URL"]
-    assert job_url["valueFrom"]["secretKeyRef"]["key"] == "database-url", "migrations bypass PgBouncer"
-
-
-def test_pgbouncer_pools_transactions(outputs: dict[str, Output]) -> None:
-    for env in ("staging", "prod"):
-        out = outputs[env]
-        c = _container(out, "Deployment", "pgbouncer")
+    for kind, name in (("StatefulSet", "redis"), ("Deployment", "redis-cache")):
+        c = _container(out, kind, name)
         env_vars = _env(c)
-        assert env_vars["POOL_MODE"]["value"] == "transaction"
-        assert env_vars["DATABASE_URL"]["valueFrom"]["secretKeyRef"]["key"] == "database-url"
-        assert c["readinessProbe"]["tcpSocket"]["port"] == "postgres" and "livenessProbe" in c
-        assert c["resources"]["limits"]["memory"]
-        assert out.get("PodDisruptionBudget", "pgbouncer")["spec"]["maxUnavailable"] >= 1
-        assert out.get("Service", "pgbouncer")["spec"]["ports"][0]["port"] == out.cfg.pgbouncer.port
+        ref = {"name": out.cfg.secrets.name, "key": "redis-password"}
+        assert c["args"][2:] == ["--requirepass", "$(REDIS_PASSWORD)"]
+        assert env_vars["REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"] == ref
+        assert env_vars["REDISCLI_AUTH"]["valueFrom"]["secretKeyRef"] == ref, "redis-cli reads REDISCLI_AUTH"
+        for probe in ("readinessProbe", "livenessProbe"):
+            command = " ".join(c[probe]["exec"]["command"])
+            assert "redis-cli" in command and "PONG" in command and "-p 6379" in command, probe
+
+
+def test_database_url_goes_through_pgbouncer_and_the_migration_does_not(out: Output) -> None:
+    pg = out.cfg.postgres
+    for wl in out.of_kind("Deployment"):
+        if not wl["metadata"]["name"].startswith("vibeyard"):
+            continue
+        url = _env(pod_spec(wl)["containers"][0])["DATABASE_URL"]
+        if out.cfg.pgbouncer.enabled:
+            assert url["value"] == (
+                f"postgresql://{pg.user}:$(DATABASE_PASSWORD)@pgbouncer:{out.cfg.pgbouncer.port}/{pg.database}"
+                "?pgbouncer=true"
+            ), wl["metadata"]["name"]
+        else:
+            assert url["value"].endswith(f"@postgres:{pg.port}/{pg.database}"), wl["metadata"]["name"]
+    (job,) = out.of_kind("Job")
+    job_env = _env(pod_spec(job)["containers"][0])
+    if pg.mode == "managed":
+        assert job_env["DATABASE_URL"]["valueFrom"]["secretKeyRef"]["key"] == "database-url"
+    else:
+        assert "@postgres:" in job_env["DATABASE_URL"]["value"], "migrations bypass PgBouncer"
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_pgbouncer_ini_is_rendered_and_the_entrypoint_bypassed(outputs: dict[str, Output], env: str) -> None:
+    out = outputs[env]
+    pgb, pg = out.cfg.pgbouncer, out.cfg.postgres
+    ini = _conf(out, "pgbouncer-config", "pgbouncer.ini")
+    host = pg.host if pg.mode == "managed" else "postgres"
+    # The database name is the config's: never parsed out of a URL (where '?sslmode=' would join it).
+    assert f"{pg.database} = host={host} port={pg.port} dbname={pg.database}" in ini
+    for line in (
+        f"pool_mode = {pgb.pool_mode}",
+        f"server_tls_sslmode = {pgb.server_tls_sslmode}",
+        "auth_type = scram-sha-256",
+        "auth_file = /etc/pgbouncer/auth/userlist.txt",
+        f"stats_users = {pg.user}",
+    ):
+        assert line in ini, line
+    c = _container(out, "Deployment", "pgbouncer")
+    assert c["command"] == ["/usr/bin/pgbouncer", "/etc/pgbouncer/config/pgbouncer.ini"]
+    assert "env" not in c, "credentials reach PgBouncer through the userlist only"
+    (init,) = pod_spec(out.get("Deployment", "pgbouncer"))["initContainers"]
+    init_env = _env(init)
+    assert init_env["DB_USER"]["value"] == pg.user
+    assert init_env["DB_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == "postgres-password"
+    assert "userlist.txt" in init["command"][2]
+    auth = next(v for v in pod_spec(out.get("Deployment", "pgbouncer"))["volumes"] if v["name"] == "auth")
+    assert auth["emptyDir"]["medium"] == "Memory", "the password never touches a disk"
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_pgbouncer_shuts_down_safely_within_its_grace(outputs: dict[str, Output], env: str) -> None:
+    """SIGTERM makes PgBouncer 1.23+ wait for every (pooled, never leaving) client: the
+    preStop hook sends SIGINT instead and waits for the exit."""
+    out = outputs[env]
+    c = _container(out, "Deployment", "pgbouncer")
+    stop = c["lifecycle"]["preStop"]["exec"]["command"][2]
+    assert 'kill -INT "$pid"' in stop and "kill -0" in stop and "pgbouncer.pid" in stop
+    assert "pidfile = /tmp/pgbouncer.pid" in _conf(out, "pgbouncer-config", "pgbouncer.ini")
+    spec = pod_spec(out.get("Deployment", "pgbouncer"))
+    assert spec["terminationGracePeriodSeconds"] == out.cfg.pgbouncer.termination_grace_seconds
+    assert out.get("PodDisruptionBudget", "pgbouncer")["spec"]["maxUnavailable"] >= 1
 
 
 def test_read_replica_url_in_prod(outputs: dict[str, Output]) -> None:
     env_vars = _env(_container(outputs["prod"], "Deployment", "vibeyard"))
     assert env_vars["DATABASE_READ_URL"]["valueFrom"]["secretKeyRef"]["key"] == "database-read-url"
     assert "DATABASE_READ_URL" not in _env(_container(outputs["staging"], "Deployment", "vibeyard"))
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_every_store_we_run_has_an_exporter_sidecar_where_monitored(
+    outputs: dict[str, Output], env: str
+) -> None:
+    out = outputs[env]
+    topo = Topology.of(out.cfg)
+    stores = {
+        ("StatefulSet", "redis"): "oliver006/redis_exporter",
+        ("Deployment", "redis-cache"): "oliver006/redis_exporter",
+        ("StatefulSet", "postgres"): "postgres-exporter",
+        ("Deployment", "pgbouncer"): "pgbouncer-exporter",
+    }
+    present = [k for k in stores if out.has(*k)]
+    assert len(present) == 4 if topo.postgres else 3
+    for kind, name in present:
+        exporter = _container(out, kind, name, "exporter")
+        assert stores[(kind, name)] in exporter["image"] and "@sha256:" in exporter["image"], name
+        assert exporter["securityContext"]["runAsUser"] >= 10000, name
+        (port,) = exporter["ports"]
+        assert port["name"] == "metrics"
+        ports = {p["name"]: p["port"] for p in out.get("Service", name)["spec"]["ports"]}
+        assert ports["metrics"] == port["containerPort"], name
+        if out.has("Service", f"{name}-headless"):
+            assert "metrics" not in {
+                p["name"] for p in out.get("Service", f"{name}-headless")["spec"]["ports"]
+            }
 
 
 def test_no_plain_secret_data_anywhere(out: Output) -> None:
@@ -156,6 +251,27 @@ def test_sealed_secret_holds_every_required_key(outputs: dict[str, Output], env:
     assert set(Topology.of(out.cfg).secret_keys) <= set(sealed["spec"]["encryptedData"])
 
 
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_a_rotated_sealed_credential_rolls_every_pod_that_reads_it(
+    outputs: dict[str, Output], env: str
+) -> None:
+    out = outputs[env]
+    readers = [
+        wl
+        for wl in out.workloads()
+        if wl["kind"] != "Job"
+        and any(
+            e.get("valueFrom", {}).get("secretKeyRef")
+            for c in [*pod_spec(wl)["containers"], *pod_spec(wl).get("initContainers", [])]
+            for e in c.get("env", [])
+        )
+    ]
+    sums = {wl["spec"]["template"]["metadata"]["annotations"].get("checksum/secret") for wl in readers}
+    assert len(readers) > 4 and len(sums) == 1 and None not in sums, (
+        "one checksum of the sealed data everywhere"
+    )
+
+
 def test_dev_uses_an_existing_secret(outputs: dict[str, Output]) -> None:
     dev = outputs["dev"]
     assert dev.cfg.secrets.provider == "existing"
@@ -166,32 +282,10 @@ def test_every_secret_reference_is_provided(out: Output) -> None:
     """Whatever the provider, workloads only ask the one Secret for keys it holds."""
     allowed = set(Topology.of(out.cfg).secret_keys)
     for wl in out.workloads():
-        for c in pod_spec(wl)["containers"]:
+        spec = pod_spec(wl)
+        for c in [*spec["containers"], *spec.get("initContainers", [])]:
             for var in c.get("env", []):
                 ref = var.get("valueFrom", {}).get("secretKeyRef")
                 if ref:
                     where = f"{out.cfg.name}: {wl['metadata']['name']} {var['name']}"
                     assert ref["name"] == out.cfg.secrets.name and ref["key"] in allowed, where
-
-
-@pytest.fixture(scope="module")
-def external_staging(configs: dict[str, EnvConfig]) -> Output:
-    cfg = replace(
-        configs["staging"], secrets=SecretsConfig(provider="external", external_store="vault-backend")
-    )
-    chart = VibeyardChart(cdk8s.App(), "external", cfg=cfg)
-    return Output(cfg, render(chart.to_json()))
-
-
-def test_external_secret_provider(external_staging: Output) -> None:
-    out = external_staging
-    assert not out.of_kind("SealedSecret")
-    (es,) = out.of_kind("ExternalSecret")
-    assert es["apiVersion"] == "external-secrets.io/v1"
-    assert es["spec"]["secretStoreRef"] == {"kind": "ClusterSecretStore", "name": "vault-backend"}
-    assert es["spec"]["target"]["name"] == "vibeyard-secrets"
-    keys = [d["secretKey"] for d in es["spec"]["data"]]
-    assert keys == list(Topology.of(out.cfg).secret_keys)
-    assert all(
-        d["remoteRef"] == {"key": "vibeyard/staging", "property": d["secretKey"]} for d in es["spec"]["data"]
-    )

@@ -30,7 +30,7 @@ from vibeyard.chart import VibeyardChart
 from vibeyard.config import EnvConfig, Topology, validate
 from vibeyard.config.types import MetricNames
 from vibeyard.identity import instance_for
-from vibeyard.observability import alert_rules, dashboards
+from vibeyard.observability import alert_rules, alerts, dashboards
 from vibeyard.observability.service_monitor import scrape_timeout
 from vibeyard.observability.subject import Observed
 
@@ -44,6 +44,24 @@ MONITORED = ("prod", "staging")
 WORKER_METRICS = "prod-worker-metrics"
 SEVERITIES = {"warning", "critical"}
 DURATION = re.compile(r"^([0-9]+)(ms|s|m|h)$")
+# Metrics real software emits besides the app's own (the real scrapes in tests/real/ prove them).
+SOFTWARE_METRICS = {
+    "bullmq_job_count",
+    "redis_up",
+    "redis_memory_used_bytes",
+    "redis_memory_max_bytes",
+    "redis_keyspace_hits_total",
+    "redis_keyspace_misses_total",
+    "redis_evicted_keys_total",
+    "pg_up",
+    "pg_stat_database_numbackends",
+    "pg_settings_max_connections",
+    "pgbouncer_up",
+    "pgbouncer_pools_client_active_connections",
+    "pgbouncer_pools_client_waiting_connections",
+    "pgbouncer_pools_server_idle_connections",
+    "pgbouncer_pools_client_maxwait_seconds",
+}
 KUBE_METRICS = {
     "kube_pod_container_status_restarts_total",
     "kube_pod_container_status_waiting_reason",
@@ -55,9 +73,9 @@ KUBE_METRICS = {
 }
 REQUIRED_PANELS = {
     "http": {"Request rate", "Error rate (5xx)", "Latency (p50 / p95 / p99)"},
-    "queues": {"Waiting jobs per queue", "Completed jobs per queue", "Failed jobs per queue"},
+    "queues": {"Waiting jobs per queue", "Jobs per queue and state", "Failed jobs per queue"},
     "database": {"Connection pool (active / idle / waiting)"},
-    "cache": {"Redis cache hit rate"},
+    "cache": {"Redis cache hit rate", "Cache memory and evictions"},
 }
 
 
@@ -441,7 +459,7 @@ def test_checker_rejects_broken_expressions(expr: str) -> None:
 
 
 def test_checker_rejects_our_own_alerts_with_one_closing_bracket_dropped(cfgs: dict[str, EnvConfig]) -> None:
-    for group in alert_rules.alert_groups(observed(cfgs["staging"])):
+    for group in alerts.alert_groups(observed(cfgs["staging"])):
         for alert in group.alerts:
             cut = max(alert.expr.rfind(c) for c in ")]}")
             with pytest.raises(PromQLError):
@@ -488,8 +506,11 @@ def test_web_service_monitor(
     assert endpoint["path"] == cfg.web.metrics_path == "/api/metrics"
     assert endpoint["interval"] == cfg.monitoring.scrape_interval
     assert seconds(endpoint["scrapeTimeout"]) < seconds(endpoint["interval"])
-    # No worker pool exposes metrics in the committed configs.
-    assert [o["metadata"]["name"] for o in objects(rendered, env, "ServiceMonitor")] == ["vibeyard"]
+    topo = Topology.of(cfg)
+    stores = [s.name for s in (topo.postgres, topo.pgbouncer, topo.redis, topo.cache) if s is not None]
+    pools = [f"vibeyard-worker-{p.name}" for p in cfg.workers if p.metrics_port is not None]
+    scraped = {o["metadata"]["name"] for o in objects(rendered, env, "ServiceMonitor")}
+    assert scraped == {"vibeyard", *pools, *stores}, "every workload and store that exports metrics"
 
 
 def test_service_monitor_matches_the_charts_web_service(
@@ -516,7 +537,10 @@ def test_worker_pools_with_metrics_get_their_own_service_monitor(
         (endpoint,) = sm["spec"]["endpoints"]
         assert (endpoint["port"], endpoint["path"]) == ("metrics", "/metrics")
         assert endpoint["interval"] == cfg.monitoring.scrape_interval
-    assert len(objects(rendered, WORKER_METRICS, "ServiceMonitor")) == 1 + len(cfg.workers)
+    workers = [
+        o for o in objects(rendered, WORKER_METRICS, "ServiceMonitor") if "worker" in o["metadata"]["name"]
+    ]
+    assert len(workers) == len(cfg.workers)
 
 
 # --- alerts ------------------------------------------------------------------------------------
@@ -546,7 +570,7 @@ def test_every_alert_expression_parses_and_is_scoped(
     env: str, cfgs: dict[str, EnvConfig], rendered: dict[str, list[Manifest]]
 ) -> None:
     cfg = cfgs[env]
-    allowed = configured_metrics(cfg.monitoring.metrics) | KUBE_METRICS
+    allowed = configured_metrics(cfg.monitoring.metrics) | KUBE_METRICS | SOFTWARE_METRICS
     used: set[str] = set()
     for alert in rules(one(rendered, env, "PrometheusRule", "vibeyard")):
         parsed = parse(alert["expr"])
@@ -557,7 +581,7 @@ def test_every_alert_expression_parses_and_is_scoped(
             assert selector.value_of("namespace") == cfg.namespace, f"{where}: unscoped {selector}"
         used |= parsed.metrics
     m = cfg.monitoring.metrics
-    alerted = {m.http_requests_total, m.http_duration_bucket, m.queue_waiting, m.queue_failed_total}
+    alerted = {m.http_requests_total, m.http_duration_bucket, "bullmq_job_count", "redis_memory_used_bytes"}
     assert alerted <= used
 
 
@@ -574,11 +598,22 @@ def test_the_expected_alerts_exist(cfgs: dict[str, EnvConfig], rendered: dict[st
         "VibeyardPodCrashLooping",
         "VibeyardAutoscalerAtMax",
     }
-    redis = {"VibeyardRedisVolumeAlmostFull", "VibeyardRedisVolumeFull"}
-    postgres = {"VibeyardPostgresVolumeAlmostFull", "VibeyardPostgresVolumeFull"}
-    # prod runs a managed postgres: no volume of ours to watch.
-    assert set(names("prod")) == common | redis
-    assert set(names("staging")) == common | redis | postgres
+    redis = {
+        "VibeyardRedisVolumeAlmostFull",
+        "VibeyardRedisVolumeFull",
+        "VibeyardQueueRedisDown",
+        "VibeyardQueueRedisMemoryHigh",
+    }
+    postgres = {
+        "VibeyardPostgresVolumeAlmostFull",
+        "VibeyardPostgresVolumeFull",
+        "VibeyardPostgresDown",
+        "VibeyardPostgresConnectionsHigh",
+    }
+    pgbouncer = {"VibeyardPgBouncerDown", "VibeyardPgBouncerClientsWaiting"}
+    # prod runs a managed postgres: no volume or server of ours to watch.
+    assert set(names("prod")) == common | redis | pgbouncer
+    assert set(names("staging")) == common | redis | postgres | pgbouncer
     staging = names("staging")
     assert staging["VibeyardAutoscalerAtMax"]["for"] == "15m"
     assert "CrashLoopBackOff" in staging["VibeyardPodCrashLooping"]["expr"]
@@ -635,7 +670,7 @@ def test_every_panel_query_uses_configured_metrics_and_the_namespace(
     env: str, cfgs: dict[str, EnvConfig], rendered: dict[str, list[Manifest]]
 ) -> None:
     cfg = cfgs[env]
-    allowed = configured_metrics(cfg.monitoring.metrics)
+    allowed = configured_metrics(cfg.monitoring.metrics) | SOFTWARE_METRICS
     used: set[str] = set()
     for config_map in dashboard_maps(rendered, env).values():
         board = json.loads(next(iter(config_map["data"].values())))
@@ -647,7 +682,7 @@ def test_every_panel_query_uses_configured_metrics_and_the_namespace(
             for selector in parsed.selectors:
                 assert selector.value_of("namespace") == cfg.namespace, where
             used |= parsed.metrics
-    assert used == allowed, f"metrics no dashboard shows: {allowed - used}"
+    assert configured_metrics(cfg.monitoring.metrics) | {"bullmq_job_count"} <= used
 
 
 def test_dashboard_uids_are_unique_per_environment(cfgs: dict[str, EnvConfig]) -> None:
@@ -671,12 +706,12 @@ def test_renaming_metrics_in_config_changes_alerts_and_dashboards(cfgs: dict[str
 
     alert_metrics = {
         m
-        for group in alert_rules.alert_groups(observed(renamed))
+        for group in alerts.alert_groups(observed(renamed))
         for alert in group.alerts
         for m in parse(alert.expr).metrics
     }
     assert not alert_metrics & configured_metrics(old)
-    assert {new.http_requests_total, new.http_duration_bucket, new.queue_waiting} <= alert_metrics
+    assert {new.http_requests_total, new.http_duration_bucket} <= alert_metrics
     error_rate = alert_rules.web_alerts(observed(renamed)).alerts[0].expr
     assert 'code=~"5.."' in error_rate and 'status=~"5.."' not in error_rate
 
@@ -686,7 +721,7 @@ def test_renaming_metrics_in_config_changes_alerts_and_dashboards(cfgs: dict[str
         for _, expr in targets(json.loads(text))
         for m in parse(expr, grafana=True).metrics
     }
-    assert board_metrics == configured_metrics(new)
+    assert configured_metrics(new) <= board_metrics and not board_metrics & configured_metrics(old)
 
 
 def test_thresholds_come_from_config(cfgs: dict[str, EnvConfig]) -> None:
@@ -694,7 +729,7 @@ def test_thresholds_come_from_config(cfgs: dict[str, EnvConfig]) -> None:
     tuned = replace(
         cfg, monitoring=replace(cfg.monitoring, error_rate_threshold=0.02, queue_depth_threshold=50)
     )
-    by_name = {a.name: a for g in alert_rules.alert_groups(observed(tuned)) for a in g.alerts}
+    by_name = {a.name: a for g in alerts.alert_groups(observed(tuned)) for a in g.alerts}
     assert by_name["VibeyardHighErrorRate"].expr.endswith("> 0.02")
     assert by_name["VibeyardQueueBacklog"].expr.endswith("> 50")
 

@@ -20,7 +20,7 @@ import yaml
 
 from tests.support import Output
 from tests.validators import nca
-from tests.validators.nca_queries import KEDA_NAMESPACE, KEDA_OPERATOR, OTHER_NAMESPACE, Query, queries_for
+from tests.validators.nca_queries import OTHER_NAMESPACE, Query, queries_for
 from vibeyard.config import EnvConfig
 from vibeyard.synth.render import render
 
@@ -93,11 +93,11 @@ def test_queries_cover_every_required_path(out: Output) -> None:
     if cfg.postgres.mode == "in-cluster":
         required |= {"web-to-postgres", "ingress-controller-to-postgres", "postgres-to-internet"}
     if cfg.redis.mode == "in-cluster":
-        required |= {"web-to-redis", "ingress-controller-to-redis", "redis-to-internet"}
+        required |= {"web-to-redis", "ingress-controller-to-redis", "redis-to-internet", "web-to-redis-cache"}
         if cfg.keda.enabled:
             required.add("keda-operator-to-redis")
     if cfg.monitoring.enabled:
-        required.add("monitoring-to-web-metrics")
+        required |= {"monitoring-to-web-metrics", "monitoring-to-redis-exporter", "monitoring-to-redis"}
     if cfg.postgres.mode == "managed":
         required |= {f"web-to-managed-{i}" for i in range(len(cfg.network.managed_egress))}
     missing = required - names
@@ -122,12 +122,12 @@ def test_cluster_context_matches_config(out: Output) -> None:
     docs = [d for d in yaml.safe_load_all(nca.CONTEXT.read_text()) if d]
     namespaces = {d["metadata"]["name"] for d in docs if d["kind"] == "Namespace"}
     pods = [(d["metadata"]["namespace"], d["metadata"].get("labels", {})) for d in docs if d["kind"] == "Pod"]
-    net = out.cfg.network
+    net, dns, keda = out.cfg.network, out.cfg.cluster.dns, out.cfg.keda
     wanted = [
         (net.ingress_namespace, dict(net.ingress_pod_labels)),
-        (net.dns_namespace, dict(net.dns_pod_labels)),
+        (dns.namespace, dict(dns.pod_labels)),
         (net.monitoring_namespace, {}),
-        (KEDA_NAMESPACE, KEDA_OPERATOR),
+        (keda.namespace, dict(keda.operator_labels)),
         (OTHER_NAMESPACE, {}),
     ]
     for ns, labels in wanted:
@@ -201,3 +201,43 @@ def test_readme_shows_the_committed_maps() -> None:
             f"{env}: README.md's connectivity map differs from tests/network/{env}-connectivity.txt; "
             "run scripts/update-network-maps.py"
         )
+
+
+def test_gke_cloud_dns_leaves_the_metadata_server_closed_but_for_dns(
+    variants: dict[str, Output], tmp_path: Path
+) -> None:
+    """169.254.169.254 is both GKE's Cloud DNS resolver and its metadata server (credentials)."""
+    out = variants["keda-off"]
+    assert out.cfg.cluster.dns.mode == "gke-cloud-dns"
+    metadata = [{"ipBlock": {"cidr": "169.254.169.254/32"}}]
+    dns_ports = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
+    other_ports = [
+        {"protocol": "TCP", "port": 1, "endPort": 52},
+        {"protocol": "TCP", "port": 54, "endPort": 65535},
+        {"protocol": "UDP", "port": 1, "endPort": 52},
+        {"protocol": "UDP", "port": 54, "endPort": 65535},
+    ]
+
+    def query(name: str, verb: str, ports: list[dict[str, Any]]) -> Query:
+        spec = {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"to": metadata, "ports": ports}]}
+        policy = {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": name, "namespace": out.cfg.namespace},
+            "spec": spec,
+        }
+        return Query(name=name, verb=verb, description=name, policy=policy)  # type: ignore[arg-type]
+
+    queries = [
+        query("pods-to-cloud-dns", "permits", dns_ports),
+        query("pods-to-metadata", "forbids", other_ports),
+    ]
+    inputs = nca.write_inputs(out.files, tmp_path / "inputs")
+    result = nca.run("keda-off", inputs, queries, tmp_path / "work")
+    assert not result.failures(queries), result.failures(queries)
+    closed = copy.deepcopy(out.objects)
+    for obj in closed:
+        if obj["metadata"]["name"] == "allow-dns":
+            obj["spec"]["egress"][0]["ports"] = [{"protocol": "TCP", "port": 80}]
+    planted = nca.run("keda-off", nca.write_inputs(render(closed), tmp_path / "p"), queries, tmp_path / "pw")
+    assert len(planted.failures(queries)) == 2, "a policy opening port 80 of the metadata server is caught"

@@ -33,18 +33,27 @@ def test_each_pool_has_deployment_budget_and_scaler(out: Output) -> None:
         name = f"vibeyard-worker-{pool.name}"
         assert out.has("Deployment", name) and out.has("PodDisruptionBudget", name), name
         assert out.has("ScaledObject", name) == out.cfg.keda.enabled, name
-        assert not out.has("Service", name), "no Service without a metrics port"
+        assert out.has("Service", name) == (pool.metrics_port is not None), "a Service only for metrics"
 
 
-def test_prod_runs_separate_pools_per_job_type(outputs: dict[str, Output]) -> None:
-    assert [p.name for p in outputs["prod"].cfg.workers] == ["default", "analysis"]
-    default = outputs["prod"].cfg.workers[0]
-    assert (default.replicas, default.resources.cpu_request, default.resources.memory_request) == (
-        2,
-        "100m",
-        "256Mi",
-    )
-    assert (default.resources.cpu_limit, default.resources.memory_limit) == ("500m", "512Mi")
+def test_prod_runs_a_deployment_per_job_type_on_its_own_queues(outputs: dict[str, Output]) -> None:
+    prod = outputs["prod"]
+    pools = [
+        d
+        for d in prod.of_kind("Deployment")
+        if d["metadata"]["labels"]["app.kubernetes.io/component"] == "worker"
+    ]
+    queues = {
+        d["metadata"]["name"]: {e["name"]: e.get("value") for e in pod_spec(d)["containers"][0]["env"]}[
+            "WORKER_QUEUES"
+        ]
+        for d in pools
+    }
+    assert queues == {"vibeyard-worker-default": "default", "vibeyard-worker-analysis": "analysis"}
+    limits = {
+        d["metadata"]["name"]: pod_spec(d)["containers"][0]["resources"]["limits"]["memory"] for d in pools
+    }
+    assert limits["vibeyard-worker-analysis"] != limits["vibeyard-worker-default"], "sized per job type"
 
 
 def test_worker_pods_consume_queues_and_shut_down_gracefully(out: Output) -> None:
@@ -52,7 +61,8 @@ def test_worker_pods_consume_queues_and_shut_down_gracefully(out: Output) -> Non
         deploy = out.get("Deployment", f"vibeyard-worker-{pool.name}")
         spec = pod_spec(deploy)
         (c,) = spec["containers"]
-        assert spec["terminationGracePeriodSeconds"] == pool.termination_grace_seconds
+        # worker.close() finishes the active jobs: the grace period covers the longest one.
+        assert spec["terminationGracePeriodSeconds"] >= pool.longest_job_seconds + 10
         assert c["command"] == list(pool.command) and c["command"][0] not in ("sh", "/bin/sh", "bash")
         env = {e["name"]: e for e in c["env"]}
         assert env["WORKER_QUEUES"]["value"] == ",".join(pool.queues)
@@ -123,21 +133,34 @@ def test_keda_triggers_name_the_right_keys_and_authenticate(outputs: dict[str, O
             pool.min_replicas,
             pool.max_replicas,
         )
-        expected = [f"bull:{q}:wait" for q in pool.queues]
+        backlog = [f"bull:{q}:wait" for q in pool.queues]
         if pool.prioritized:
-            expected += [f"bull:{q}:prioritized" for q in pool.queues]
-        triggers = _triggers(out, pool)
-        assert sorted(t["metadata"]["listName"] for t in triggers) == sorted(expected)
-        for t in triggers:
+            backlog += [f"bull:{q}:prioritized" for q in pool.queues]
+        in_flight = [f"bull:{q}:active" for q in pool.queues]
+        triggers = {t["metadata"]["listName"]: t for t in _triggers(out, pool)}
+        assert sorted(triggers) == sorted(backlog + in_flight)
+        for key, t in triggers.items():
             assert t["type"] == "redis" and t["authenticationRef"] == {"name": "vibeyard-redis"}
-            assert t["metadata"]["listLength"] == str(pool.queue_list_length)
-            assert t["metadata"]["address"] == f"redis.{out.cfg.namespace}.svc.cluster.local:6379"
+            # Jobs in flight keep as many replicas as run them; the backlog adds replicas per listLength.
+            per_replica = pool.concurrency if key in in_flight else pool.queue_list_length
+            assert t["metadata"]["listLength"] == str(per_replica), key
+            domain = out.cfg.cluster.cluster_domain
+            assert t["metadata"]["address"] == f"redis.{out.cfg.namespace}.svc.{domain}:{out.cfg.redis.port}"
+        down = so["spec"]["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]["scaleDown"]
+        assert down["stabilizationWindowSeconds"] == pool.scale_down_stabilization_seconds
+        assert down["policies"] == [
+            {
+                "periodSeconds": pool.scale_down_period_seconds,
+                "type": "Percent",
+                "value": pool.scale_down_max_percent,
+            }
+        ]
 
 
-def test_analysis_pool_counts_prioritized_jobs(outputs: dict[str, Output]) -> None:
+def test_analysis_pool_counts_prioritized_and_active_jobs(outputs: dict[str, Output]) -> None:
     prod = outputs["prod"]
     names = {t["metadata"]["listName"] for t in _triggers(prod, prod.cfg.workers[1])}
-    assert names == {"bull:analysis:wait", "bull:analysis:prioritized"}
+    assert names == {"bull:analysis:wait", "bull:analysis:prioritized", "bull:analysis:active"}
 
 
 def test_web_spreads_across_zones_and_nodes(outputs: dict[str, Output]) -> None:
@@ -160,11 +183,12 @@ def test_vpa_is_recommendation_only_and_prod_only(outputs: dict[str, Output]) ->
 
 
 def _preferred_spot(deploy: Manifest) -> bool:
+    """EKS managed node groups (the committed environments' provider) label spot nodes so."""
     affinity = pod_spec(deploy).get("affinity", {}).get("nodeAffinity", {})
     assert "requiredDuringSchedulingIgnoredDuringExecution" not in affinity, "spot must never be required"
     terms = affinity.get("preferredDuringSchedulingIgnoredDuringExecution", [])
     return any(
-        e["key"] == "node.kubernetes.io/capacity-type" and e["values"] == ["spot"]
+        e["key"] == "eks.amazonaws.com/capacityType" and e["values"] == ["SPOT"]
         for t in terms
         for e in t["preference"]["matchExpressions"]
     )

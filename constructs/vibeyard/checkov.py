@@ -41,27 +41,39 @@ CPU_LIMIT_REASON = (
     "than it protects neighbours; CPU requests and the namespace ResourceQuota bound usage"
 )
 WORKER_PROBE_REASON = (
-    "a BullMQ worker serves no traffic, so readiness gates nothing, and this pool sets no "
-    "health_command for an exec probe; BullMQ's stalled-job check re-queues work of a hung worker"
+    "a BullMQ worker serves no traffic, so readiness gates nothing; liveness is a TCP probe of its "
+    "metrics port or the pool's health_command where set, and BullMQ's stalled-job check re-queues "
+    "the work of a hung worker"
 )
 
 
 def workload_skips(
-    resources: Resources, *, app_image: Image | None = None, probes: bool = True
+    resources: Resources,
+    *,
+    app_image: Image | None = None,
+    liveness: bool = True,
+    readiness: bool = True,
+    secret_env: bool = True,
 ) -> list[Skip]:
     """The skips of one workload.
 
     :param resources: its containers' resources; no CPU limit needs a skip.
     :param app_image: the app image, if it runs it; without a digest it needs two skips.
-    :param probes: False for a workload with no readiness or liveness probe.
+    :param liveness: False for a workload with no liveness probe.
+    :param readiness: False for a workload with no readiness probe.
+    :param secret_env: it reads a credential from the Secret through an environment variable.
     """
-    skips: list[Skip] = [("CKV_K8S_40", UID_REASON), ("CKV_K8S_35", SECRET_ENV_REASON)]
+    skips: list[Skip] = [("CKV_K8S_40", UID_REASON)]
+    if secret_env:
+        skips.append(("CKV_K8S_35", SECRET_ENV_REASON))
     if app_image is not None and app_image.digest is None:
         skips += [("CKV_K8S_43", TAG_ONLY_REASON), ("CKV_K8S_15", PULL_POLICY_REASON)]
     if resources.cpu_limit is None:
         skips.append(("CKV_K8S_11", CPU_LIMIT_REASON))
-    if not probes:
-        skips += [("CKV_K8S_8", WORKER_PROBE_REASON), ("CKV_K8S_9", WORKER_PROBE_REASON)]
+    if not liveness:
+        skips.append(("CKV_K8S_8", WORKER_PROBE_REASON))
+    if not readiness:
+        skips.append(("CKV_K8S_9", WORKER_PROBE_REASON))
     return skips
 
 

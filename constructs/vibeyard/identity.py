@@ -51,7 +51,8 @@ def instance_for(namespace: str) -> str:
 # select by these, so each is defined once here.
 WEB = ("vibeyard", "web")
 POSTGRES = ("postgres", "database")
-REDIS = ("redis", "cache")
+REDIS = ("redis", "queue")
+CACHE = ("redis-cache", "cache")
 PGBOUNCER = ("pgbouncer", "connection-pooler")
 MIGRATION = ("vibeyard-migrate", "migration")
 WORKER_COMPONENT = "worker"

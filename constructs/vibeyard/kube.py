@@ -88,6 +88,13 @@ def empty_dir(name: str, size_limit: str) -> k8s.Volume:
     return k8s.Volume(name=name, empty_dir=k8s.EmptyDirVolumeSource(size_limit=quantity(size_limit)))
 
 
+def memory_dir(name: str, size_limit: str) -> k8s.Volume:
+    """A tmpfs emptyDir; its size counts against the container's memory limit."""
+    return k8s.Volume(
+        name=name, empty_dir=k8s.EmptyDirVolumeSource(medium="Memory", size_limit=quantity(size_limit))
+    )
+
+
 def service_account(scope: Construct, name: str, namespace: str, identity: Identity) -> None:
     """A workload's own ServiceAccount. No workload talks to the API server, so no token."""
     k8s.KubeServiceAccount(
@@ -105,12 +112,11 @@ def service(
     name: str,
     namespace: str,
     identity: Identity,
-    port: int,
-    port_name: str,
+    ports: Mapping[str, int],
     headless: bool = False,
 ) -> None:
-    """A Service with one named port that targets the pods' port *name*, so a
-    container port can move without touching the Service."""
+    """A Service whose named ports target the pods' ports by *name*, so a container
+    port can move without touching the Service."""
     k8s.KubeService(
         scope,
         id,
@@ -121,6 +127,7 @@ def service(
             selector=identity.selector,
             ports=[
                 k8s.ServicePort(name=port_name, port=port, target_port=int_or_str(port_name), protocol="TCP")
+                for port_name, port in ports.items()
             ],
         ),
     )

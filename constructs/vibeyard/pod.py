@@ -18,6 +18,7 @@ from typing import Any
 
 from cdk8s_plus_28 import k8s
 
+from .config.platform import SpotNodes
 from .config.types import Image, Placement
 from .identity import Identity
 from .kube import empty_dir
@@ -45,9 +46,16 @@ def container(
     name: str,
     image: Image,
     mounts: Sequence[k8s.VolumeMount] = (),
+    run_as: RunAs | None = None,
+    tmp: bool = True,
     **spec: Any,
 ) -> k8s.Container:
-    """A restricted container with ``/tmp`` mounted last; ``spec`` is the rest of ``k8s.Container``."""
+    """A restricted container with ``/tmp`` mounted last.
+
+    :param run_as: a sidecar image's own user, when it differs from the pod's. Default: the pod's.
+    :param tmp: mount the pod's ``/tmp``. Default True; a sidecar that writes nothing says False.
+    :param spec: the rest of ``k8s.Container``.
+    """
     return k8s.Container(
         name=name,
         image=image.ref,
@@ -57,10 +65,13 @@ def container(
             privileged=False,
             read_only_root_filesystem=True,
             run_as_non_root=True,
+            run_as_user=run_as.uid if run_as else None,
+            run_as_group=run_as.group if run_as else None,
             capabilities=k8s.Capabilities(drop=["ALL"]),
             seccomp_profile=RUNTIME_DEFAULT,
         ),
-        volume_mounts=[*mounts, k8s.VolumeMount(name=TMP_VOLUME, mount_path="/tmp")],
+        volume_mounts=[*mounts, *([k8s.VolumeMount(name=TMP_VOLUME, mount_path="/tmp")] if tmp else [])]
+        or None,
         **spec,
     )
 
@@ -76,8 +87,11 @@ def pod_template(
     volumes: Sequence[k8s.Volume] = (),
     checksums: Mapping[str, str] | None = None,
     placement: Placement | None = None,
+    spot: SpotNodes | None = None,
     spread: Sequence[k8s.TopologySpreadConstraint] | None = None,
     restart_policy: str | None = None,
+    init_containers: Sequence[k8s.Container] = (),
+    pull_secrets: Sequence[str] = (),
 ) -> k8s.PodTemplateSpec:
     """A pod template with the shared scaffolding.
 
@@ -90,8 +104,11 @@ def pod_template(
     :param volumes: volumes besides ``/tmp``. Default none.
     :param checksums: ``checksum/<what>`` annotations; a change rolls the pods. Default none.
     :param placement: node selector, tolerations and spot preference. Default: anywhere.
+    :param spot: how the cluster's provider marks spot nodes; needed where ``placement`` prefers spot.
     :param spread: topology spread constraints. Default none.
     :param restart_policy: ``Never`` for Jobs. Default: the API server's (Always).
+    :param init_containers: run to completion before ``containers``. Default none.
+    :param pull_secrets: ``imagePullSecrets`` for a private registry. Default none.
     """
     annotations = {f"checksum/{what}": value for what, value in (checksums or {}).items()}
     spec = k8s.PodSpec(
@@ -108,9 +125,11 @@ def pod_template(
         ),
         termination_grace_period_seconds=grace_seconds,
         topology_spread_constraints=list(spread) if spread else None,
-        affinity=placing.affinity(placement) if placement else None,
+        affinity=placing.affinity(placement, spot) if placement else None,
         node_selector=placing.node_selector(placement) if placement else None,
-        tolerations=placing.tolerations(placement) if placement else None,
+        tolerations=placing.tolerations(placement, spot) if placement else None,
+        image_pull_secrets=[k8s.LocalObjectReference(name=n) for n in pull_secrets] or None,
+        init_containers=list(init_containers) or None,
         containers=list(containers),
         volumes=[*volumes, empty_dir(TMP_VOLUME, tmp_size)],
     )

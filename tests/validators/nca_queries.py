@@ -21,8 +21,8 @@ Peer = dict[str, Any]
 
 NS_LABEL = "kubernetes.io/metadata.name"
 OTHER_NAMESPACE = "other-team"
-KEDA_NAMESPACE = "keda"
-KEDA_OPERATOR = {"app.kubernetes.io/name": "keda-operator"}
+# The exporters' listen ports, from their images' documentation (not from our code).
+EXPORTER_PORTS = {"postgres": 9187, "redis": 9121, "redis-cache": 9121, "pgbouncer": 9127}
 INTERNET = "0.0.0.0/0"
 MAX_PORT = 65535
 
@@ -111,11 +111,25 @@ def queries_for(cfg: EnvConfig) -> list[Query]:
     apps = [("web", web)] + [(f"worker-{pool.name}", who) for pool, who in workers]
     postgres = identity.of(identity.POSTGRES, inst) if cfg.postgres.mode == "in-cluster" else None
     redis = identity.of(identity.REDIS, inst) if cfg.redis.mode == "in-cluster" else None
+    cache = identity.of(identity.CACHE, inst) if cfg.redis.mode == "in-cluster" else None
     pgbouncer = identity.of(identity.PGBOUNCER, inst) if cfg.pgbouncer.enabled else None
     migration = identity.of(identity.MIGRATION, inst) if cfg.migration.enabled else None
     stores = [
-        (n, who) for n, who in (("postgres", postgres), ("redis", redis), ("pgbouncer", pgbouncer)) if who
+        (n, who)
+        for n, who in (
+            ("postgres", postgres),
+            ("redis", redis),
+            ("redis-cache", cache),
+            ("pgbouncer", pgbouncer),
+        )
+        if who
     ]
+    ports = {
+        "postgres": cfg.postgres.port,
+        "redis": 6379,
+        "redis-cache": 6379,
+        "pgbouncer": cfg.pgbouncer.port,
+    }
     ingress_ctl = _namespace(net.ingress_namespace, dict(net.ingress_pod_labels))
     monitoring = _namespace(net.monitoring_namespace)
 
@@ -154,10 +168,19 @@ def queries_for(cfg: EnvConfig) -> list[Query]:
         b.add(
             "forbids",
             f"monitoring-to-{name}",
-            f"the monitoring namespace must not reach {name}",
+            f"the monitoring namespace must not reach {name}'s data port",
             _sel(who),
             ingress_from=[monitoring],
+            ports=_tcp(ports[name]),
         )
+        if not cfg.monitoring.enabled:
+            b.add(
+                "forbids",
+                f"monitoring-to-{name}-any-port",
+                f"monitoring is off here, so nothing scrapes {name}",
+                _sel(who),
+                ingress_from=[monitoring],
+            )
         b.add(
             "forbids",
             f"{name}-to-internet",
@@ -209,12 +232,14 @@ def queries_for(cfg: EnvConfig) -> list[Query]:
         ingress_from=[ingress_ctl],
         ports=_tcp(cfg.web.port),
     )
+    dns = cfg.cluster.dns
+    assert dns.mode == "kube-dns", "the committed environments resolve with kube-dns"
     b.add(
         "permits",
         "every-pod-to-dns",
         "every pod resolves names with kube-dns on UDP and TCP 53",
         {},
-        egress_to=[_namespace(net.dns_namespace, dict(net.dns_pod_labels))],
+        egress_to=[_namespace(dns.namespace, dict(dns.pod_labels))],
         ports=[{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
     )
     if cfg.monitoring.enabled:
@@ -236,7 +261,15 @@ def queries_for(cfg: EnvConfig) -> list[Query]:
                     ingress_from=[monitoring],
                     ports=_tcp(pool.metrics_port),
                 )
-    ports = {"postgres": 5432, "redis": 6379, "pgbouncer": cfg.pgbouncer.port}
+        for name, who in stores:
+            b.add(
+                "permits",
+                f"monitoring-to-{name}-exporter",
+                f"Prometheus scrapes {name}'s exporter",
+                _sel(who),
+                ingress_from=[monitoring],
+                ports=_tcp(EXPORTER_PORTS[name]),
+            )
     managed = cfg.network.managed_egress
     for name, who in apps:
         for store, target in stores:
@@ -275,7 +308,7 @@ def queries_for(cfg: EnvConfig) -> list[Query]:
                 f"{client_name} reaches postgres",
                 _sel(client),
                 egress_to=[_pods(postgres)],
-                ports=_tcp(5432),
+                ports=_tcp(cfg.postgres.port),
             )
         elif cfg.postgres.mode == "managed":
             for i, dest in enumerate(managed):
@@ -293,7 +326,7 @@ def queries_for(cfg: EnvConfig) -> list[Query]:
             "keda-operator-to-redis",
             "KEDA's operator reads queue lengths from redis",
             _sel(redis),
-            ingress_from=[_namespace(KEDA_NAMESPACE, KEDA_OPERATOR)],
+            ingress_from=[_namespace(cfg.keda.namespace, dict(cfg.keda.operator_labels))],
             ports=_tcp(6379),
         )
     return b.queries

@@ -3,7 +3,7 @@
 One builder so the web app and the workers cannot drift: the same ConfigMap,
 the same Secret keys under the same variable names, whatever the secret
 provider. Composite URLs use Kubernetes ``$(VAR)`` expansion, so a password
-never leaves the Secret, and the variables a URL depends on are listed first.
+never leaves the Secret, and the variable a URL depends on is listed first.
 Where a store runs in the cluster its address comes from the Service we render;
 where it is managed, the whole URL comes from the Secret.
 """
@@ -18,31 +18,65 @@ from ..config import secret_keys as keys
 from ..config.topology import ServiceAddress
 from ..kube import env, secret_env
 
+PASSWORD_VAR = "DATABASE_PASSWORD"
+
+
+@dataclass(frozen=True)
+class Database:
+    """How the app reaches PostgreSQL.
+
+    :param user: the database user (a name, not a secret).
+    :param name: the database name.
+    :param server: the in-cluster PostgreSQL Service; None for a managed database, whose
+        direct URL (host, TLS options) is the Secret's ``database-url``.
+    :param pooler: PgBouncer's Service, which the app's DATABASE_URL goes through when set.
+    :param read_replica: pass ``DATABASE_READ_URL`` from the Secret.
+    """
+
+    user: str
+    name: str
+    server: ServiceAddress | None
+    pooler: ServiceAddress | None
+    read_replica: bool
+
+    def _url(self, host: ServiceAddress, query: str = "") -> str:
+        return f"postgresql://{self.user}:$({PASSWORD_VAR})@{host.host}:{host.port}/{self.name}{query}"
+
+    def variables(self, secret: str, *, direct: bool = False) -> list[k8s.EnvVar]:
+        """``DATABASE_URL`` (and what it expands). ``direct`` bypasses PgBouncer: schema
+        migrations take session-level advisory locks that transaction pooling breaks."""
+        password = secret_env(PASSWORD_VAR, secret, keys.POSTGRES_PASSWORD)
+        if self.pooler is not None and not direct:
+            # Prisma's flag for transaction pooling: no prepared statements across transactions.
+            return [password, env("DATABASE_URL", self._url(self.pooler, "?pgbouncer=true"))]
+        if self.server is not None:
+            return [password, env("DATABASE_URL", self._url(self.server))]
+        return [secret_env("DATABASE_URL", secret, keys.DATABASE_URL)]
+
 
 @dataclass(frozen=True)
 class AppEnvironment:
     """
     :param settings: the ConfigMap read through ``envFrom``.
     :param secret: the environment's Secret.
+    :param database: how PostgreSQL is reached.
     :param sentry: pass ``SENTRY_DSN``.
-    :param read_replica: pass ``DATABASE_READ_URL``.
-    :param pooler: PgBouncer's Service; DATABASE_URL is composed through it. None: the Secret's URL.
-    :param redis: the in-cluster Redis Service; REDIS_URL is composed from it. None: the Secret's URL.
+    :param redis: the in-cluster queue Redis; REDIS_URL is composed from it. None: the Secret's URL.
+    :param cache: the in-cluster cache Redis; REDIS_CACHE_URL likewise.
     """
 
     settings: str
     secret: str
+    database: Database
     sentry: bool
-    read_replica: bool
-    pooler: ServiceAddress | None
     redis: ServiceAddress | None
+    cache: ServiceAddress | None
 
     def env_from(self) -> list[k8s.EnvFromSource]:
         return [k8s.EnvFromSource(config_map_ref=k8s.ConfigMapEnvSource(name=self.settings))]
 
-    def variables(self, *, direct_database: bool = False) -> list[k8s.EnvVar]:
-        """Secret-backed variables. ``direct_database`` bypasses PgBouncer: schema
-        migrations take session-level advisory locks that transaction pooling breaks."""
+    def variables(self) -> list[k8s.EnvVar]:
+        """Secret-backed variables of the web tier and the workers."""
         secret = self.secret
         out = [
             secret_env("NEXTAUTH_SECRET", secret, keys.NEXTAUTH_SECRET),
@@ -51,26 +85,23 @@ class AppEnvironment:
         ]
         if self.sentry:
             out.append(secret_env("SENTRY_DSN", secret, keys.SENTRY_DSN))
-        if self.pooler is not None and not direct_database:
-            out += [
-                secret_env("DATABASE_USER", secret, keys.POSTGRES_USER),
-                secret_env("DATABASE_PASSWORD", secret, keys.POSTGRES_PASSWORD),
-                secret_env("DATABASE_NAME", secret, keys.POSTGRES_DATABASE),
-                env(
-                    "DATABASE_URL",
-                    f"postgresql://$(DATABASE_USER):$(DATABASE_PASSWORD)@{self.pooler.host}:{self.pooler.port}"
-                    "/$(DATABASE_NAME)?pgbouncer=true",
-                ),
-            ]
-        else:
-            out.append(secret_env("DATABASE_URL", secret, keys.DATABASE_URL))
-        if self.read_replica:
+        out += self.database.variables(secret)
+        if self.database.read_replica:
             out.append(secret_env("DATABASE_READ_URL", secret, keys.DATABASE_READ_URL))
-        if self.redis is not None:
+        if self.redis is not None and self.cache is not None:
             out += [
                 secret_env("REDIS_PASSWORD", secret, keys.REDIS_PASSWORD),
                 env("REDIS_URL", f"redis://:$(REDIS_PASSWORD)@{self.redis.host}:{self.redis.port}/0"),
+                env("REDIS_CACHE_URL", f"redis://:$(REDIS_PASSWORD)@{self.cache.host}:{self.cache.port}/0"),
             ]
         else:
-            out.append(secret_env("REDIS_URL", secret, keys.REDIS_URL))
+            out += [
+                secret_env("REDIS_URL", secret, keys.REDIS_URL),
+                secret_env("REDIS_CACHE_URL", secret, keys.REDIS_CACHE_URL),
+            ]
         return out
+
+    def migration_variables(self) -> list[k8s.EnvVar]:
+        """Database credentials only: a migration runs before the app's other secrets
+        may exist (a release that adds a key must not wedge its own migration)."""
+        return self.database.variables(self.secret, direct=True)

@@ -1,16 +1,18 @@
 """Schema migrations as a Job that runs before the new version serves traffic.
 
-Under Argo CD it is a ``PreSync`` hook, so a sync that would roll the Deployment
-first runs the migration and stops if it fails. Its name carries the image tag:
-a Job's pod template is immutable, so each release needs a new Job, and the name
-says which release it migrated. It connects to the database directly, never
-through PgBouncer: migration tools take session-level advisory locks, which
-transaction pooling breaks.
+Under Argo CD it is a ``Sync``-phase hook in its own wave (``gitops/waves.py``):
+after the Secret and the data stores are ready, before the app rolls, and the
+sync stops if it fails. Its name carries the image tag (and digest): a Job's pod
+template is immutable, so each image needs a new Job, and the name says which
+release it migrated. It reads the database credentials only, and connects to
+the database directly, never through PgBouncer: migration tools take
+session-level advisory locks, which transaction pooling breaks.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from cdk8s_plus_28 import k8s
 from constructs import Construct
@@ -18,16 +20,23 @@ from constructs import Construct
 from .. import checkov, kube
 from ..config.types import Image, MigrationConfig, Resources
 from ..identity import Identity
-from ..kube import meta, service_account
+from ..kube import env, meta, service_account
 from ..pod import container, pod_template
 from . import APP_USER
 from .environment import AppEnvironment
 
+DIGEST_CHARS = 12
 
-def job_name(prefix: str, tag: str) -> str:
-    """``<prefix>-<tag>``, made a valid name of at most 63 characters."""
-    safe = re.sub(r"[^a-z0-9-]+", "-", tag.lower()).strip("-")
-    return f"{prefix}-{safe}"[:63].rstrip("-")
+
+def job_name(prefix: str, image: Image) -> str:
+    """``<prefix>-<tag>[-<digest>]``, made a valid name of at most 63 characters.
+
+    The digest's first characters come last and are kept when the tag is cut, so
+    re-pushing a tag as a new image (dev's ``local``) still gets a new Job.
+    """
+    safe = re.sub(r"[^a-z0-9-]+", "-", image.tag.lower()).strip("-")
+    suffix = f"-{image.digest.removeprefix('sha256:')[:DIGEST_CHARS]}" if image.digest else ""
+    return f"{prefix}-{safe}"[: 63 - len(suffix)].rstrip("-") + suffix
 
 
 class MigrationJob(Construct):
@@ -38,7 +47,8 @@ class MigrationJob(Construct):
     :param image: the app image, whose tag names the Job.
     :param migration: command, retries and deadlines.
     :param resources: the container's resources (the web tier's: it runs the same app).
-    :param environment: the app's variables; the database is reached directly.
+    :param environment: the app's variables; only the database's are used, reached directly.
+    :param pull_secrets: ``imagePullSecrets`` for a private registry. Default none.
     """
 
     def __init__(
@@ -52,14 +62,15 @@ class MigrationJob(Construct):
         migration: MigrationConfig,
         resources: Resources,
         environment: AppEnvironment,
+        pull_secrets: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id)
         account = identity.name
-        self.name = job_name(account, image.tag)
+        self.name = job_name(account, image)
         self.identity = identity
         service_account(self, account, namespace, identity)
         hook = {
-            "argocd.argoproj.io/hook": "PreSync",
+            "argocd.argoproj.io/hook": "Sync",
             "argocd.argoproj.io/hook-delete-policy": "BeforeHookCreation",
         }
         skips = checkov.workload_skips(resources, app_image=image)
@@ -76,13 +87,14 @@ class MigrationJob(Construct):
                     service_account=account,
                     run_as=APP_USER,
                     restart_policy="Never",
+                    pull_secrets=pull_secrets,
                     containers=[
                         container(
                             name="migrate",
                             image=image,
                             command=list(migration.command),
-                            env_from=environment.env_from(),
-                            env=environment.variables(direct_database=True),
+                            # npx and prisma write their caches under HOME; /tmp is the only writable path.
+                            env=[env("HOME", "/tmp"), *environment.migration_variables()],
                             resources=kube.resources(resources),
                         )
                     ],

@@ -6,6 +6,6 @@ from .base import ConfigError
 from .environments import ENVIRONMENTS
 from .topology import Topology
 from .types import EnvConfig
-from .validate import validate
+from .validate import validate, validate_together
 
-__all__ = ["ENVIRONMENTS", "ConfigError", "EnvConfig", "Topology", "validate"]
+__all__ = ["ENVIRONMENTS", "ConfigError", "EnvConfig", "Topology", "validate", "validate_together"]

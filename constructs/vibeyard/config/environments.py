@@ -4,6 +4,7 @@
 requests, 1000m/1Gi limits, HPA 3-10, nginx, letsencrypt-prod). Dev and staging are
 ``dataclasses.replace`` overlays, the counterpart of ``values-<env>.yaml``: an
 override names only what differs, so the diff between environments stays readable.
+Organisation-specific values come from ``organisation.py``.
 """
 
 from __future__ import annotations
@@ -11,9 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
+from .organisation import ORG
 from .types import (
     Autoscaling,
+    CacheConfig,
+    ClusterConfig,
     EnvConfig,
+    Exporters,
     GitOpsConfig,
     Image,
     IngressConfig,
@@ -33,7 +38,7 @@ from .types import (
     WorkerPool,
 )
 
-APP_IMAGE = Image(repository="ghcr.io/your-org/vibeyard", tag="1.0.0")
+APP_IMAGE = Image(repository=f"{ORG.registry}/vibeyard", tag="1.0.0")
 
 # Third-party images are pinned by digest: a re-pushed tag can never change what runs.
 POSTGRES_IMAGE = Image(
@@ -51,18 +56,35 @@ PGBOUNCER_IMAGE = Image(
     tag="v1.25.2-p0",
     digest="sha256:7d7a27d9e90985cab5cf42256f5c13a3120baa4b055b69df37beb272b89b2340",
 )
+EXPORTERS = Exporters(
+    redis=Image(
+        repository="docker.io/oliver006/redis_exporter",
+        tag="v1.90.0",
+        digest="sha256:a129504e65b87c54f79bc92f1afc403475e8ff646a3d7512de469904ceddf986",
+    ),
+    postgres=Image(
+        repository="quay.io/prometheuscommunity/postgres-exporter",
+        tag="v0.20.1",
+        digest="sha256:ac5ec343104fae0e2d84a27bb8d69b38430a11910c5382cad85d478d2bab713e",
+    ),
+    pgbouncer=Image(
+        repository="quay.io/prometheuscommunity/pgbouncer-exporter",
+        tag="v0.12.1",
+        digest="sha256:30f31b6c2efdad3647f8182cc7c1a3a19e42bae5d17387694989f969371c230d",
+    ),
+)
 
 DEFAULT_POOL = WorkerPool(name="default", queues=("default",))
 
 BASE = EnvConfig(
     name="prod",
     namespace="production",
-    app_url="https://vibeyard.example.com",
+    app_url=f"https://{ORG.base_domain}",
     image=APP_IMAGE,
     ingress=IngressConfig(
-        host="vibeyard.example.com",
+        host=ORG.base_domain,
         tls_secret="vibeyard-tls",
-        cluster_issuer="letsencrypt-prod",
+        cluster_issuer=ORG.cluster_issuer,
     ),
     web=WebConfig(
         replicas=3,
@@ -75,22 +97,25 @@ BASE = EnvConfig(
     postgres=PostgresConfig(mode="managed", image=POSTGRES_IMAGE, uid=70),
     pgbouncer=PgBouncerConfig(enabled=False, image=PGBOUNCER_IMAGE),
     redis=RedisConfig(mode="in-cluster", image=REDIS_IMAGE),
+    cache=CacheConfig(),
     secrets=SecretsConfig(provider="sealed", sealed_file="secrets/prod.sealed.yaml"),
+    cluster=ClusterConfig(provider="eks"),
     keda=KedaConfig(enabled=True),
     vpa_enabled=True,
     network=NetworkConfig(),
     quota=QuotaConfig(
-        cpu_requests="10", memory_requests="24Gi", memory_limits="48Gi", pods=60, storage="50Gi"
+        cpu_requests="16", memory_requests="32Gi", memory_limits="64Gi", pods=80, storage="50Gi"
     ),
-    monitoring=MonitoringConfig(enabled=True),
+    monitoring=MonitoringConfig(enabled=True, exporters=EXPORTERS),
     migration=MigrationConfig(enabled=True),
-    gitops=GitOpsConfig(auto_sync=False),
+    gitops=GitOpsConfig(repo_url=ORG.repo_url, auto_sync=False, destinations=ORG.clusters["prod"]),
+    image_pull_secrets=ORG.image_pull_secrets,
 )
 
 PROD = replace(
     BASE,
-    postgres=replace(BASE.postgres, read_replica=True),
-    pgbouncer=replace(BASE.pgbouncer, enabled=True),
+    postgres=replace(BASE.postgres, host=ORG.managed_database_host, read_replica=True),
+    pgbouncer=replace(BASE.pgbouncer, enabled=True, server_tls_sslmode="require"),
     workers=(
         DEFAULT_POOL,
         WorkerPool(
@@ -100,11 +125,13 @@ PROD = replace(
             min_replicas=1,
             max_replicas=8,
             concurrency=2,
-            command=("node", "dist/worker.js"),
             resources=Resources(
                 cpu_request="250m", memory_request="512Mi", cpu_limit="1000m", memory_limit="1Gi"
             ),
-            termination_grace_seconds=600,
+            longest_job_seconds=570,
+            # Analysis jobs are idempotent: a job lost with a reclaimed spot node is
+            # re-queued by BullMQ's stalled-job check and runs again from the start.
+            interruptible=True,
             queue_list_length=5,
             prioritized=True,
             placement=Placement(prefer_spot=True),
@@ -112,7 +139,7 @@ PROD = replace(
     ),
     network=replace(
         BASE.network,
-        managed_egress=(ManagedEgress(cidr="10.20.0.0/16", port=5432),),
+        managed_egress=(ManagedEgress(cidr=ORG.managed_database_cidr, port=BASE.postgres.port),),
     ),
 )
 
@@ -120,8 +147,8 @@ STAGING = replace(
     BASE,
     name="staging",
     namespace="staging",
-    app_url="https://staging.vibeyard.example.com",
-    ingress=replace(BASE.ingress, host="staging.vibeyard.example.com", tls_secret="vibeyard-staging-tls"),
+    app_url=f"https://staging.{ORG.base_domain}",
+    ingress=replace(BASE.ingress, host=f"staging.{ORG.base_domain}", tls_secret="vibeyard-staging-tls"),
     web=replace(
         BASE.web,
         replicas=2,
@@ -138,7 +165,9 @@ STAGING = replace(
     secrets=replace(BASE.secrets, sealed_file="secrets/staging.sealed.yaml"),
     vpa_enabled=False,
     quota=QuotaConfig(cpu_requests="4", memory_requests="8Gi", memory_limits="16Gi", pods=30, storage="50Gi"),
-    gitops=GitOpsConfig(target_revision="develop", auto_sync=True),
+    gitops=GitOpsConfig(
+        repo_url=ORG.repo_url, target_revision="develop", auto_sync=True, destinations=ORG.clusters["staging"]
+    ),
 )
 
 DEV = replace(
@@ -146,6 +175,7 @@ DEV = replace(
     name="dev",
     namespace="dev",
     app_url="https://vibeyard.dev.localhost",
+    # Built and loaded into kind/minikube by hand (docs/operations.md): never pulled.
     image=Image(repository="vibeyard", tag="local", pull_policy="Never"),
     ingress=IngressConfig(
         host="vibeyard.dev.localhost",
@@ -160,7 +190,7 @@ DEV = replace(
         autoscaling=Autoscaling(enabled=False, min_replicas=1, max_replicas=1),
         spread_across_zones=False,
     ),
-    workers=(replace(DEFAULT_POOL, replicas=1, min_replicas=1, max_replicas=1),),
+    workers=(replace(DEFAULT_POOL, replicas=1, min_replicas=1, max_replicas=1, metrics_port=None),),
     postgres=replace(
         BASE.postgres,
         mode="in-cluster",
@@ -172,15 +202,16 @@ DEV = replace(
         storage_size="1Gi",
         resources=Resources(cpu_request="50m", memory_request="128Mi", memory_limit="256Mi"),
     ),
+    cache=CacheConfig(resources=Resources(cpu_request="25m", memory_request="64Mi", memory_limit="128Mi")),
     secrets=SecretsConfig(provider="existing"),
     keda=KedaConfig(enabled=False),
     vpa_enabled=False,
     quota=QuotaConfig(cpu_requests="2", memory_requests="4Gi", memory_limits="8Gi", pods=20, storage="20Gi"),
     monitoring=replace(BASE.monitoring, enabled=False),
-    node_env="production",
     log_level="debug",
     sentry_enabled=False,
-    gitops=GitOpsConfig(target_revision="develop", auto_sync=True),
+    # Local only: applied with kubectl from dist/dev, no Argo CD Application.
+    gitops=None,
 )
 
 ENVIRONMENTS: Mapping[str, EnvConfig] = {"dev": DEV, "staging": STAGING, "prod": PROD}

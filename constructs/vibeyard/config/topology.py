@@ -17,7 +17,9 @@ from typing import Literal
 
 from .. import identity
 from . import secret_keys as keys
+from .platform import SPOT_NODES, SpotNodes
 from .types import EnvConfig, ManagedEgress, Resources, WorkerPool
+from .workloads import SHUTDOWN_MARGIN_SECONDS
 
 Scaler = Literal["fixed", "hpa", "keda"]
 
@@ -32,7 +34,7 @@ class ServiceAddress:
     name: str
     port: int
     namespace: str
-    cluster_domain: str = "cluster.local"
+    cluster_domain: str
 
     @property
     def host(self) -> str:
@@ -47,7 +49,7 @@ class ServiceAddress:
 
 @dataclass(frozen=True)
 class PoolPlan:
-    """One worker pool and the autoscaler it gets."""
+    """One worker pool, the autoscaler it gets and how it shuts down."""
 
     pool: WorkerPool
     scaler: Scaler
@@ -61,15 +63,20 @@ class PoolPlan:
         pool = self.pool
         return max(pool.max_replicas, pool.replicas) if self.autoscaled else pool.replicas
 
+    @property
+    def grace_seconds(self) -> int:
+        """Long enough for ``worker.close()`` to finish the longest job."""
+        return self.pool.longest_job_seconds + SHUTDOWN_MARGIN_SECONDS
+
 
 @dataclass(frozen=True)
 class Workload:
     """A pod-producing object at its peak, for the namespace's quota."""
 
     name: str
-    resources: Resources
+    resources: tuple[Resources, ...]  # its containers (sidecars included)
     replicas: int
-    rolling: bool  # a Deployment surges during a rollout; a StatefulSet or Job does not
+    rolling: bool  # a Deployment surges and keeps old pods terminating during a rollout
     storage: str | None = None
 
 
@@ -82,76 +89,92 @@ class Topology:
     postgres: ServiceAddress | None
     pgbouncer: ServiceAddress | None
     redis: ServiceAddress | None
+    cache: ServiceAddress | None
     # Where a managed database is reached (CIDR and port), for egress policy.
     managed_egress: tuple[ManagedEgress, ...]
     web_scaler: Literal["fixed", "hpa"]
     pools: tuple[PoolPlan, ...]
     queue_scaling: bool
     monitoring: bool
+    exporters: bool
     dashboards: bool
     vpa: bool
     migration: bool
     acme_solver: bool
     sentry: bool
     read_replica: bool
+    gitops: bool
     secret_provider: str
+    spot: SpotNodes
     workloads: tuple[Workload, ...]
-
-    @property
-    def database_host(self) -> ServiceAddress | None:
-        """Where the app's DATABASE_URL points when we compose it: the pooler."""
-        return self.pgbouncer
 
     @property
     def secret_keys(self) -> tuple[str, ...]:
         """The keys the environment's Secret must hold, whatever the provider."""
-        out = [keys.DATABASE_URL, keys.NEXTAUTH_SECRET, keys.GITHUB_CLIENT_SECRET, keys.OPENAI_API_KEY]
+        out = [keys.NEXTAUTH_SECRET, keys.GITHUB_CLIENT_SECRET, keys.OPENAI_API_KEY]
         if self.sentry:
             out.append(keys.SENTRY_DSN)
+        if self.postgres is None:  # a managed database: its direct URL (host, TLS) is the provider's
+            out.append(keys.DATABASE_URL)
+        if self.postgres is not None or self.pgbouncer is not None:
+            out.append(keys.POSTGRES_PASSWORD)
         if self.read_replica:
             out.append(keys.DATABASE_READ_URL)
-        if self.postgres is not None or self.pgbouncer is not None:
-            out += [keys.POSTGRES_USER, keys.POSTGRES_PASSWORD, keys.POSTGRES_DATABASE]
         if self.redis is not None:
             out.append(keys.REDIS_PASSWORD)
         else:
-            out.append(keys.REDIS_URL)
+            out += [keys.REDIS_URL, keys.REDIS_CACHE_URL]
             if self.queue_scaling:  # KEDA's redis scaler takes host:port and password, not a URL
                 out += [keys.REDIS_ADDRESS, keys.REDIS_PASSWORD]
         return tuple(out)
 
     @staticmethod
     def of(cfg: EnvConfig) -> Topology:
-        ns = cfg.namespace
+        ns, domain = cfg.namespace, cfg.cluster.cluster_domain
         pg, redis, bouncer = cfg.postgres, cfg.redis, cfg.pgbouncer
-        postgres = ServiceAddress(identity.POSTGRES[0], pg.port, ns) if pg.mode == "in-cluster" else None
-        pooler = ServiceAddress(identity.PGBOUNCER[0], bouncer.port, ns) if bouncer.enabled else None
-        queue = ServiceAddress(identity.REDIS[0], redis.port, ns) if redis.mode == "in-cluster" else None
+        monitored = cfg.monitoring.enabled
+
+        def address(name: str, port: int) -> ServiceAddress:
+            return ServiceAddress(name, port, ns, domain)
+
+        postgres = address(identity.POSTGRES[0], pg.port) if pg.mode == "in-cluster" else None
+        pooler = address(identity.PGBOUNCER[0], bouncer.port) if bouncer.enabled else None
+        queue = address(identity.REDIS[0], redis.port) if redis.mode == "in-cluster" else None
+        cache = address(identity.CACHE[0], cfg.cache.port) if redis.mode == "in-cluster" else None
         hpa = cfg.web.autoscaling.enabled
         pools = tuple(PoolPlan(pool, _pool_scaler(cfg, pool)) for pool in cfg.workers)
+        exporter = (cfg.monitoring.exporters.resources,) if monitored else ()
 
         workloads = [
             Workload(
                 identity.WEB[0],
-                cfg.web.resources,
+                (cfg.web.resources,),
                 max(cfg.web.autoscaling.max_replicas, cfg.web.replicas) if hpa else cfg.web.replicas,
                 rolling=True,
             ),
             *(
-                Workload(identity.worker_name(p.pool.name), p.pool.resources, p.max_replicas, rolling=True)
+                Workload(identity.worker_name(p.pool.name), (p.pool.resources,), p.max_replicas, rolling=True)
                 for p in pools
             ),
         ]
         if pooler is not None:
-            workloads.append(Workload(pooler.name, bouncer.resources, bouncer.replicas, rolling=True))
+            workloads.append(
+                Workload(pooler.name, (bouncer.resources, *exporter), bouncer.replicas, rolling=True)
+            )
         if postgres is not None:
-            workloads.append(Workload(postgres.name, pg.resources, 1, rolling=False, storage=pg.storage_size))
+            workloads.append(
+                Workload(postgres.name, (pg.resources, *exporter), 1, rolling=False, storage=pg.storage_size)
+            )
         if queue is not None:
             workloads.append(
-                Workload(queue.name, redis.resources, 1, rolling=False, storage=redis.storage_size)
+                Workload(
+                    queue.name, (redis.resources, *exporter), 1, rolling=False, storage=redis.storage_size
+                )
             )
+        if cache is not None:
+            workloads.append(Workload(cache.name, (cfg.cache.resources, *exporter), 1, rolling=True))
         if cfg.migration.enabled:
-            workloads.append(Workload(identity.MIGRATION[0], cfg.web.resources, 1, rolling=False))
+            workloads.append(Workload(identity.MIGRATION[0], (cfg.web.resources,), 1, rolling=False))
 
         return Topology(
             env=cfg.name,
@@ -160,18 +183,22 @@ class Topology:
             postgres=postgres,
             pgbouncer=pooler,
             redis=queue,
+            cache=cache,
             managed_egress=cfg.network.managed_egress,
             web_scaler="hpa" if hpa else "fixed",
             pools=pools,
             queue_scaling=cfg.keda.enabled,
-            monitoring=cfg.monitoring.enabled,
-            dashboards=cfg.monitoring.enabled and cfg.monitoring.dashboards,
+            monitoring=monitored,
+            exporters=monitored,
+            dashboards=monitored and cfg.monitoring.dashboards,
             vpa=cfg.vpa_enabled,
             migration=cfg.migration.enabled,
             acme_solver=cfg.ingress.acme_http01,
             sentry=cfg.sentry_enabled,
             read_replica=pg.read_replica,
+            gitops=cfg.gitops is not None,
             secret_provider=cfg.secrets.provider,
+            spot=SPOT_NODES[cfg.cluster.provider],
             workloads=tuple(workloads),
         )
 

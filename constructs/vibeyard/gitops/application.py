@@ -1,9 +1,11 @@
-"""The Argo CD Application that syncs ``dist/<env>`` into the cluster.
+"""The Argo CD Applications that sync ``dist/<env>`` into each of the environment's clusters.
 
-It is rendered to its own folder (``dist/argocd``) because it lives in the
-``argocd`` namespace and must exist before anything it deploys. Dev and staging
-sync on every commit and heal drift; production syncs only when a person asks,
-so a merge to main is a release candidate, not a release.
+They are rendered to their own folder (``dist/argocd``) because they live in the
+``argocd`` namespace and must exist before anything they deploy. Dev is applied
+by hand and has none. Staging syncs on every commit and heals drift; production
+syncs only when a person asks, so a merge to main is a release candidate, not a
+release. An environment deployed to several clusters (regions) gets one
+Application per cluster, all from the same folder.
 """
 
 from __future__ import annotations
@@ -14,40 +16,47 @@ from constructs import Construct
 
 from imports.io import argoproj
 
-from ..config.types import GitOpsConfig
+from ..config.types import Destination, GitOpsConfig
 from ..identity import Identity
 from ..kube import crd_meta
 
 
 @dataclass(frozen=True)
 class SyncTarget:
-    """One environment as Argo CD sees it: what to sync, from where, to where."""
+    """One environment as Argo CD sees it; ``gitops`` is None for one applied by hand."""
 
     environment: str
     namespace: str
-    gitops: GitOpsConfig
+    gitops: GitOpsConfig | None
 
-    @property
-    def application_name(self) -> str:
-        return f"vibeyard-{self.environment}"
+    def application_name(self, destination: Destination) -> str:
+        assert self.gitops is not None
+        if len(self.gitops.destinations) == 1:
+            return f"vibeyard-{self.environment}"
+        return f"vibeyard-{self.environment}-{destination.name}"
 
 
 class ArgoCdApplication(Construct):
     """
     :param target: the environment, its namespace and its GitOps settings.
+    :param destination: the cluster to deploy to.
     :param identity: the environment's platform identity.
     """
 
-    def __init__(self, scope: Construct, id: str, *, target: SyncTarget, identity: Identity) -> None:
+    def __init__(
+        self, scope: Construct, id: str, *, target: SyncTarget, destination: Destination, identity: Identity
+    ) -> None:
         super().__init__(scope, id)
         git = target.gitops
+        assert git is not None
         automated = (
             argoproj.ApplicationSpecSyncPolicyAutomated(prune=True, self_heal=True) if git.auto_sync else None
         )
+        self.name = target.application_name(destination)
         argoproj.Application(
             self,
             "Resource",
-            metadata=crd_meta(target.application_name, git.argocd_namespace, identity),
+            metadata=crd_meta(self.name, git.argocd_namespace, identity),
             spec=argoproj.ApplicationSpec(
                 project=git.project,
                 source=argoproj.ApplicationSpecSource(
@@ -57,7 +66,7 @@ class ArgoCdApplication(Construct):
                     directory=argoproj.ApplicationSpecSourceDirectory(recurse=True),
                 ),
                 destination=argoproj.ApplicationSpecDestination(
-                    server="https://kubernetes.default.svc", namespace=target.namespace
+                    server=destination.server, namespace=target.namespace
                 ),
                 revision_history_limit=10,
                 sync_policy=argoproj.ApplicationSpecSyncPolicy(

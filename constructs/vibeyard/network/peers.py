@@ -20,11 +20,6 @@ NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 COMPONENT_LABEL = "app.kubernetes.io/component"
 INSTANCE_LABEL = "app.kubernetes.io/instance"
 
-# KEDA's operator reads queue lengths from redis. The KEDA Helm chart installs into
-# `keda` and labels the operator so; the metrics server never talks to redis.
-KEDA_NAMESPACE = "keda"
-KEDA_OPERATOR_LABELS: Mapping[str, str] = {"app.kubernetes.io/name": "keda-operator"}
-
 # The app is the web tier plus every worker pool: they share code, secrets and
 # therefore network needs. One selector keeps a new pool covered automatically.
 APP_COMPONENTS = ("web", identity.WORKER_COMPONENT)

@@ -20,6 +20,7 @@ from typing import Protocol
 from cdk8s_plus_28 import k8s
 from constructs import Construct
 
+from ..config.platform import GKE_METADATA_DNS, NODE_LOCAL_DNS, DnsConfig
 from ..config.types import NetworkConfig
 from ..identity import Identity
 from ..kube import meta
@@ -45,11 +46,13 @@ class NetworkPolicies(Construct):
     :param namespace: the environment's namespace.
     :param owner: the platform identity the policies are labelled with.
     :param network: the neighbours' namespaces and labels, the HTTPS exceptions and managed CIDRs.
+    :param dns: where the cluster's pods resolve names.
     :param app: the pods that run the app (web and workers); they share their network needs.
     :param web: the web tier, reached from the ingress controller.
     :param postgres: the in-cluster database, or None.
     :param pgbouncer: the pooler, or None.
-    :param redis: the in-cluster Redis, or None.
+    :param redis: the in-cluster queue Redis, or None.
+    :param cache: the in-cluster cache Redis, or None.
     :param migration: the migration's identity, or None when migrations are off.
     :param redis_readers: pods outside the namespace that read Redis (KEDA's operator). Default none.
     :param scraped: workloads and metrics ports the monitoring namespace scrapes. Default none.
@@ -64,11 +67,13 @@ class NetworkPolicies(Construct):
         namespace: str,
         owner: Identity,
         network: NetworkConfig,
+        dns: DnsConfig,
         app: k8s.LabelSelector,
         web: Listener,
         postgres: Listener | None,
         pgbouncer: Listener | None,
         redis: Listener | None,
+        cache: Listener | None,
         migration: Identity | None,
         redis_readers: Sequence[k8s.NetworkPolicyPeer] = (),
         scraped: Sequence[tuple[Identity, int]] = (),
@@ -85,11 +90,7 @@ class NetworkPolicies(Construct):
         self._policy(
             "allow-dns",
             k8s.LabelSelector(),
-            egress=[
-                k8s.NetworkPolicyEgressRule(
-                    to=[peer.namespace(net.dns_namespace, net.dns_pod_labels)], ports=peer.dns()
-                )
-            ],
+            egress=[k8s.NetworkPolicyEgressRule(to=_resolvers(dns), ports=peer.dns())],
         )
         ingress_controller = [peer.namespace(net.ingress_namespace, net.ingress_pod_labels)]
         self._policy(
@@ -110,7 +111,7 @@ class NetworkPolicies(Construct):
             self._policy(f"{who.name}-from-monitoring", peer.of(who), ingress=[_ingress(scraper, port)])
 
         # App -> data stores: whatever runs in the cluster, by pod; the rest by CIDR.
-        in_cluster = [s for s in (postgres, pgbouncer, redis) if s is not None]
+        in_cluster = [s for s in (postgres, pgbouncer, redis, cache) if s is not None]
         to_stores = [_egress(peer.pods(peer.of(s.identity)), s.port) for s in in_cluster] + managed
         if to_stores:
             self._policy(f"{web.name}-to-datastores", app, egress=to_stores)
@@ -137,6 +138,12 @@ class NetworkPolicies(Construct):
                 f"{redis.name}-from-clients",
                 peer.of(redis.identity),
                 ingress=[_ingress([peer.pods(app), *redis_readers], redis.port)],
+            )
+        if cache is not None:
+            self._policy(
+                f"{cache.name}-from-clients",
+                peer.of(cache.identity),
+                ingress=[_ingress([peer.pods(app)], cache.port)],
             )
         to_database = [_egress(peer.pods(peer.of(postgres.identity)), postgres.port)] if postgres else managed
         if pgbouncer is not None:
@@ -173,6 +180,18 @@ class NetworkPolicies(Construct):
                 egress=list(egress) if egress else None,
             ),
         )
+
+
+def _resolvers(dns: DnsConfig) -> list[k8s.NetworkPolicyPeer]:
+    """Exactly where the pods' DNS queries go in the cluster's DNS mode."""
+    extra = [peer.cidr(a) for a in dns.addresses]
+    if dns.mode == "kube-dns":
+        return [peer.namespace(dns.namespace, dns.pod_labels), *extra]
+    if dns.mode == "node-local":
+        return [peer.cidr(NODE_LOCAL_DNS), *extra]
+    if dns.mode == "gke-cloud-dns":
+        return [peer.cidr(GKE_METADATA_DNS), *extra]
+    return extra
 
 
 def _egress(to: k8s.NetworkPolicyPeer, port: int) -> k8s.NetworkPolicyEgressRule:

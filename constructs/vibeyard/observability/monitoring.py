@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from constructs import Construct
 
 from ..identity import Identity
-from .alert_rules import alert_groups
+from .alerts import alert_groups
 from .dashboard_config_maps import DashboardConfigMaps
 from .dashboards import rendered
 from .prometheus_rule import PrometheusAlerts

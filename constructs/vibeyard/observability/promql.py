@@ -36,6 +36,10 @@ def regex(label: str, pattern: str) -> Matcher:
     return Matcher(label, pattern, "=~")
 
 
+def ne(label: str, value: str) -> Matcher:
+    return Matcher(label, value, "!=")
+
+
 @dataclass(frozen=True)
 class Scope:
     """Series selectors pinned to one namespace (and optionally one scrape job).

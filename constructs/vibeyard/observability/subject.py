@@ -23,6 +23,9 @@ class Observed:
     :param monitoring: metric names, thresholds and scrape settings.
     :param queue_owners: ``(queue, deployment)`` for every queue a worker pool consumes.
     :param volumes: the stores whose data volume runs in this environment (``postgres``, ``redis``).
+    :param exporters: the stores scraped through an exporter sidecar, each the job (Service) name
+        its series carry (``redis``, ``redis-cache``, ``postgres``, ``pgbouncer``).
+    :param redis_memory_ratio: the queue Redis's share of ``maxmemory`` that alerts.
     """
 
     name: str
@@ -30,9 +33,12 @@ class Observed:
     monitoring: MonitoringConfig
     queue_owners: tuple[tuple[str, str], ...]
     volumes: tuple[str, ...]
+    exporters: tuple[str, ...] = ()
+    redis_memory_ratio: float = 0.8
 
     @staticmethod
-    def of(topology: Topology, monitoring: MonitoringConfig) -> Observed:
+    def of(topology: Topology, monitoring: MonitoringConfig, redis_memory_ratio: float = 0.8) -> Observed:
+        stores = (topology.redis, topology.cache, topology.postgres, topology.pgbouncer)
         return Observed(
             name=topology.env,
             namespace=topology.namespace,
@@ -41,4 +47,6 @@ class Observed:
                 (q, identity.worker_name(p.pool.name)) for p in topology.pools for q in p.pool.queues
             ),
             volumes=tuple(s.name for s in (topology.postgres, topology.redis) if s is not None),
+            exporters=tuple(s.name for s in stores if s is not None) if topology.exporters else (),
+            redis_memory_ratio=redis_memory_ratio,
         )

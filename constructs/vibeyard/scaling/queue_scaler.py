@@ -2,10 +2,13 @@
 
 CPU is a poor signal for workers that mostly wait on OpenAI and GitHub APIs; the
 backlog is the real one. BullMQ keeps waiting jobs in the list ``bull:<q>:wait``
-and prioritized ones in the sorted set ``bull:<q>:prioritized`` (KEDA's redis
-scaler measures either), so each consumed queue adds a trigger and KEDA scales
-on the largest. Scale-down is damped like the web HPA's, and the minimum stays
-at least one by default: delayed jobs are only promoted by a running worker.
+and prioritized ones in the sorted set ``bull:<q>:prioritized``; KEDA's redis
+scaler counts either (LLEN or ZCARD), one trigger per key, and the HPA follows
+the largest. The jobs in flight are in the list ``bull:<q>:active``: a trigger on
+it with the pool's concurrency as the per-replica target keeps as many replicas
+as the running jobs need, so the backlog draining does not scale in pods that
+are mid-job. A pod that is scaled in anyway finishes its jobs: the grace period
+covers the pool's longest job. Scale-down damping is the pool's config.
 """
 
 from __future__ import annotations
@@ -20,12 +23,14 @@ from ..kube import Workload, crd_meta
 from .trigger_auth import RedisTriggerAuth
 
 
-def queue_keys(pool: WorkerPool) -> list[str]:
+def queue_keys(pool: WorkerPool) -> list[tuple[str, int]]:
+    """Every Redis key a trigger reads, with the count one replica should take on."""
     keys = []
     for queue in pool.queues:
-        keys.append(f"bull:{queue}:wait")
+        keys.append((f"bull:{queue}:wait", pool.queue_list_length))
         if pool.prioritized:
-            keys.append(f"bull:{queue}:prioritized")
+            keys.append((f"bull:{queue}:prioritized", pool.queue_list_length))
+        keys.append((f"bull:{queue}:active", pool.concurrency))
     return keys
 
 
@@ -34,8 +39,8 @@ class QueueScaler(Construct):
 
     :param namespace: the environment's namespace.
     :param target: the pool's Deployment.
-    :param pool: queues, bounds and the backlog per replica.
-    :param keda: polling interval and cooldown.
+    :param pool: queues, bounds, the backlog per replica, concurrency and scale-down damping.
+    :param keda: polling interval and cooldown (to zero only).
     :param auth: the TriggerAuthentication with the Redis password.
     :param redis: the in-cluster Redis Service; None when the address is in the Secret.
     """
@@ -53,17 +58,17 @@ class QueueScaler(Construct):
         redis: ServiceAddress | None,
     ) -> None:
         super().__init__(scope, id)
-        metadata: dict[str, str] = {"databaseIndex": "0", "listLength": str(pool.queue_list_length)}
+        metadata: dict[str, str] = {"databaseIndex": "0"}
         if redis is not None:
             metadata["address"] = f"{redis.fqdn}:{redis.port}"
         triggers = [
             keda_.ScaledObjectSpecTriggers(
                 type="redis",
                 name=key.replace(":", "-"),
-                metadata={**metadata, "listName": key},
+                metadata={**metadata, "listName": key, "listLength": str(per_replica)},
                 authentication_ref=keda_.ScaledObjectSpecTriggersAuthenticationRef(name=auth.name),
             )
-            for key in queue_keys(pool)
+            for key, per_replica in queue_keys(pool)
         ]
         behavior = keda_.ScaledObjectSpecAdvancedHorizontalPodAutoscalerConfigBehavior
         keda_.ScaledObject(
@@ -82,10 +87,12 @@ class QueueScaler(Construct):
                     horizontal_pod_autoscaler_config=keda_.ScaledObjectSpecAdvancedHorizontalPodAutoscalerConfig(
                         behavior=behavior(
                             scale_down=keda_.ScaledObjectSpecAdvancedHorizontalPodAutoscalerConfigBehaviorScaleDown(
-                                stabilization_window_seconds=300,
+                                stabilization_window_seconds=pool.scale_down_stabilization_seconds,
                                 policies=[
                                     keda_.ScaledObjectSpecAdvancedHorizontalPodAutoscalerConfigBehaviorScaleDownPolicies(
-                                        type="Percent", value=50, period_seconds=60
+                                        type="Percent",
+                                        value=pool.scale_down_max_percent,
+                                        period_seconds=pool.scale_down_period_seconds,
                                     )
                                 ],
                             )

@@ -2,13 +2,24 @@
 
 Many short-lived Next.js and worker connections become a small, fixed pool of
 server connections, which is what keeps a managed instance's connection limit
-from capping how far the HPA can scale. The edoburu image renders its ini and
-userlist from the environment at start-up into ``/etc/pgbouncer``, so that path
-is an emptyDir and the root filesystem stays read-only. Upstream is the
-Secret's ``database-url``; clients authenticate with the same user and password.
+from capping how far the HPA can scale.
+
+The configuration is rendered, not generated: ``pgbouncer.ini`` is a ConfigMap,
+so the reviewed YAML is the config (the image's entrypoint would take everything
+after ``/`` in a URL as the database name, ``?sslmode=require`` included). The
+image's entrypoint is bypassed; only the credentials come from the Secret, written
+by an init container into a memory-backed ``userlist.txt``.
+
+Shutdown: PgBouncer 1.23+ treats SIGTERM as "wait for every client", and pooled
+clients never disconnect, so a plain SIGTERM ends in SIGKILL. The preStop hook
+waits for the endpoint removal to spread, then sends SIGINT (a safe shutdown in
+every version: wait for the server connections in use, then exit) and waits for
+the process to go, all within the grace period.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
 
 from cdk8s_plus_28 import k8s
 from constructs import Construct
@@ -18,10 +29,10 @@ from ..config import secret_keys as keys
 from ..config.types import PgBouncerConfig
 from ..identity import Identity
 from ..kube import (
-    empty_dir,
     env,
     int_or_str,
     label_selector,
+    memory_dir,
     meta,
     secret_env,
     service,
@@ -29,26 +40,67 @@ from ..kube import (
     surge_without_downtime,
 )
 from ..pod import RunAs, container, pod_template
+from .exporter import PORT_NAME as METRICS_PORT
+from .exporter import Exporter
+from .redis import checksum
 
 PORT_NAME = "postgres"
+CONFIG_DIR = "/etc/pgbouncer/config"
+AUTH_DIR = "/etc/pgbouncer/auth"
+PID_FILE = "/tmp/pgbouncer.pid"
+ENDPOINT_DRAIN_SECONDS = 5
+
+# Escape '"' as '""', the userlist format's only quoting rule, and write it for pgbouncer's user only.
+USERLIST_SCRIPT = (
+    "set -eu; umask 077; "
+    'q() { printf \'%s\' "$1" | sed \'s/"/""/g\'; }; '
+    f'printf \'"%s" "%s"\\n\' "$(q "$DB_USER")" "$(q "$DB_PASSWORD")" > {AUTH_DIR}/userlist.txt'
+)
 
 
-def _probe(period: int, failures: int) -> k8s.Probe:
-    return k8s.Probe(
-        tcp_socket=k8s.TcpSocketAction(port=int_or_str(PORT_NAME)),
-        period_seconds=period,
-        timeout_seconds=3,
-        failure_threshold=failures,
+def pgbouncer_ini(
+    pgb: PgBouncerConfig, *, server_host: str, server_port: int, database: str, stats_user: str
+) -> str:
+    """Options that load in PgBouncer 1.18 (Debian's, used by the tests) as well as 1.25 (the image's)."""
+    return "\n".join(
+        [
+            "[databases]",
+            f"{database} = host={server_host} port={server_port} dbname={database}",
+            "",
+            "[pgbouncer]",
+            "listen_addr = 0.0.0.0",
+            f"listen_port = {pgb.port}",
+            "unix_socket_dir =",
+            f"pidfile = {PID_FILE}",
+            "auth_type = scram-sha-256",
+            f"auth_file = {AUTH_DIR}/userlist.txt",
+            f"pool_mode = {pgb.pool_mode}",
+            f"max_client_conn = {pgb.max_client_conn}",
+            f"default_pool_size = {pgb.default_pool_size}",
+            "ignore_startup_parameters = extra_float_digits,options",
+            f"server_tls_sslmode = {pgb.server_tls_sslmode}",
+            "server_check_query = select 1",
+            f"stats_users = {stats_user}",
+            "application_name_add_host = 1",
+            "",
+        ]
     )
 
 
 class PgBouncer(Construct):
-    """Deployment and Service ``pgbouncer``.
+    """Deployment, Service and ConfigMap ``pgbouncer``.
 
     :param namespace: the environment's namespace.
     :param identity: the pooler's identity; its name names the objects.
-    :param pgbouncer: image, replicas, port, pool sizes, resources and uid.
-    :param secret: the Secret holding the upstream ``database-url``.
+    :param pgbouncer: image, replicas, port, pool sizes, TLS mode, resources, uid and grace period.
+    :param server_host: the database's host (the in-cluster Service, or the managed endpoint).
+    :param server_port: the database's port.
+    :param database: the database name, which is also the pool's name.
+    :param user: the database user; its password is the Secret's ``postgres-password``.
+    :param secret: the environment's Secret.
+    :param exporter: a metrics sidecar. Default none.
+    :param checksums: ``checksum/<what>`` pod annotations besides the config's. Default none.
+    :param pull_secrets: ``imagePullSecrets`` for a private registry. Default none.
     """
 
     def __init__(
@@ -59,7 +111,14 @@ class PgBouncer(Construct):
         namespace: str,
         identity: Identity,
         pgbouncer: PgBouncerConfig,
+        server_host: str,
+        server_port: int,
+        database: str,
+        user: str,
         secret: str,
+        exporter: Exporter | None = None,
+        checksums: Mapping[str, str] | None = None,
+        pull_secrets: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id)
         pgb = pgbouncer
@@ -68,28 +127,49 @@ class PgBouncer(Construct):
         self.port = pgb.port
         self.identity = identity
         self.resources = pgb.resources
+        self.metrics_port = exporter.port if exporter is not None else None
+        ini = pgbouncer_ini(
+            pgb, server_host=server_host, server_port=server_port, database=database, stats_user=user
+        )
+        k8s.KubeConfigMap(
+            self, "Config", metadata=meta(f"{name}-config", namespace, identity), data={"pgbouncer.ini": ini}
+        )
         service_account(self, name, namespace, identity)
+        auth_mount = k8s.VolumeMount(name="auth", mount_path=AUTH_DIR)
+        userlist = container(
+            name="userlist",
+            image=pgb.image,
+            command=["sh", "-c", USERLIST_SCRIPT],
+            env=[env("DB_USER", user), secret_env("DB_PASSWORD", secret, keys.POSTGRES_PASSWORD)],
+            resources=kube.resources(pgb.resources),
+            mounts=[auth_mount],
+            tmp=False,
+        )
+
+        def probe(period: int, failures: int) -> k8s.Probe:
+            return k8s.Probe(
+                tcp_socket=k8s.TcpSocketAction(port=int_or_str(PORT_NAME)),
+                period_seconds=period,
+                timeout_seconds=3,
+                failure_threshold=failures,
+            )
+
+        stop = (
+            f'sleep {ENDPOINT_DRAIN_SECONDS}; pid="$(cat {PID_FILE})"; kill -INT "$pid"; '
+            'while kill -0 "$pid" 2>/dev/null; do sleep 1; done'
+        )
         pooler = container(
             name=name,
             image=pgb.image,
+            command=["/usr/bin/pgbouncer", f"{CONFIG_DIR}/pgbouncer.ini"],
             ports=[k8s.ContainerPort(name=PORT_NAME, container_port=pgb.port, protocol="TCP")],
-            env=[
-                secret_env("DATABASE_URL", secret, keys.DATABASE_URL),
-                env("LISTEN_PORT", str(pgb.port)),
-                env("POOL_MODE", pgb.pool_mode),
-                env("MAX_CLIENT_CONN", str(pgb.max_client_conn)),
-                env("DEFAULT_POOL_SIZE", str(pgb.default_pool_size)),
-                env("AUTH_TYPE", "scram-sha-256"),
-                env("SERVER_TLS_SSLMODE", pgb.server_tls_sslmode),
-                env("IGNORE_STARTUP_PARAMETERS", "extra_float_digits,options"),
-            ],
             resources=kube.resources(pgb.resources),
-            readiness_probe=_probe(period=10, failures=3),
-            liveness_probe=_probe(period=20, failures=3),
+            readiness_probe=probe(period=10, failures=3),
+            liveness_probe=probe(period=20, failures=3),
             lifecycle=k8s.Lifecycle(
-                pre_stop=k8s.LifecycleHandler(exec=k8s.ExecAction(command=["sleep", "5"]))
+                pre_stop=k8s.LifecycleHandler(exec=k8s.ExecAction(command=["sh", "-c", stop]))
             ),
-            mounts=[k8s.VolumeMount(name="config", mount_path="/etc/pgbouncer")],
+            mounts=[k8s.VolumeMount(name="config", mount_path=CONFIG_DIR, read_only=True), auth_mount],
         )
         k8s.KubeDeployment(
             self,
@@ -106,19 +186,27 @@ class PgBouncer(Construct):
                     identity=identity,
                     service_account=name,
                     run_as=RunAs(pgb.uid),
-                    grace_seconds=30,
-                    containers=[pooler],
+                    grace_seconds=pgb.termination_grace_seconds,
+                    init_containers=[userlist],
+                    containers=[pooler, *([exporter.container] if exporter is not None else [])],
                     tmp_size="16Mi",
-                    volumes=[empty_dir("config", "8Mi")],
+                    volumes=[
+                        k8s.Volume(
+                            name="config", config_map=k8s.ConfigMapVolumeSource(name=f"{name}-config")
+                        ),
+                        memory_dir("auth", "1Mi"),
+                    ],
+                    checksums={"config": checksum(ini), **(checksums or {})},
+                    pull_secrets=pull_secrets,
                 ),
             ),
         )
+        metrics = {METRICS_PORT: exporter.port} if exporter is not None else {}
         service(
             self,
             "Service",
             name=name,
             namespace=namespace,
             identity=identity,
-            port=pgb.port,
-            port_name=PORT_NAME,
+            ports={PORT_NAME: pgb.port, **metrics},
         )

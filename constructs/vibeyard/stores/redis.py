@@ -1,16 +1,22 @@
-"""Redis for BullMQ and the cache, as a single-replica StatefulSet with auth.
+"""Redis for BullMQ, as a single-replica StatefulSet with auth, and the pieces the
+cache Redis (``redis_cache.py``) shares with it.
 
-BullMQ keeps jobs as Redis keys, so ``maxmemory-policy noeviction`` is not a
-tuning choice: any evicting policy silently deletes queued jobs. ``maxmemory``
-sits below the container limit so Redis refuses writes (which BullMQ surfaces as
-errors) before the kernel OOM-kills it. AOF with ``everysec`` bounds loss to one
-second. Unlike the design doc, auth is on: the password comes from the Secret,
-and probes authenticate through ``REDISCLI_AUTH`` so it never appears in argv.
+BullMQ keeps jobs as Redis keys, so the queue's ``maxmemory-policy noeviction`` is
+not a tuning choice: any evicting policy silently deletes queued jobs. That is
+why the cache has its own instance: cache keys filling the queue's memory would
+make every enqueue fail. ``maxmemory`` sits well below the container limit: an
+AOF rewrite forks, and the copy-on-write pages of a busy Redis plus the client
+buffers must fit beside the dataset, or the kernel OOM-kills it. Persistence is
+AOF only (``everysec`` bounds loss to one second; RDB snapshots would fork
+again for nothing). Unlike the design doc, auth is on: the password comes from
+the Secret, and probes authenticate through ``REDISCLI_AUTH`` so it never
+appears in argv.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping, Sequence
 
 from cdk8s_plus_28 import k8s
 from constructs import Construct
@@ -18,47 +24,89 @@ from constructs import Construct
 from .. import kube
 from ..config import secret_keys as keys
 from ..config.quantity import memory_bytes
-from ..config.types import RedisConfig
+from ..config.types import Image, RedisConfig, Resources
 from ..identity import Identity
 from ..kube import meta, secret_env
 from ..pod import RunAs, container
+from .exporter import Exporter
 from .stateful_store import DATA_VOLUME, StatefulStore
 
 PORT_NAME = "redis"
-CONFIG_NAME = "redis-config"
-_PING = "redis-cli --no-auth-warning -h 127.0.0.1 ping | grep -q PONG"
+CONFIG_FILE = "redis.conf"
+CONFIG_DIR = "/etc/redis"
+_PING = "redis-cli --no-auth-warning -h 127.0.0.1 -p {port} ping | grep -q PONG"
 
 
-def maxmemory_mb(redis: RedisConfig) -> int:
-    limit = memory_bytes(redis.resources.memory_limit) or 0
-    return limit * redis.maxmemory_percent // 100 // (1024 * 1024)
+def maxmemory_mb(resources: Resources, percent: int) -> int:
+    limit = memory_bytes(resources.memory_limit) or 0
+    return limit * percent // 100 // (1024 * 1024)
 
 
-def redis_conf(redis: RedisConfig) -> str:
+def redis_conf(*, port: int, maxmemory_mb: int, policy: str, data_dir: str | None) -> str:
+    """Persistent (AOF in ``data_dir``) when a data directory is given; a pure cache otherwise."""
+    persistence = (
+        [f"dir {data_dir}", "appendonly yes", "appendfsync everysec", "aof-use-rdb-preamble yes"]
+        if data_dir
+        else ["dir /tmp", "appendonly no"]
+    )
     return "\n".join(
         [
             "bind 0.0.0.0 -::*",
-            f"port {redis.port}",
-            "dir /data",
-            "appendonly yes",
-            "appendfsync everysec",
-            "aof-use-rdb-preamble yes",
-            f"maxmemory {maxmemory_mb(redis)}mb",
-            "maxmemory-policy noeviction",
-            "save 900 1 300 10 60 10000",
+            f"port {port}",
+            *persistence,
+            'save ""',
+            f"maxmemory {maxmemory_mb}mb",
+            f"maxmemory-policy {policy}",
             "tcp-keepalive 60",
             "",
         ]
     )
 
 
-def _probe(period: int, failures: int) -> k8s.Probe:
-    return k8s.Probe(
-        exec=k8s.ExecAction(command=["sh", "-c", _PING]),
-        period_seconds=period,
-        timeout_seconds=5,
-        failure_threshold=failures,
+def redis_container(
+    *,
+    name: str,
+    image: Image,
+    port: int,
+    resources: Resources,
+    secret: str,
+    mounts: Sequence[k8s.VolumeMount],
+) -> k8s.Container:
+    """``redis-server`` with the rendered config and the Secret's password."""
+
+    def probe(period: int, failures: int) -> k8s.Probe:
+        return k8s.Probe(
+            exec=k8s.ExecAction(command=["sh", "-c", _PING.format(port=port)]),
+            period_seconds=period,
+            timeout_seconds=5,
+            failure_threshold=failures,
+        )
+
+    return container(
+        name=name,
+        image=image,
+        args=["redis-server", f"{CONFIG_DIR}/{CONFIG_FILE}", "--requirepass", "$(REDIS_PASSWORD)"],
+        ports=[k8s.ContainerPort(name=PORT_NAME, container_port=port, protocol="TCP")],
+        env=[
+            secret_env("REDIS_PASSWORD", secret, keys.REDIS_PASSWORD),
+            secret_env("REDISCLI_AUTH", secret, keys.REDIS_PASSWORD),
+        ],
+        resources=kube.resources(resources),
+        startup_probe=probe(period=5, failures=60),
+        readiness_probe=probe(period=10, failures=3),
+        liveness_probe=probe(period=20, failures=6),
+        mounts=[*mounts, k8s.VolumeMount(name="config", mount_path=CONFIG_DIR, read_only=True)],
     )
+
+
+def config_map(scope: Construct, *, name: str, namespace: str, identity: Identity, conf: str) -> k8s.Volume:
+    """The ConfigMap holding ``redis.conf``, and the volume that mounts it."""
+    k8s.KubeConfigMap(scope, "Config", metadata=meta(name, namespace, identity), data={CONFIG_FILE: conf})
+    return k8s.Volume(name="config", config_map=k8s.ConfigMapVolumeSource(name=name))
+
+
+def checksum(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class Redis(Construct):
@@ -66,8 +114,11 @@ class Redis(Construct):
 
     :param namespace: the environment's namespace.
     :param identity: the store's identity; its name names the objects.
-    :param redis: image, port, storage, resources, memory share and uid/gid.
+    :param redis: image, port, storage, resources, memory share, uid/gid and grace period.
     :param secret: the Secret holding the password.
+    :param exporter: a metrics sidecar (built with ``exporter.redis_exporter``). Default none.
+    :param checksums: ``checksum/<what>`` pod annotations besides the config's. Default none.
+    :param pull_secrets: ``imagePullSecrets`` for a private registry. Default none.
     """
 
     def __init__(
@@ -79,33 +130,30 @@ class Redis(Construct):
         identity: Identity,
         redis: RedisConfig,
         secret: str,
+        exporter: Exporter | None = None,
+        checksums: Mapping[str, str] | None = None,
+        pull_secrets: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id)
         self.name = self.service_name = identity.name
         self.port = redis.port
         self.identity = identity
         self.resources = redis.resources
-        conf = redis_conf(redis)
-        k8s.KubeConfigMap(
-            self, "Config", metadata=meta(CONFIG_NAME, namespace, identity), data={"redis.conf": conf}
+        self.metrics_port = exporter.port if exporter is not None else None
+        self.maxmemory_mb = maxmemory_mb(redis.resources, redis.maxmemory_percent)
+        conf = redis_conf(
+            port=redis.port, maxmemory_mb=self.maxmemory_mb, policy="noeviction", data_dir="/data"
         )
-        server = container(
+        config = config_map(
+            self, name=f"{self.name}-config", namespace=namespace, identity=identity, conf=conf
+        )
+        server = redis_container(
             name=self.name,
             image=redis.image,
-            args=["redis-server", "/etc/redis/redis.conf", "--requirepass", "$(REDIS_PASSWORD)"],
-            ports=[k8s.ContainerPort(name=PORT_NAME, container_port=redis.port, protocol="TCP")],
-            env=[
-                secret_env("REDIS_PASSWORD", secret, keys.REDIS_PASSWORD),
-                secret_env("REDISCLI_AUTH", secret, keys.REDIS_PASSWORD),
-            ],
-            resources=kube.resources(redis.resources),
-            startup_probe=_probe(period=5, failures=60),
-            readiness_probe=_probe(period=10, failures=3),
-            liveness_probe=_probe(period=20, failures=6),
-            mounts=[
-                k8s.VolumeMount(name=DATA_VOLUME, mount_path="/data"),
-                k8s.VolumeMount(name="config", mount_path="/etc/redis", read_only=True),
-            ],
+            port=redis.port,
+            resources=redis.resources,
+            secret=secret,
+            mounts=[k8s.VolumeMount(name=DATA_VOLUME, mount_path="/data")],
         )
         StatefulStore(
             self,
@@ -119,8 +167,10 @@ class Redis(Construct):
             run_as=RunAs(redis.uid, redis.gid),
             storage_size=redis.storage_size,
             storage_class=redis.storage_class,
-            grace_seconds=60,
+            grace_seconds=redis.termination_grace_seconds,
             tmp_size="64Mi",
-            volumes=[k8s.Volume(name="config", config_map=k8s.ConfigMapVolumeSource(name=CONFIG_NAME))],
-            checksums={"config": hashlib.sha256(conf.encode()).hexdigest()},
+            volumes=[config],
+            checksums={"config": checksum(conf), **(checksums or {})},
+            exporter=exporter,
+            pull_secrets=pull_secrets,
         )

@@ -19,6 +19,8 @@ from ..config.types import Resources
 from ..identity import Identity
 from ..kube import label_selector, meta, quantity, service, service_account
 from ..pod import RunAs, pod_template
+from .exporter import PORT_NAME as METRICS_PORT
+from .exporter import Exporter
 
 DATA_VOLUME = "data"
 
@@ -38,6 +40,8 @@ class StatefulStore(Construct):
     :param tmp_size: size limit of ``/tmp``.
     :param volumes: volumes besides the data volume and ``/tmp``. Default none.
     :param checksums: ``checksum/<what>`` pod annotations. Default none.
+    :param exporter: a metrics sidecar; its port is added to the Service. Default none.
+    :param pull_secrets: ``imagePullSecrets`` for a private registry. Default none.
     """
 
     def __init__(
@@ -58,22 +62,33 @@ class StatefulStore(Construct):
         tmp_size: str,
         volumes: Sequence[k8s.Volume] = (),
         checksums: Mapping[str, str] | None = None,
+        exporter: Exporter | None = None,
+        pull_secrets: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id)
         name = identity.name
         service_account(self, name, namespace, identity)
         headless = f"{name}-headless"
-        for service_id, service_name in (("Headless", headless), ("Service", name)):
-            service(
-                self,
-                service_id,
-                name=service_name,
-                namespace=namespace,
-                identity=identity,
-                port=port,
-                port_name=port_name,
-                headless=service_name == headless,
-            )
+        # Only the client Service carries the metrics port, so a ServiceMonitor that
+        # selects both Services by label still scrapes each pod once.
+        metrics = {METRICS_PORT: exporter.port} if exporter is not None else {}
+        service(
+            self,
+            "Headless",
+            name=headless,
+            namespace=namespace,
+            identity=identity,
+            ports={port_name: port},
+            headless=True,
+        )
+        service(
+            self,
+            "Service",
+            name=name,
+            namespace=namespace,
+            identity=identity,
+            ports={port_name: port, **metrics},
+        )
         claim = k8s.KubePersistentVolumeClaimProps(
             metadata=k8s.ObjectMeta(name=DATA_VOLUME, labels=identity.selector),
             spec=k8s.PersistentVolumeClaimSpec(
@@ -100,10 +115,11 @@ class StatefulStore(Construct):
                     service_account=name,
                     run_as=run_as,
                     grace_seconds=grace_seconds,
-                    containers=[container],
+                    containers=[container, *([exporter.container] if exporter is not None else [])],
                     tmp_size=tmp_size,
                     volumes=volumes,
                     checksums=checksums,
+                    pull_secrets=pull_secrets,
                 ),
                 volume_claim_templates=[claim],
             ),

@@ -45,7 +45,7 @@ def synthesize(
         for cfg in configs
     }
     targets = [SyncTarget(c.name, c.namespace, c.gitops) for c in (gitops if gitops is not None else configs)]
-    trees[FOLDER] = render(GitOpsChart(app, FOLDER, targets=targets).to_json())
+    trees[FOLDER] = render(GitOpsChart(app, FOLDER, targets=targets).manifests())
     return trees
 
 

@@ -38,6 +38,7 @@ APPLY_RANK: Mapping[str, int] = {
     "Ingress": 11,
     "ServiceMonitor": 12,
     "PrometheusRule": 12,
+    "AppProject": 12,
     "Application": 13,
 }
 UNKNOWN_RANK = 50

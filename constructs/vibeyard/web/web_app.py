@@ -10,7 +10,7 @@ Deployment omits ``replicas`` so an apply or GitOps sync never resets it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from cdk8s_plus_28 import k8s
 from constructs import Construct
@@ -18,6 +18,7 @@ from constructs import Construct
 from .. import checkov, kube
 from ..app import APP_USER
 from ..app.environment import AppEnvironment
+from ..config.platform import SpotNodes
 from ..config.types import Image, WebConfig
 from ..identity import Identity
 from ..kube import (
@@ -64,6 +65,8 @@ class WebApp(Construct):
     :param autoscaled: an autoscaler owns the replica count, so ``replicas`` is omitted.
     :param environment: the app's variables.
     :param checksums: ``checksum/<what>`` pod annotations that roll the pods on change.
+    :param spot: how the provider marks spot nodes, for ``web.placement``. Default none.
+    :param pull_secrets: ``imagePullSecrets`` for a private registry. Default none.
     """
 
     def __init__(
@@ -78,6 +81,8 @@ class WebApp(Construct):
         autoscaled: bool,
         environment: AppEnvironment,
         checksums: Mapping[str, str],
+        spot: SpotNodes | None = None,
+        pull_secrets: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id)
         name = identity.name
@@ -122,6 +127,8 @@ class WebApp(Construct):
                     grace_seconds=web.termination_grace_seconds,
                     spread=_spread(identity) if web.spread_across_zones else None,
                     placement=web.placement,
+                    spot=spot,
+                    pull_secrets=pull_secrets,
                     containers=[app],
                     volumes=[empty_dir("next-cache", "1Gi")],
                     checksums=checksums,
@@ -134,6 +141,5 @@ class WebApp(Construct):
             name=name,
             namespace=namespace,
             identity=identity,
-            port=web.port,
-            port_name=PORT_NAME,
+            ports={PORT_NAME: web.port},
         )

@@ -6,15 +6,16 @@ the command is exec-form (config validation forbids a shell wrapper) so SIGTERM
 reaches Node directly. Node as PID 1 ignores SIGTERM unless it installs a handler,
 which the worker must do anyway to call ``close()``.
 
-Workers serve no HTTP. With ``health_command`` set the pool gets an exec liveness
-probe; with a ``metrics_port`` it gets a TCP one. With neither it gets none: a
-probe that cannot observe the event loop would only restart healthy workers
-mid-job, and a stalled worker still surfaces through the queue-depth alert.
+Workers serve no traffic, only ``/metrics`` (BullMQ's queue metrics, for the
+alerts). With ``health_command`` set the pool gets an exec liveness probe; with a
+``metrics_port`` it gets a TCP one. With neither it gets none: a probe that
+cannot observe the event loop would only restart healthy workers mid-job, and a
+stalled worker still surfaces through the queue-depth alert.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from cdk8s_plus_28 import k8s
 from constructs import Construct
@@ -22,6 +23,7 @@ from constructs import Construct
 from .. import checkov, kube
 from ..app import APP_USER
 from ..app.environment import AppEnvironment
+from ..config.platform import SpotNodes
 from ..config.types import Image, Placement, WorkerPool
 from ..identity import Identity
 from ..kube import env, int_or_str, label_selector, meta, service, service_account, surge_without_downtime
@@ -54,10 +56,13 @@ class WorkerPoolDeployment(Construct):
     :param namespace: the environment's namespace.
     :param identity: the pool's identity; its name names every object.
     :param image: the app image.
-    :param pool: queues, concurrency, command, resources, grace period, probes and placement.
+    :param pool: queues, concurrency, command, resources, probes and placement.
     :param autoscaled: an autoscaler owns the replica count, so ``replicas`` is omitted.
+    :param grace_seconds: covers the pool's longest job, so ``worker.close()`` can finish it.
     :param environment: the app's variables.
     :param checksums: ``checksum/<what>`` pod annotations that roll the pods on change.
+    :param spot: how the provider marks spot nodes, for ``pool.placement``. Default none.
+    :param pull_secrets: ``imagePullSecrets`` for a private registry. Default none.
     """
 
     def __init__(
@@ -70,8 +75,11 @@ class WorkerPoolDeployment(Construct):
         image: Image,
         pool: WorkerPool,
         autoscaled: bool,
+        grace_seconds: int,
         environment: AppEnvironment,
         checksums: Mapping[str, str],
+        spot: SpotNodes | None = None,
+        pull_secrets: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id)
         name = identity.name
@@ -87,6 +95,7 @@ class WorkerPoolDeployment(Construct):
             if pool.metrics_port is not None
             else None
         )
+        liveness = _liveness(pool)
         worker = container(
             name="worker",
             image=image,
@@ -98,13 +107,14 @@ class WorkerPoolDeployment(Construct):
                 env("WORKER_POOL", pool.name),
                 env("WORKER_QUEUES", ",".join(pool.queues)),
                 env("WORKER_CONCURRENCY", str(pool.concurrency)),
+                *([env("METRICS_PORT", str(pool.metrics_port))] if pool.metrics_port is not None else []),
                 *environment.variables(),
             ],
             resources=kube.resources(pool.resources),
-            liveness_probe=_liveness(pool),
+            liveness_probe=liveness,
         )
         skips = checkov.workload_skips(
-            pool.resources, app_image=image, probes=pool.health_command is not None
+            pool.resources, app_image=image, liveness=liveness is not None, readiness=False
         )
         k8s.KubeDeployment(
             self,
@@ -119,8 +129,10 @@ class WorkerPoolDeployment(Construct):
                     identity=identity,
                     service_account=name,
                     run_as=APP_USER,
-                    grace_seconds=pool.termination_grace_seconds,
+                    grace_seconds=grace_seconds,
                     placement=pool.placement or Placement(),
+                    spot=spot,
+                    pull_secrets=pull_secrets,
                     containers=[worker],
                     checksums=checksums,
                 ),
@@ -133,6 +145,5 @@ class WorkerPoolDeployment(Construct):
                 name=name,
                 namespace=namespace,
                 identity=identity,
-                port=pool.metrics_port,
-                port_name=METRICS_PORT_NAME,
+                ports={METRICS_PORT_NAME: pool.metrics_port},
             )

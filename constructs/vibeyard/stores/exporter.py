@@ -1,0 +1,109 @@
+"""Prometheus exporter sidecars for the stores we run.
+
+An exporter beside its server (same pod, 127.0.0.1) sees exactly that server,
+needs no Service of its own and no extra NetworkPolicy towards the store; only
+its ``metrics`` port is opened to the monitoring namespace. Each runs as its
+image's own non-root user, with a read-only root filesystem and no ``/tmp``:
+exporters write nothing. Credentials come from the Secret through environment
+variables, like the store's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cdk8s_plus_28 import k8s
+
+from .. import kube
+from ..config import secret_keys as keys
+from ..config.types import Image, Resources
+from ..kube import int_or_str
+from ..pod import RunAs, container
+
+NAME = "exporter"
+PORT_NAME = "metrics"
+
+
+@dataclass(frozen=True)
+class Exporter:
+    """The sidecar to add to a store's pod, and the port its Service exposes."""
+
+    container: k8s.Container
+    port: int
+
+
+def _sidecar(
+    image: Image, resources: Resources, *, port: int, user: int, env: list[k8s.EnvVar], args: list[str]
+) -> Exporter:
+    probe = k8s.Probe(
+        tcp_socket=k8s.TcpSocketAction(port=int_or_str(PORT_NAME)),
+        period_seconds=20,
+        timeout_seconds=3,
+        failure_threshold=3,
+    )
+    return Exporter(
+        container(
+            name=NAME,
+            image=image,
+            run_as=RunAs(user),
+            tmp=False,
+            args=[f"--web.listen-address=:{port}", *args],
+            ports=[k8s.ContainerPort(name=PORT_NAME, container_port=port, protocol="TCP")],
+            env=env,
+            resources=kube.resources(resources),
+            readiness_probe=probe,
+            liveness_probe=probe,
+        ),
+        port,
+    )
+
+
+def redis_exporter(image: Image, resources: Resources, *, redis_port: int, secret: str) -> Exporter:
+    """oliver006/redis_exporter (uid 59000 in the image)."""
+    return _sidecar(
+        image,
+        resources,
+        port=9121,
+        user=59000,
+        env=[
+            kube.env("REDIS_ADDR", f"redis://127.0.0.1:{redis_port}"),
+            kube.secret_env("REDIS_PASSWORD", secret, keys.REDIS_PASSWORD),
+        ],
+        args=[],
+    )
+
+
+def postgres_exporter(
+    image: Image, resources: Resources, *, postgres_port: int, user: str, database: str, secret: str
+) -> Exporter:
+    """prometheus-community's postgres_exporter (the image's ``nobody``, uid 65534)."""
+    return _sidecar(
+        image,
+        resources,
+        port=9187,
+        user=65534,
+        env=[
+            kube.env("DATA_SOURCE_URI", f"127.0.0.1:{postgres_port}/{database}?sslmode=disable"),
+            kube.env("DATA_SOURCE_USER", user),
+            kube.secret_env("DATA_SOURCE_PASS", secret, keys.POSTGRES_PASSWORD),
+        ],
+        args=[],
+    )
+
+
+def pgbouncer_exporter(
+    image: Image, resources: Resources, *, pgbouncer_port: int, user: str, secret: str
+) -> Exporter:
+    """prometheus-community's pgbouncer_exporter (uid 65534), logged in to the admin
+    console as a ``stats_users`` member."""
+    return _sidecar(
+        image,
+        resources,
+        port=9127,
+        user=65534,
+        env=[kube.secret_env("PGBOUNCER_PASSWORD", secret, keys.POSTGRES_PASSWORD)],
+        args=[
+            f"--pgBouncer.connectionString=postgres://{user}:$(PGBOUNCER_PASSWORD)@127.0.0.1:{pgbouncer_port}"
+            "/pgbouncer?sslmode=disable"
+        ],
+    )
