@@ -76,3 +76,13 @@ def variants(configs: dict[str, EnvConfig]) -> dict[str, Output]:
         sealed = load_sealed(cfg, ROOT) if cfg.secrets.provider == "sealed" else None
         out[name] = Output(cfg, render(VibeyardChart(app, name, cfg=cfg, sealed_data=sealed).manifests()))
     return out
+
+
+VARIANT_NAMES = tuple(variant_configs.VARIANTS)
+
+
+@pytest.fixture(params=ENV_NAMES + VARIANT_NAMES)
+def every(request: pytest.FixtureRequest, outputs: dict[str, Output], variants: dict[str, Output]) -> Output:
+    """Parametrizes a test over every environment and every variant: for the validators."""
+    name: str = request.param
+    return outputs[name] if name in outputs else variants[name]

@@ -11,50 +11,47 @@ import copy
 from typing import Any
 
 import pytest
-import yaml
 
-from tests.support import ROOT, Output
+from tests.support import Output
 from tests.validators import pod_security, rules
 from tests.validators.manifests import containers, workloads
 from vibeyard.config.types import Image
-from vibeyard.synth.cli import synthesize
-from vibeyard.synth.inputs import IMAGE_DIGEST_VAR, resolve
 
 
 def _ok(problems: list[str]) -> None:
     assert not problems, "\n".join(problems)
 
 
-def test_label_values_and_keys(out: Output) -> None:
-    _ok(rules.label_violations(out.cfg.name, out.objects))
+def test_label_values_and_keys(every: Output) -> None:
+    _ok(rules.label_violations(every.cfg.name, every.objects))
 
 
-def test_port_names(out: Output) -> None:
-    _ok(rules.port_name_violations(out.cfg.name, out.objects))
+def test_port_names(every: Output) -> None:
+    _ok(rules.port_name_violations(every.cfg.name, every.objects))
 
 
-def test_service_target_ports_exist_on_selected_pods(out: Output) -> None:
-    _ok(rules.target_port_violations(out.cfg.name, out.objects))
+def test_service_target_ports_exist_on_selected_pods(every: Output) -> None:
+    _ok(rules.target_port_violations(every.cfg.name, every.objects))
 
 
-def test_containers_have_requests_and_memory_limit(out: Output) -> None:
-    _ok(rules.resource_violations(out.cfg.name, out.objects))
+def test_containers_have_requests_and_memory_limit(every: Output) -> None:
+    _ok(rules.resource_violations(every.cfg.name, every.objects))
 
 
-def test_images_are_tagged_or_pinned(out: Output) -> None:
-    _ok(rules.image_violations(out.cfg.name, out.objects))
+def test_images_are_tagged_or_pinned(every: Output) -> None:
+    _ok(rules.image_violations(every.cfg.name, every.objects))
 
 
-def test_pods_meet_pod_security_restricted(out: Output) -> None:
-    _ok(pod_security.restricted_violations(out.cfg.name, out.objects))
+def test_pods_meet_pod_security_restricted(every: Output) -> None:
+    _ok(pod_security.restricted_violations(every.cfg.name, every.objects))
 
 
-def test_namespace_enforces_restricted(out: Output) -> None:
-    _ok(pod_security.namespace_violations(out.cfg.name, out.objects))
+def test_namespace_enforces_restricted(every: Output) -> None:
+    _ok(pod_security.namespace_violations(every.cfg.name, every.objects))
 
 
-def test_each_workload_has_its_own_service_account_without_token(out: Output) -> None:
-    _ok(pod_security.service_account_violations(out.cfg.name, out.objects))
+def test_each_workload_has_its_own_service_account_without_token(every: Output) -> None:
+    _ok(pod_security.service_account_violations(every.cfg.name, every.objects))
 
 
 def test_third_party_images_are_pinned_by_digest_in_config(out: Output) -> None:
@@ -72,29 +69,6 @@ def test_third_party_images_are_pinned_by_digest_in_config(out: Output) -> None:
             assert ref.endswith(f"@{image.digest}"), (
                 f"{cfg.name}: {name}: image {ref} must be referenced by its digest {image.digest}"
             )
-
-
-def test_app_image_uses_digest_when_config_gives_one() -> None:
-    """CD pins a release by digest; then every container of ours must reference repo@sha256.
-
-    The one deliberate extra synthesis of the suite: prod with the digest CD would set.
-    """
-    digest = "sha256:" + "ab" * 32
-    (cfg,) = resolve(["prod"], overrides={IMAGE_DIGEST_VAR: digest})
-    objects = [yaml.safe_load(text) for text in synthesize([cfg], ROOT)["prod"].values()]
-    refs = [c["image"] for _, spec in workloads(objects) for _, c in containers(spec)]
-    ours = [ref for ref in refs if ref.startswith(cfg.image.repository)]
-    assert ours, f"prod: no container runs {cfg.image.repository}"
-    unpinned = [ref for ref in refs if not rules.DIGEST_REF.search(ref)]
-    assert not unpinned, f"prod: with a digest in the config these images are not pinned: {unpinned}"
-    # repo@sha256:… or repo:tag@sha256:… (the tag is then only a label for humans)
-    assert all(ref.endswith(f"@{digest}") for ref in ours), ours
-    # And the tag-only checkov exceptions disappear with the digest.
-    web = next(o for o in objects if o["kind"] == "Deployment" and o["metadata"]["name"] == "vibeyard")
-    skipped = {
-        v.split("=")[0] for k, v in web["metadata"]["annotations"].items() if k.startswith("checkov.io/")
-    }
-    assert skipped and not skipped & {"CKV_K8S_43", "CKV_K8S_15"}, skipped
 
 
 # --- planted defects ---------------------------------------------------------------

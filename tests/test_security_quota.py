@@ -2,10 +2,12 @@
 
 The headroom is computed twice, neither time with ``config/sizing.py``: once
 from the config by the rule the quota promises (every autoscaler at its
-maximum, plus a 25% rollout surge per Deployment, plus the singletons and the
-migration Job), once from the rendered objects (HPA/ScaledObject maxima, each
-Deployment's own maxSurge, every container's requests). A quota below either
-would refuse pods during exactly the spike the autoscalers exist for.
+maximum; for each Deployment a release at that maximum, so its 25% surge plus
+the old pods still in their termination grace period, which the quota counts;
+plus the singletons, the exporter sidecars and the migration Job), once from
+the rendered objects (HPA/ScaledObject maxima, each Deployment's own maxSurge,
+every container's requests, an init container's only where it is the larger).
+A quota below either would refuse pods during exactly the release at peak.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import copy
 import math
 from dataclasses import dataclass
 from typing import Any
+
+import pytest
 
 from tests.support import Output
 from tests.validators.manifests import containers, pod_template
@@ -33,11 +37,12 @@ class Need:
     pvcs: int = 0
     storage: int = 0
 
-    def add(self, res: Resources, pods: int) -> None:
+    def add(self, res: Resources, pods: int, *, sidecar: bool = False) -> None:
         self.cpu_m += (cpu_millis(res.cpu_request) or 0) * pods
         self.mem_req += (memory_bytes(res.memory_request) or 0) * pods
         self.mem_lim += (memory_bytes(res.memory_limit) or 0) * pods
-        self.pods += pods
+        if not sidecar:
+            self.pods += pods
 
 
 def _cpu(q: Any) -> int:
@@ -55,24 +60,34 @@ def _mem(q: Any) -> int:
 def need_from_config(cfg: EnvConfig) -> Need:
     need = Need()
 
-    def surged(n: int) -> int:
-        return n + math.ceil(n * SURGE)
+    def released(n: int) -> int:
+        """New pods, the surge, and the old ones terminating."""
+        return n + math.ceil(n * SURGE) + n
 
+    exporter = cfg.monitoring.exporters.resources if cfg.monitoring.enabled else None
     hpa = cfg.web.autoscaling
-    need.add(cfg.web.resources, surged(hpa.max_replicas if hpa.enabled else cfg.web.replicas))
+    need.add(cfg.web.resources, released(hpa.max_replicas if hpa.enabled else cfg.web.replicas))
     for pool in cfg.workers:
         scales = cfg.keda.enabled or pool.max_replicas > max(pool.min_replicas, 1)
-        need.add(pool.resources, surged(max(pool.max_replicas, pool.replicas) if scales else pool.replicas))
+        need.add(pool.resources, released(max(pool.max_replicas, pool.replicas) if scales else pool.replicas))
     if cfg.pgbouncer.enabled:
-        need.add(cfg.pgbouncer.resources, surged(cfg.pgbouncer.replicas))
+        need.add(cfg.pgbouncer.resources, released(cfg.pgbouncer.replicas))
+        if exporter:
+            need.add(exporter, released(cfg.pgbouncer.replicas), sidecar=True)
     for mode, res, size in (
         (cfg.postgres.mode, cfg.postgres.resources, cfg.postgres.storage_size),
         (cfg.redis.mode, cfg.redis.resources, cfg.redis.storage_size),
     ):
         if mode == "in-cluster":
             need.add(res, 1)
+            if exporter:
+                need.add(exporter, 1, sidecar=True)
             need.pvcs += 1
             need.storage += _mem(size)
+    if cfg.redis.mode == "in-cluster":
+        need.add(cfg.cache.resources, released(1))
+        if exporter:
+            need.add(exporter, released(1), sidecar=True)
     if cfg.migration.enabled:
         need.add(cfg.web.resources, 1)
     return need
@@ -95,12 +110,25 @@ def need_from_manifests(objects: list[dict[str, Any]]) -> Need:
         pods = spec.get("parallelism", 1) if o["kind"] == "Job" else maxima.get(name, spec.get("replicas", 1))
         if o["kind"] == "Deployment":
             surge = (spec.get("strategy", {}).get("rollingUpdate") or {}).get("maxSurge", "25%")
-            pods += math.ceil(pods * int(surge[:-1]) / 100) if isinstance(surge, str) else int(surge)
-        for _, c in containers(template["spec"]):
+            # The surge, and the old ReplicaSet's pods terminating while the new ones start.
+            pods += (math.ceil(pods * int(surge[:-1]) / 100) if isinstance(surge, str) else int(surge)) + pods
+        per_pod = {"cpu": 0, "req": 0, "lim": 0}
+        init = {"cpu": 0, "req": 0, "lim": 0}
+        for field, c in containers(template["spec"]):
             res = c.get("resources") or {}
-            need.cpu_m += _cpu(res.get("requests", {}).get("cpu", "0")) * pods
-            need.mem_req += _mem(res.get("requests", {}).get("memory", "0")) * pods
-            need.mem_lim += _mem(res.get("limits", {}).get("memory", "0")) * pods
+            row = {
+                "cpu": _cpu(res.get("requests", {}).get("cpu", "0")),
+                "req": _mem(res.get("requests", {}).get("memory", "0")),
+                "lim": _mem(res.get("limits", {}).get("memory", "0")),
+            }
+            for key, value in row.items():
+                if field == "initContainers":  # init containers run before, not beside, the others
+                    init[key] = max(init[key], value)
+                else:
+                    per_pod[key] += value
+        need.cpu_m += max(per_pod["cpu"], init["cpu"]) * pods
+        need.mem_req += max(per_pod["req"], init["req"]) * pods
+        need.mem_lim += max(per_pod["lim"], init["lim"]) * pods
         need.pods += pods
         for claim in spec.get("volumeClaimTemplates") or []:
             need.pvcs += spec.get("replicas", 1)
@@ -159,3 +187,11 @@ def test_planted_quota_below_peak_is_caught(outputs: dict[str, Output]) -> None:
     assert len(problems) == 1 and problems[0].startswith(
         "prod: ResourceQuota/vibeyard-quota: quota headroom: pods is 3 but the peak"
     ), problems
+
+
+@pytest.mark.parametrize("name", ["keda-off", "managed-redis", "bare"])
+def test_variants_quota_covers_their_rendered_peak(variants: dict[str, Output], name: str) -> None:
+    out = variants[name]
+    (quota,) = out.of_kind("ResourceQuota")
+    problems = shortfalls(name, quota, need_from_manifests(out.objects), "rendered objects")
+    assert not problems, "\n".join(problems)

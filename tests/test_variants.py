@@ -207,6 +207,15 @@ def test_without_spot_nothing_prefers_or_tolerates_it(variants: dict[str, Output
         assert not spot_terms(wl) and "tolerations" not in pod_spec(wl), wl["metadata"]["name"]
 
 
+def test_the_cluster_domain_reaches_every_fully_qualified_name(variants: dict[str, Output]) -> None:
+    out = variants["bare"]
+    assert out.of_kind("ScaledObject")
+    for so in out.of_kind("ScaledObject"):
+        for trigger in so["spec"]["triggers"]:
+            assert trigger["metadata"]["address"] == "redis.staging.svc.k8s.internal:6379"
+    assert "cluster.local" not in "".join(out.files.values())
+
+
 def test_explicit_dns_addresses_are_the_only_resolvers(variants: dict[str, Output]) -> None:
     assert dns_targets(variants["bare"]) == [{"ipBlock": {"cidr": "10.100.0.10/32"}}]
 

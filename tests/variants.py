@@ -67,7 +67,7 @@ def managed_redis(c: Configs) -> EnvConfig:
 
 def bare(c: Configs) -> EnvConfig:
     """staging without monitoring, PgBouncer or spot, with VPA, storage classes,
-    Karpenter, explicit DNS resolvers and an existing Secret."""
+    Karpenter, its own cluster domain, explicit DNS resolvers and an existing Secret."""
     staging = c["staging"]
     return replace(
         staging,
@@ -79,7 +79,9 @@ def bare(c: Configs) -> EnvConfig:
         web=replace(staging.web, placement=Placement()),
         workers=tuple(replace(p, placement=None) for p in staging.workers),
         cluster=ClusterConfig(
-            provider="karpenter", dns=DnsConfig(mode="addresses", addresses=("10.100.0.10/32",))
+            provider="karpenter",
+            cluster_domain="k8s.internal",
+            dns=DnsConfig(mode="addresses", addresses=("10.100.0.10/32",)),
         ),
         secrets=SecretsConfig(provider="existing"),
     )

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from ..config import ENVIRONMENTS, ConfigError, EnvConfig, validate
+from ..config import ENVIRONMENTS, ConfigError, EnvConfig, validate, validate_together
 from .releases import DIGEST_KEY, TAG_KEY, load_release
 
 # CD pins the image per release without a code edit; these are the only knobs
@@ -32,6 +32,7 @@ def resolve(
         if name not in environments:
             known = ", ".join(sorted(environments))
             raise ConfigError(f"{name}: unknown environment {name!r}: choose one of {known}")
+    validate_together(environments)
     overrides = overrides or {}
     result = []
     for name in chosen:
