@@ -118,8 +118,7 @@ def test_a_release_commit_passes_the_checks_and_its_revert_synthesizes_clean(tmp
     base = git(repo, "rev-parse", "HEAD").strip()
     tag = release_tag(repo)
 
-    # deploy.yml's render step: a new release replaces the record whole, then one environment.
-    (repo / "releases" / f"{RELEASE_ENV}.json").unlink(missing_ok=True)
+    # deploy.yml's render step: the image overrides, one environment, then commit.
     make_synth(repo, VIBEYARD_ENV=RELEASE_ENV, VIBEYARD_IMAGE_TAG=tag, VIBEYARD_IMAGE_DIGEST=DIGEST)
     git(repo, "add", "-A", "--", "dist/", "releases/")
     git(repo, "commit", "--quiet", "-m", f"deploy({RELEASE_ENV}): vibeyard {tag}@{DIGEST}")
@@ -130,8 +129,9 @@ def test_a_release_commit_passes_the_checks_and_its_revert_synthesizes_clean(tmp
     assert all(
         p.startswith(f"dist/{RELEASE_ENV}/") or p == f"releases/{RELEASE_ENV}.json" for p in changed
     ), f"a {RELEASE_ENV} release touched other environments: {changed}"
-    release = json.loads((repo / "releases" / f"{RELEASE_ENV}.json").read_text(encoding="utf-8"))
-    assert release == {"tag": tag, "digest": DIGEST}
+    record = repo / "releases" / f"{RELEASE_ENV}.json"
+    assert record.is_file(), f"the release synth did not record releases/{RELEASE_ENV}.json"
+    assert json.loads(record.read_text(encoding="utf-8")) == {"tag": tag, "digest": DIGEST}
 
     checks = run_checks(repo)
     assert checks.returncode == 0, (
@@ -646,3 +646,55 @@ def test_deploy_never_pushes_an_untested_or_stale_commit(tmp_path: Path) -> None
     ok, _, log = rig.run_job("publish", {}, outputs, {})
     assert not ok and "develop moved since the render" in log, log
     assert git(rig.remote, "rev-parse", "develop~1").strip() == moved, "publish pushed over the new commit"
+
+
+# --------------------------------------------------------------------------- docs/release.md
+
+RELEASE_DOC = ROOT / "docs" / "release.md"
+# kubeseal v0.36.6's own flags (cmd/kubeseal/main.go at that tag) plus the kubeconfig flags
+# it inherits; a documented flag outside this set would fail for the reader.
+KUBESEAL_FLAGS = {
+    *("cert", "controller-namespace", "controller-name", "format", "sealed-secret-file", "secret-file"),
+    *("fetch-cert", "allow-empty-data", "validate", "merge-into", "raw", "name", "from-file", "scope"),
+    *("rotate", "re-encrypt", "recovery-unseal", "recovery-private-key", "kubeconfig", "namespace"),
+}
+
+
+def doc_commands(prefix: str) -> list[str]:
+    """Command lines in the doc's code blocks (continuations joined) that start with ``prefix``."""
+    text = RELEASE_DOC.read_text("utf-8")
+    blocks = re.findall(r"^```sh\n(.*?)^```", text, re.M | re.S)
+    lines = [line.strip() for block in blocks for line in block.replace("\\\n", " ").splitlines()]
+    inline = [" ".join(span.split()) for span in re.findall(r"(?<!`)`([^`]+)`(?!`)", text)]
+    return [c for c in [*lines, *inline] if re.search(rf"(^|\| ){re.escape(prefix)}", c)]
+
+
+def test_release_doc_dispatches_only_inputs_the_deploy_workflow_accepts() -> None:
+    inputs = yaml.safe_load(DEPLOY.read_text("utf-8"))[True]["workflow_dispatch"]["inputs"]
+    commands = [c for c in doc_commands("gh workflow run") if "deploy.yml" in c]
+    assert len(commands) >= 3, f"docs/release.md should show release, promote and re-release: {commands}"
+    for command in commands:
+        for name, val in re.findall(r"-f (\w+)=(\S+)", command):
+            assert name in inputs, f"docs/release.md: deploy.yml has no input {name!r}: {command}"
+            if "options" in inputs[name]:
+                assert val in inputs[name]["options"], (
+                    f"docs/release.md: {name}={val} is no option: {command}"
+                )
+    assert any("-f promote=true" in c and "environment=prod" in c for c in commands), "document promotion"
+
+
+def test_release_doc_uses_existing_scripts_make_targets_and_kubeseal_flags() -> None:
+    for command in doc_commands("scripts/"):
+        script_path = ROOT / re.search(r"scripts/[\w.-]+", command)[0]  # type: ignore[index]
+        assert script_path.is_file() and os.access(script_path, os.X_OK), f"docs/release.md: {command}"
+    targets = set(re.findall(r"^([\w-]+):", (ROOT / "Makefile").read_text("utf-8"), re.M))
+    made = [(m[1], c) for c in doc_commands("") for m in re.finditer(r"(?:^|\s)make ([\w-]+)", c)]
+    assert {"synth", "test"} <= {target for target, _ in made}, made
+    for target, command in made:
+        assert target in targets, f"docs/release.md: no make target {target!r}: {command}"
+    kubeseal = doc_commands("kubeseal")
+    assert kubeseal, "docs/release.md: show the kubeseal commands"
+    for command in kubeseal:
+        used = set(re.findall(r"--([\w-]+)", command.split("kubeseal", 1)[1]))
+        assert used <= KUBESEAL_FLAGS, f"docs/release.md: kubeseal v0.36.6 has no {used - KUBESEAL_FLAGS}"
+    assert any("--merge-into" in c for c in kubeseal), "key rotation uses kubeseal --merge-into"
