@@ -8,9 +8,17 @@ synth ENV=staging`` (``main.py``'s code, in-process), a commit of ``dist/`` and
 (the committed-``dist/`` freshness check and the output snapshots). Then ``git revert``
 and a plain full synth, as CI runs it, must leave git clean.
 
-The second half covers rotating one sealed-secret key with ``scripts/seal-secrets.sh``:
-a stand-in ``kubeseal`` on PATH checks the flags and the Secret it receives, and does
-what ``kubeseal --merge-into`` does to the file (replace the given keys, keep the rest).
+Then the rest of the release process, each where it can break:
+
+* key rotation with ``scripts/seal-secrets.sh``: a stand-in ``kubeseal`` on PATH checks
+  the flags and the Secret it receives, and does what ``kubeseal --merge-into`` does to
+  the file (replace the given keys, keep the rest);
+* ``deploy.yml``'s render and publish jobs, executed step by step against a local bare
+  remote: a release is tested before anyone can approve it, published as exactly that
+  commit, never pushed over a moved branch, and a run that renders nothing new asks for
+  no approval;
+* ``docs/release.md``: its commands use inputs, scripts, make targets and kubeseal flags
+  that exist.
 """
 
 from __future__ import annotations
