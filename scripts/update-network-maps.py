@@ -2,7 +2,7 @@
 """Regenerate the golden connectivity maps and the reviewers' network diagrams from the config.
 
 Run it after a deliberate network change, then review the diff of
-``tests/network/<env>-connectivity.txt`` (also copied into README.md's Security
+``tests/network/<env>-connectivity.txt`` (also copied into docs/security.md's
 section) and ``docs/network/<env>.dot``: both are the change in who may talk to
 whom, as network-config-analyzer computes it from the synthesized policies and
 the committed cluster context. ``docs/network/<env>.svg`` is graphviz's drawing
@@ -64,7 +64,7 @@ def main() -> int:
                 print(f"  warning: {failure.splitlines()[0]}", file=sys.stderr)
         sources = dot_sources(trees, configs, Path(tmp) / "diagrams")
     nca.README.write_text(nca.with_readme_blocks(nca.README.read_text(), maps))
-    print("README.md: Security section maps refreshed")
+    print(f"{nca.README.relative_to(ROOT)}: connectivity maps refreshed")
 
     DOCS.mkdir(parents=True, exist_ok=True)
     for stale in [*DOCS.glob("*.dot"), *DOCS.glob("*.svg")]:

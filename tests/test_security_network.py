@@ -192,13 +192,13 @@ def _ports(policy: dict[str, Any]) -> list[dict[str, Any]]:
     return [p for rule in spec.get("egress") or [] for p in rule.get("ports") or []]
 
 
-def test_readme_shows_the_committed_maps() -> None:
-    """README.md's Security section carries a copy of each map; it must not drift."""
+def test_security_doc_shows_the_committed_maps() -> None:
+    """docs/security.md carries a copy of each map; it must not drift."""
     readme = nca.README.read_text(encoding="utf-8")
     for env in ("dev", "staging", "prod"):
         block = nca.readme_block(env, nca.map_path(env).read_text(encoding="utf-8"))
         assert block in readme, (
-            f"{env}: README.md's connectivity map differs from tests/network/{env}-connectivity.txt; "
+            f"{env}: docs/security.md's connectivity map differs from tests/network/{env}-connectivity.txt; "
             "run scripts/update-network-maps.py"
         )
 

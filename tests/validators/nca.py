@@ -178,11 +178,11 @@ def _namespace_of(inputs: Path) -> str:
     raise ValueError(f"{inputs}: no Namespace among the rendered objects")
 
 
-README = NETWORK_DIR.parents[1] / "README.md"
+README = NETWORK_DIR.parents[1] / "docs" / "security.md"
 
 
 def readme_block(env: str, connectivity: str) -> str:
-    """The README's copy of one map, between markers the update script rewrites."""
+    """docs/security.md's copy of one map, between markers the update script rewrites."""
     return f"<!-- connectivity:{env} -->\n```text\n{connectivity}```\n<!-- /connectivity:{env} -->"
 
 
@@ -192,9 +192,9 @@ def with_readme_blocks(readme: str, maps: Mapping[str, str]) -> str:
         start, end = f"<!-- connectivity:{env} -->", f"<!-- /connectivity:{env} -->"
         head, found, rest = readme.partition(start)
         if not found:
-            raise ValueError(f"README.md has no {start} block")
+            raise ValueError(f"{README.name} has no {start} block")
         _, found, tail = rest.partition(end)
         if not found:
-            raise ValueError(f"README.md has no {end} marker")
+            raise ValueError(f"{README.name} has no {end} marker")
         readme = head + readme_block(env, connectivity) + tail
     return readme
