@@ -1,0 +1,95 @@
+"""Fixtures for the real-component tests: a temp root, one Cluster per environment.
+
+Servers run in ``/tmp/vibeyard-real-*`` (removed at the end) and are stopped however a
+test ends. Missing software skips these tests with one line naming the packages, except
+under CI=true, where it fails them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.real.harness import procs, tools
+from tests.real.harness.pods import Cluster
+from tests.real.harness.secrets import TestSecret
+from tests.support import Output
+from vibeyard.config import Topology
+
+HERE = Path(__file__).parent
+_HINTS = tools.missing()
+_counter = itertools.count()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "no_binaries: a harness test that starts no real software")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not _HINTS or tools.in_ci():
+        return
+    skip = pytest.mark.skip(reason=f"real-component tests need: {'; '.join(_HINTS)}")
+    for item in items:
+        if HERE in Path(str(item.path)).parents and "no_binaries" not in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _binaries_present(request: pytest.FixtureRequest) -> None:
+    if _HINTS and "no_binaries" not in request.keywords:
+        pytest.fail(f"CI=true and the real-component tests need: {'; '.join(_HINTS)}")
+
+
+@pytest.fixture(scope="session")
+def real_root() -> Iterator[Path]:
+    root = Path(tempfile.mkdtemp(prefix="vibeyard-real-"))
+    root.chmod(0o755)
+    try:
+        yield root
+    finally:
+        procs.stop_all()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+ClusterFactory = Callable[[str], Cluster]
+
+
+@pytest.fixture(scope="session")
+def new_cluster(outputs: dict[str, Output], real_root: Path) -> Iterator[ClusterFactory]:
+    """A fresh, empty cluster of one environment (its own directory and secret values)."""
+    made: list[Cluster] = []
+
+    def make(env: str) -> Cluster:
+        out = outputs[env]
+        secret = TestSecret(Topology.of(out.cfg), out.cfg.secrets.name)
+        cluster = Cluster(out, real_root / f"{next(_counter)}", secret)
+        made.append(cluster)
+        return cluster
+
+    try:
+        yield make
+    finally:
+        for cluster in made:
+            cluster.stop()
+
+
+@pytest.fixture
+def cluster(new_cluster: ClusterFactory) -> Iterator[ClusterFactory]:
+    """Like ``new_cluster``, but what it started stops when the test ends."""
+    made: list[Cluster] = []
+
+    def make(env: str) -> Cluster:
+        c = new_cluster(env)
+        made.append(c)
+        return c
+
+    try:
+        yield make
+    finally:
+        for c in made:
+            c.stop()

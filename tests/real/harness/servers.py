@@ -1,0 +1,435 @@
+"""Redis, PostgreSQL and PgBouncer started from their rendered pods.
+
+Each server runs the rendered command, args, env and config files; the harness only adds
+what confines it to loopback (listen address and the pod's free port). Where the image's
+entrypoint does work before the server starts (postgres' initdb, edoburu's ini from env),
+that step is reproduced here from the image's documented behaviour, and says so.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+from . import procs, tools
+from .pods import Cluster, Container, Pod
+from .procs import HarnessError
+
+# How the image's version reads a signal, in terms of the local (Debian) build's signals.
+# PgBouncer >= 1.23: SIGTERM waits for every client to disconnect, SIGQUIT is the old
+# immediate SIGTERM; SIGINT (wait for server connections) is unchanged.
+SIGNAL_SEMANTICS: dict[str, list[tuple[tuple[int, ...], dict[str, str]]]] = {
+    "pgbouncer": [((1, 23), {"TERM": "WAIT_FOR_CLIENTS", "QUIT": "TERM"})],
+}
+# How long a server that has been signalled is given before the harness calls it stuck
+# (a process still waiting after this would be waiting for something that never comes here).
+STUCK_AFTER = 3.0
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in re.findall(r"\d+", text)[:3])
+
+
+def signal_table(program: str, image_version: str) -> dict[str, str]:
+    table: dict[str, str] = {}
+    for since, mapping in SIGNAL_SEMANTICS.get(program, []):
+        if _version(image_version) >= since:
+            table = mapping
+    return table
+
+
+def main_container(pod: Pod, program: str) -> Container:
+    """The container that runs ``program`` (by command, or by image name)."""
+    for c in pod.containers():
+        argv = c.argv()
+        if argv and Path(argv[0]).name == program:
+            return c
+    for c in pod.containers():
+        if c.name != "exporter" and program in c.image.rsplit("/", 1)[-1]:
+            return c
+    raise HarnessError(f"{pod.name}: no container runs {program}")
+
+
+def _container_port(c: Container) -> int:
+    ports = c.spec.get("ports", [])
+    if not ports:
+        raise HarnessError(f"{c.pod.name}/{c.name}: declares no containerPort")
+    return int(ports[0]["containerPort"])
+
+
+class Server:
+    """A started main container: its process, port, and the kubelet's stop sequence."""
+
+    program = ""
+
+    def __init__(self, pod: Pod) -> None:
+        self.pod = pod
+        self.c = main_container(pod, self.program)
+        self.container_port = _container_port(self.c)
+        self.port = pod.ports[self.container_port]
+        self.proc: procs.Proc | None = None
+        self.c.signals = signal_table(self.program, self.c.image_version)
+
+    def _spawn(self, argv: list[str], env: dict[str, str] | None = None) -> procs.Proc:
+        proc = procs.Proc(
+            f"{self.pod.cluster.env}/{self.pod.name}",
+            argv,
+            env=env or self.c.host_env(),
+            log=self.pod.dir / f"{self.c.name}.log",
+            run_as=self.c.run_as,
+            cwd=self.pod.dir,
+        )
+        self.proc = proc
+        self.pod.procs.append(proc)
+        self.c.pid_file.write_text(str(proc.pid))
+        proc.wait_port(self.port)
+        return proc
+
+    def probes(self) -> dict[str, tuple[bool, str]]:
+        return {k: self.c.probe(k) for k in ("startupProbe", "readinessProbe", "livenessProbe")}
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.signal(signal.SIGKILL)
+        self.proc.wait(5)
+
+    def terminate(self) -> tuple[bool, float, str]:
+        """The kubelet's stop: preStop hook, then SIGTERM, SIGKILL at the grace period.
+        Returns (exited before the grace period, seconds used, what happened)."""
+        assert self.proc is not None
+        grace, start = float(self.pod.grace), time.monotonic()
+        notes = []
+        hook = self.c.spec.get("lifecycle", {}).get("preStop", {})
+        if "exec" in hook:
+            r = self.c.exec_in_pod(hook["exec"]["command"], timeout=grace)
+            notes.append(f"preStop exit {r.returncode}")
+        elif hook:
+            raise HarnessError(f"{self.pod.name}: preStop handler not modelled: {hook}")
+        virtual = float(self.c.clock.read_text() or "0")
+        if self.proc.alive():
+            action = self.c.signals.get("TERM", "TERM")
+            notes.append(f"SIGTERM ({action})")
+            clients = int(self.c.clients_file.read_text() or "0")
+            if action == "WAIT_FOR_CLIENTS" and clients > 0:
+                notes.append(f"{clients} client(s) still connected")
+            else:
+                self.proc.signal(
+                    getattr(signal, "SIGINT" if action == "WAIT_FOR_CLIENTS" else f"SIG{action}")
+                )
+        self.proc.wait(STUCK_AFTER)
+        used = virtual + time.monotonic() - start
+        exited = not self.proc.alive()
+        if not exited:
+            used = max(used, grace + 1)
+            notes.append("still running: the kubelet SIGKILLs it at the grace period")
+            self.proc.stop()
+        notes.append(f"signals {self.c.signal_log.read_text().split()}")
+        return exited and used <= grace, used, "; ".join(notes)
+
+
+class Redis(Server):
+    program = "redis-server"
+
+    def argv(self) -> list[str]:
+        argv = self.c.argv()
+        # The image's entrypoint prepends redis-server to flags or a bare config path.
+        if not argv or argv[0].startswith("-") or argv[0].endswith(".conf"):
+            argv = ["redis-server", *argv]
+        return [tools.find("redis-server"), *argv[1:]]
+
+    def config_text(self) -> str:
+        """The rendered config file the server is started with ('' if none)."""
+        for word in self.argv()[1:]:
+            if word.endswith(".conf") and Path(word).exists():
+                return Path(word).read_text()
+        return ""
+
+    def directive(self, name: str) -> str | None:
+        """A directive's last value, the command line overriding the file, as redis reads them."""
+        value = None
+        for line in self.config_text().splitlines():
+            words = line.split(None, 1)
+            if words and words[0].lower() == name:
+                value = words[1].strip() if len(words) > 1 else ""
+        argv = self.argv()
+        for i, word in enumerate(argv):
+            if word == f"--{name}" and i + 1 < len(argv):
+                value = argv[i + 1]
+        return value
+
+    def start(self) -> Redis:
+        # Loopback and the free port last: command-line options override the file.
+        self._spawn([*self.argv(), "--bind", "127.0.0.1", "--port", str(self.port)])
+        return self
+
+    @property
+    def password(self) -> str | None:
+        return self.directive("requirepass")
+
+    def cli(self, *args: str, password: str | None = "") -> str:
+        pw = self.password if password == "" else password
+        auth = ["-a", pw, "--no-auth-warning"] if pw else []
+        r = procs.run([tools.find("redis-cli"), "-h", "127.0.0.1", "-p", str(self.port), *auth, *args])
+        return (r.stdout + r.stderr).strip()
+
+
+class Postgres(Server):
+    """The postgres image's entrypoint, reproduced: initdb as the pod user from POSTGRES_USER,
+    POSTGRES_PASSWORD and PGDATA; the server; then POSTGRES_DB. Other pods connect from a pod
+    IP, never 127.0.0.1, so every TCP login needs the password (the image's
+    ``host all all all scram-sha-256``); only the Unix socket trusts, as in the image."""
+
+    program = "postgres"
+
+    def start(self) -> Postgres:
+        env = self.c.env()
+        user = env.get("POSTGRES_USER", "postgres")
+        password = env.get("POSTGRES_PASSWORD")
+        if not password:
+            raise HarnessError(f"{self.pod.name}: POSTGRES_PASSWORD is empty; the image refuses to start")
+        pgdata = Path(env.get("PGDATA", self.pod.remap("/var/lib/postgresql/data", self.c.mounts)))
+        socket_dir = self.pod.remap("/var/run/postgresql", self.c.mounts)
+        if socket_dir == "/var/run/postgresql":
+            socket_dir = str(self.pod.dir / "run")
+            Path(socket_dir).mkdir(exist_ok=True)
+            self.c.run_as.own(Path(socket_dir), 0o2777)
+        self.c.socket_dir = socket_dir
+        self.user, self.password, self.database = user, password, env.get("POSTGRES_DB", user)
+        self.socket = socket_dir
+        if not (pgdata / "PG_VERSION").exists():
+            pwfile = self.pod.dir / "pwfile"
+            pwfile.write_text(password + "\n")
+            self.c.run_as.own(pwfile, 0o600)
+            r = procs.run(["mkdir", "-p", str(pgdata)], run_as=self.c.run_as)
+            if r.returncode != 0:
+                raise HarnessError(f"{self.pod.name}: cannot create PGDATA {pgdata}: {r.stderr.strip()}")
+            pgdata.chmod(0o700)
+            init = [tools.find("initdb"), "-D", str(pgdata), f"--username={user}", f"--pwfile={pwfile}"]
+            init += ["--auth-local=trust", "--auth-host=scram-sha-256", "--no-sync"]
+            init += env.get("POSTGRES_INITDB_ARGS", "").split()
+            r = procs.run(init, env=self.c.host_env(), run_as=self.c.run_as, cwd=self.pod.dir)
+            if r.returncode != 0:
+                raise HarnessError(f"{self.pod.name}: initdb failed: {(r.stdout + r.stderr).strip()[-400:]}")
+            pwfile.unlink()
+        argv = [tools.find("postgres"), "-D", str(pgdata), *self.c.argv()[1:]]
+        argv += ["-c", "listen_addresses=127.0.0.1", "-p", str(self.port)]
+        argv += ["-c", f"unix_socket_directories={socket_dir}", "-c", "fsync=off"]
+        self._spawn(argv)
+        if self.database != "postgres":
+            self.sql(f'CREATE DATABASE "{self.database}"', database="postgres", ignore_exists=True)
+        return self
+
+    def sql(self, query: str, *, database: str | None = None, ignore_exists: bool = False) -> str:
+        try:
+            with psycopg.connect(
+                host=self.socket,
+                port=self.port,
+                user=self.user,
+                dbname=database or self.database,
+                autocommit=True,
+            ) as conn:
+                cur = conn.execute(query.encode())
+                row = cur.fetchone() if cur.description else None
+                return str(row[0]) if row else ""
+        except psycopg.errors.DuplicateDatabase:
+            if not ignore_exists:
+                raise
+            return ""
+
+    @classmethod
+    def standin(cls, cluster: Cluster, host: str, port: int) -> Postgres:
+        """A database for an environment whose postgres is managed, from the Secret's keys."""
+        s = cluster.secret
+        manifest = {
+            "metadata": {"name": f"{host}-standin"},
+            "spec": {
+                "template": {
+                    "metadata": {"labels": {}},
+                    "spec": {
+                        "securityContext": {"runAsUser": 70, "runAsGroup": 70, "fsGroup": 70},
+                        "volumes": [{"name": "data", "emptyDir": {}}],
+                        "containers": [
+                            {
+                                "name": "postgres",
+                                "image": "postgres",
+                                "ports": [{"containerPort": port}],
+                                "env": [
+                                    {"name": "POSTGRES_USER", "value": s.values["postgres-user"]},
+                                    {"name": "POSTGRES_PASSWORD", "value": s.values["postgres-password"]},
+                                    {"name": "POSTGRES_DB", "value": s.values["postgres-database"]},
+                                    {"name": "PGDATA", "value": "/var/lib/postgresql/data/pgdata"},
+                                ],
+                                "volumeMounts": [{"name": "data", "mountPath": "/var/lib/postgresql/data"}],
+                            }
+                        ],
+                    },
+                }
+            },
+        }
+        server = cls(cluster.pod(manifest)).start()
+        cluster.external[f"{host}:{port}"] = server.port
+        return server
+
+
+class PgBouncer(Server):
+    """The rendered pgbouncer.ini when a volume holds one; otherwise the ini the edoburu
+    image's entrypoint writes from env (DATABASE_URL, LISTEN_PORT, POOL_MODE...),
+    reproduced from its entrypoint.sh. Either way, only the network is rewritten:
+    listen_addr/listen_port, each database's host/port (through the Services), and the
+    Unix socket directory (a mount path, or off)."""
+
+    program = "pgbouncer"
+    DEFAULT_INI = "/etc/pgbouncer/pgbouncer.ini"
+
+    def rendered_ini(self) -> tuple[str, Path | None]:
+        argv = self.c.argv()
+        path = next((w for w in argv if w.endswith(".ini")), self.pod.remap(self.DEFAULT_INI, self.c.mounts))
+        p = Path(path)
+        if p.exists():
+            return p.read_text(), p
+        return self._edoburu_ini(), None
+
+    def _edoburu_ini(self) -> str:
+        env = self.c.env()
+        known = {
+            "DATABASE_URL",
+            "LISTEN_PORT",
+            "POOL_MODE",
+            "MAX_CLIENT_CONN",
+            "DEFAULT_POOL_SIZE",
+            "AUTH_TYPE",
+            "SERVER_TLS_SSLMODE",
+            "IGNORE_STARTUP_PARAMETERS",
+            "ADMIN_USERS",
+            "STATS_USERS",
+            "LISTEN_ADDR",
+            "MIN_POOL_SIZE",
+            "RESERVE_POOL_SIZE",
+            "MAX_DB_CONNECTIONS",
+            "SERVER_RESET_QUERY",
+            "SERVER_CHECK_QUERY",
+            "MAX_PREPARED_STATEMENTS",
+        }
+        declared = {v["name"] for v in self.c.spec.get("env", [])}
+        unknown = sorted(declared - known)
+        if unknown:
+            raise HarnessError(
+                f"{self.pod.name}: the edoburu env model lacks {unknown}; add them in servers.py"
+            )
+        url = urlsplit(env["DATABASE_URL"])
+        user, password = url.username or "", url.password or ""
+        dbname = url.path.lstrip("/") + (f"?{url.query}" if url.query else "")
+        auth_file = self.pod.remap("/etc/pgbouncer/userlist.txt", self.c.mounts)
+        auth_type = env.get("AUTH_TYPE", "md5")
+        if auth_type not in ("plain", "scram-sha-256"):
+            raise HarnessError(
+                f"{self.pod.name}: AUTH_TYPE {auth_type} needs md5 userlist hashing (not modelled)"
+            )
+        Path(auth_file).write_text(f'"{user}" "{password}"\n')
+        lines = [
+            "[databases]",
+            f"{dbname or '*'} = host={url.hostname} port={url.port or 5432} auth_user={user or 'postgres'}",
+            "[pgbouncer]",
+            f"listen_addr = {env.get('LISTEN_ADDR', '0.0.0.0')}",
+            f"listen_port = {env.get('LISTEN_PORT', '5432')}",
+            "unix_socket_dir = ",
+            "user = postgres",
+            f"auth_file = {auth_file}",
+            f"auth_type = {auth_type}",
+        ]
+        for key in (
+            "POOL_MODE",
+            "MAX_CLIENT_CONN",
+            "DEFAULT_POOL_SIZE",
+            "MIN_POOL_SIZE",
+            "RESERVE_POOL_SIZE",
+            "MAX_DB_CONNECTIONS",
+            "MAX_PREPARED_STATEMENTS",
+        ):
+            if env.get(key):
+                lines.append(f"{key.lower()} = {env[key]}")
+        lines.append(
+            f"ignore_startup_parameters = {env.get('IGNORE_STARTUP_PARAMETERS', 'extra_float_digits')}"
+        )
+        lines.append(f"admin_users = {env.get('ADMIN_USERS', 'postgres')}")
+        for key in ("STATS_USERS", "SERVER_RESET_QUERY", "SERVER_CHECK_QUERY", "SERVER_TLS_SSLMODE"):
+            if env.get(key):
+                lines.append(f"{key.lower()} = {env[key]}")
+        return "\n".join(lines) + "\n"
+
+    def local_ini(self) -> str:
+        text, _ = self.rendered_ini()
+        out: list[str] = []
+        section, seen = "", set[str]()
+        for raw in text.splitlines():
+            line, stripped = raw, raw.strip()
+            if stripped.startswith("["):
+                if section == "pgbouncer":
+                    out += self._missing_network(seen)
+                section = stripped.strip("[]").lower()
+            elif "=" in stripped and not stripped.startswith((";", "#")):
+                key, _, value = (part.strip() for part in stripped.partition("="))
+                if section == "databases":
+                    line = f"{key} = {self._local_connstr(value)}"
+                elif section == "pgbouncer":
+                    seen.add(key)
+                    if key == "listen_addr":
+                        line = "listen_addr = 127.0.0.1"
+                    elif key == "listen_port":
+                        if int(value) != self.container_port:
+                            raise HarnessError(
+                                f"{self.pod.name}: listen_port {value} but the container declares "
+                                f"{self.container_port}"
+                            )
+                        line = f"listen_port = {self.port}"
+                    elif key == "unix_socket_dir" and value:
+                        line = f"unix_socket_dir = {self.pod.remap(value, self.c.mounts)}"
+            out.append(line)
+        if section == "pgbouncer":
+            out += self._missing_network(seen)
+        return "\n".join(out) + "\n"
+
+    def _missing_network(self, seen: set[str]) -> list[str]:
+        lines = []
+        if "listen_addr" not in seen:
+            lines.append("listen_addr = 127.0.0.1")
+        if "listen_port" not in seen:
+            if self.container_port != 6432:
+                raise HarnessError(
+                    f"{self.pod.name}: no listen_port (default 6432) but the container declares "
+                    f"{self.container_port}"
+                )
+            lines.append(f"listen_port = {self.port}")
+        if "unix_socket_dir" not in seen:  # default /tmp: the pod's own /tmp volume, or none
+            tmp = self.pod.remap("/tmp", self.c.mounts)
+            lines.append(f"unix_socket_dir = {tmp if tmp != '/tmp' else ''}")
+        return lines
+
+    def _local_connstr(self, value: str) -> str:
+        pairs = dict(p.split("=", 1) for p in value.split())
+        host, port = pairs.get("host"), int(pairs.get("port", "5432"))
+        if host:
+            pairs["host"], pairs["port"] = "127.0.0.1", str(self.pod.cluster.resolve(host, port))
+        return " ".join(f"{k}={v}" for k, v in pairs.items())
+
+    def start(self) -> PgBouncer:
+        ini = self.pod.dir / "pgbouncer.local.ini"
+        ini.write_text(self.local_ini())
+        ini.chmod(0o644)
+        self._spawn([tools.find("pgbouncer"), str(ini)])
+        return self
+
+
+def localize_url(cluster: Cluster, url: str) -> str:
+    """A client URL with its Service host:port replaced by the loopback port behind it."""
+    parts = urlsplit(url)
+    if not parts.hostname:
+        raise HarnessError(f"{cluster.env}: no host in {url}")
+    local = cluster.resolve(parts.hostname, parts.port or {"redis": 6379}.get(parts.scheme, 5432))
+    auth = parts.netloc.rsplit("@", 1)[0] + "@" if "@" in parts.netloc else ""
+    return urlunsplit(parts._replace(netloc=f"{auth}127.0.0.1:{local}"))
