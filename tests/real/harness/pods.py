@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import pwd
 import re
 import shutil
 import socket
@@ -144,7 +145,7 @@ class Cluster:
         return out
 
     def stop(self) -> None:
-        for pod in self.pods:
+        for pod in reversed(self.pods):  # clients (pgbouncer) before their servers
             pod.stop()
 
 
@@ -312,7 +313,32 @@ class Container:
     def host_env(self) -> dict[str, str]:
         """The container's env plus what the host tools need to run at all."""
         path = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
-        return {"PATH": path, "HOME": str(self.pod.dir), "LANG": "C.UTF-8", **self.env()}
+        return {"PATH": path, "HOME": str(self.pod.dir), "LANG": "C.UTF-8", **self._passwd(), **self.env()}
+
+    def _passwd(self) -> dict[str, str]:
+        """The image has a passwd entry for its uid (postgres looks itself up); the host may
+        not: nss_wrapper supplies one, as the postgres image does for arbitrary uids."""
+        uid, gid = self.run_as.uid, self.run_as.gid
+        if not self.run_as.active:
+            return {}
+        try:
+            pwd.getpwuid(uid)
+            return {}
+        except KeyError:
+            pass
+        passwd, group = self.pod.dir / "passwd", self.pod.dir / "group"
+        # The images' own user names (postgres and pgbouncer run as "postgres"; edoburu's
+        # ini says ``user = postgres``), then the container's name.
+        names = dict.fromkeys(("postgres", "redis", self.name))
+        passwd.write_text("".join(f"{n}:x:{uid}:{gid}:{n}:{self.pod.dir}:/bin/sh\n" for n in names))
+        group.write_text(f"{self.name}:x:{gid}:\n")
+        for f in (passwd, group):
+            f.chmod(0o644)
+        return {
+            "LD_PRELOAD": tools.find("libnss_wrapper.so"),
+            "NSS_WRAPPER_PASSWD": str(passwd),
+            "NSS_WRAPPER_GROUP": str(group),
+        }
 
     # --- the pod's view, for probes and hooks ------------------------------------------------------
 

@@ -73,9 +73,11 @@ class Proc:
         run_as: RunAs | None = None,
         cwd: Path | None = None,
         pipe: bool = False,
+        stop_signal: int = signal.SIGTERM,
     ) -> None:
         """``pipe``: talk to it over stdin/stdout (its stderr still goes to the log)."""
         self.name = name
+        self.stop_signal = stop_signal
         self.argv = list(argv)
         self.log = log
         full = [*(run_as.prefix() if run_as else []), *argv]
@@ -116,8 +118,8 @@ class Proc:
             return None
 
     def stop(self, timeout: float = 5.0) -> None:
-        """SIGTERM the group, then SIGKILL it; the process is reaped either way."""
-        for sig in (signal.SIGTERM, signal.SIGKILL):
+        """Its stop signal to the group, then SIGKILL; the process is reaped either way."""
+        for sig in (self.stop_signal, signal.SIGKILL):
             if self.popen.poll() is not None:
                 break
             with contextlib.suppress(ProcessLookupError, PermissionError):

@@ -16,6 +16,9 @@ from vibeyard.config import Topology
 
 from .procs import HarnessError
 
+# One set of random values per session, the same in every environment, so identical
+# initdb inputs give identical data directories (see servers.Postgres.start).
+_SESSION = {name: rnd.token_hex(12) for name in ("postgres", "redis", "github")}
 MANAGED_POSTGRES = ("managed-postgres", 5432)
 MANAGED_REDIS = ("managed-redis", 6379)
 
@@ -26,7 +29,7 @@ class TestSecret:
     def __init__(self, topology: Topology, name: str) -> None:
         self.name = name
         user, database = "vibeyard", "vibeyard"
-        pg_password, redis_password = rnd.token_hex(12), rnd.token_hex(12)
+        pg_password, redis_password = _SESSION["postgres"], _SESSION["redis"]
         pg = topology.postgres
         pg_host, pg_port = (pg.host, pg.port) if pg is not None else MANAGED_POSTGRES
         url = f"postgresql://{user}:{pg_password}@{pg_host}:{pg_port}/{database}"
@@ -40,9 +43,9 @@ class TestSecret:
             "redis-password": redis_password,
             "redis-url": f"redis://:{redis_password}@{redis_host}:{redis_port}/0",
             "redis-address": f"{redis_host}:{redis_port}",
-            "nextauth-secret": rnd.token_urlsafe(24),
-            "github-client-secret": rnd.token_hex(16),
-            "openai-api-key": "sk-test-" + rnd.token_hex(8),
+            "nextauth-secret": _SESSION["github"] + "-nextauth",
+            "github-client-secret": _SESSION["github"],
+            "openai-api-key": "sk-test-" + _SESSION["github"],
             "sentry-dsn": "https://public@sentry.invalid/1",
             "userlist.txt": f'"{user}" "{pg_password}"\n',
         }

@@ -37,12 +37,19 @@ def _postgres_bin() -> Path | None:
     return Path(on_path).resolve().parent if on_path else None
 
 
+def _nss_wrapper() -> str | None:
+    found = glob.glob("/usr/lib/*/libnss_wrapper.so") + glob.glob("/usr/lib/libnss_wrapper.so")
+    return found[0] if found else None
+
+
 def find(name: str) -> str:
     """Absolute path of a tool; KeyError-free: callers checked ``missing()`` first."""
     if name in ("postgres", "initdb", "pg_ctl"):
         bindir = _postgres_bin()
         assert bindir is not None, "postgres server not installed"
         return str(bindir / name)
+    if name == "libnss_wrapper.so":
+        return _nss_wrapper() or name
     if name == "pgbouncer-exporter":
         return str(EXPORTER_VENV / "bin" / "pgbouncer-exporter")
     if name == "node":
@@ -61,6 +68,8 @@ def missing() -> list[str]:
             packages.append(package)
     if _postgres_bin() is None:
         packages.append("postgresql")
+    if _nss_wrapper() is None:
+        packages.append("libnss-wrapper")
     hints = [f"apt-get install {' '.join(dict.fromkeys(packages))}"] if packages else []
     if not (EXPORTER_VENV / "bin" / "pgbouncer-exporter").exists():
         hints.append("scripts/install-test-deps.sh (pgbouncer exporter)")
