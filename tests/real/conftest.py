@@ -1,8 +1,8 @@
 """Fixtures for the real-component tests: a temp root, one Cluster per environment.
 
 Servers run in ``/dev/shm/vibeyard-real-*`` (or under /tmp), removed at the end, and
-are stopped however a test ends. Missing software skips these tests with one line naming the packages, except
-under CI=true, where it fails them.
+are stopped however a test ends. Missing software skips these tests with one line
+naming the packages, except under CI=true, where it fails them.
 """
 
 from __future__ import annotations

@@ -61,12 +61,20 @@ def queues_of(cluster: Cluster) -> list[str]:
     return sorted({q for plan in Topology.of(cluster.out.cfg).pools for q in plan.pool.queues})
 
 
-def fill(r: Resp, limit: int = 400) -> str | None:
-    """Write 64 KiB values until Redis refuses one; the refusal, or None if it never did."""
-    value = b"v" * 65536
-    for i in range(limit):
+def overfill(r: Resp) -> None:
+    """Put Redis over its memory limit for sure: 2 MiB of data, then the limit 512 KiB under
+    what it uses. Only the size changes (filling 384 MB is slow); the policy is the rendered one."""
+    for i in range(32):
+        r.call("SET", f"filler:{i}", b"v" * 65536)
+    used = int(r.info("memory")["used_memory"])
+    r.call("CONFIG", "SET", "maxmemory", str(used - 512 * 1024))
+
+
+def write(r: Resp, count: int) -> str | None:
+    """Write ``count`` more 64 KiB values; the first refusal, or None if all were taken."""
+    for i in range(count):
         try:
-            r.call("SET", f"filler:{i}", value)
+            r.call("SET", f"more:{i}", b"v" * 65536)
         except RespError as err:
             return str(err)
     return None
@@ -121,10 +129,8 @@ def test_a_full_queue_redis_refuses_new_jobs_and_evicts_nothing(env: str, cluste
         url, [{"op": "enqueue", "queue": q, "waiting": 5, "prioritized": 2} for q in queues], log_dir=c.root
     )
     with Resp(redis.port, redis.password) as r:
-        # Only the size is lowered (filling 384 MB is slow); the policy is the rendered one.
-        used = int(r.info("memory")["used_memory"])
-        r.call("CONFIG", "SET", "maxmemory", str(used + 2 * 1024 * 1024))
-        refusal = fill(r)
+        overfill(r)
+        refusal = write(r, 16)
         assert refusal is not None and refusal.startswith("OOM"), f"{env}: a full Redis accepted every write"
         keys_before = r.call("DBSIZE")
         results = bullmq.run(url, [{"op": "add", "queue": q, "count": 3} for q in queues], log_dir=c.root)
@@ -210,7 +216,6 @@ def test_a_cache_redis_evicts_under_pressure(env: str, cluster: ClusterFactory) 
             continue
         redis.start()
         with Resp(redis.port, redis.password) as r:
-            used = int(r.info("memory")["used_memory"])
-            r.call("CONFIG", "SET", "maxmemory", str(used + 2 * 1024 * 1024))
-            assert fill(r, limit=200) is None, f"{env}/{name}: the cache refused a write instead of evicting"
+            overfill(r)
+            assert write(r, 16) is None, f"{env}/{name}: the cache refused a write instead of evicting"
             assert int(r.info("stats")["evicted_keys"]) > 0, f"{env}/{name}: nothing was evicted"

@@ -37,6 +37,8 @@ def _config() -> dict[str, Any]:
 
 def _local_port(cfg: dict[str, Any], host: str | None, port: int) -> str:
     if host is None or host in LOOPBACK:
+        if str(port) not in cfg["ports"]:
+            print(f"(pod shim: the pod serves no port {port})", file=sys.stderr)
         return str(cfg["ports"].get(str(port), CLOSED_PORT))
     return str(cfg["services"].get(f"{host}:{port}", CLOSED_PORT))  # unknown host: refused
 
