@@ -166,7 +166,13 @@ def test_queued_jobs_survive_sigkill_and_restart(env: str, cluster: ClusterFacto
 def test_every_keda_key_is_a_bullmq_key_counted_as_bullmq_counts_it(
     env: str, cluster: ClusterFactory
 ) -> None:
-    c = cluster(env)
+    check_keda_keys(cluster(env))
+
+
+def check_keda_keys(c: Cluster) -> int:
+    """Enqueue waiting, prioritized, active and delayed jobs in every consumed queue, then
+    read each redis trigger's key as KEDA does; returns how many triggers were checked."""
+    env = c.env
     triggers = [
         (so["metadata"]["name"], t)
         for so in c.out.of_kind("ScaledObject")
@@ -176,7 +182,7 @@ def test_every_keda_key_is_a_bullmq_key_counted_as_bullmq_counts_it(
     redis = queue_redis(c)
     if not triggers or redis is None:
         assert not triggers or Topology.of(c.out.cfg).redis is None, f"{env}: triggers but no queue Redis"
-        return
+        return 0
     url, queues = app_redis_url(c), queues_of(c)
     steps = [
         {"op": "enqueue", "queue": q, "waiting": 3, "prioritized": 2, "active": 1, "delayed": 1}
@@ -204,6 +210,7 @@ def test_every_keda_key_is_a_bullmq_key_counted_as_bullmq_counts_it(
             assert got == counts[queue][state] > 0, (
                 f"{where}: KEDA counts {got}, BullMQ {state}={counts[queue][state]}"
             )
+    return len(triggers)
 
 
 @pytest.mark.parametrize("env", ENV_NAMES)
