@@ -21,7 +21,7 @@ from tests.real.harness.pods import Cluster, expand
 from tests.real.harness.procs import HarnessError
 from tests.real.harness.resp import Resp
 from tests.real.harness.secrets import TestSecret
-from tests.real.harness.servers import PgBouncer, Postgres, Redis, signal_table
+from tests.real.harness.servers import PgBouncer, Postgres, signal_table
 from tests.real.test_postgres_pgbouncer import connect, query_through
 from tests.real.test_redis import check_keda_keys, overfill, redises, write
 from tests.support import Manifest, Output
@@ -211,7 +211,7 @@ def test_pgbouncer_from_a_configmap_ini_with_exporter_sidecars(make: Any, output
 def test_an_ini_key_pgbouncer_118_does_not_know_fails_to_load(make: Any, outputs: dict[str, Output]) -> None:
     out = outputs["staging"]
     c = make(synthetic(out, *pgbouncer_from_configmap(out, "max_prepared_statements = 100\n")))
-    Postgres(c.pod(c.out.get("StatefulSet", "postgres"))).start()
+    c.pod(c.out.get("StatefulSet", "postgres"))  # laid out, not started: the ini fails before any login
     with pytest.raises(HarnessError, match="unknown parameter"):
         PgBouncer(c.pod(c.out.get("Deployment", "pgbouncer"))).start()
 
@@ -220,9 +220,8 @@ def test_an_exporter_image_without_a_local_build_is_named(make: Any, outputs: di
     objs = cache_redis(outputs["staging"])
     objs[0]["spec"]["template"]["spec"]["containers"][-1]["image"] = "example.org/some/exporter:1"
     c = make(synthetic(outputs["staging"], *objs))
-    cache = Redis(c.pod(objs[0])).start()
     with pytest.raises(HarnessError, match=r"no local build of example\.org/some/exporter:1"):
-        exporters.start_sidecar(cache.pod)
+        exporters.start_sidecar(c.pod(objs[0]))
 
 
 # --- translation rules, no software started ------------------------------------------------------

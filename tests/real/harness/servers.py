@@ -28,7 +28,7 @@ SIGNAL_SEMANTICS: dict[str, list[tuple[tuple[int, ...], dict[str, str]]]] = {
 }
 # How long a server that has been signalled is given before the harness calls it stuck
 # (a process still waiting after this would be waiting for something that never comes here).
-STUCK_AFTER = 1.0
+STUCK_AFTER = 0.5
 # Initialised data directories, by (user, password, initdb args, run-as): see Postgres.start.
 _INITDB: dict[tuple[str, str, str, procs.RunAs], Path] = {}
 
