@@ -225,7 +225,7 @@ class Postgres(Server):
             init += env.get("POSTGRES_INITDB_ARGS", "").split()
             r = procs.run(init, env=self.c.host_env(), run_as=self.c.run_as, cwd=self.pod.dir)
             if r.returncode != 0:
-                raise HarnessError(f"{self.pod.name}: initdb failed: {(r.stdout + r.stderr).strip()[-400:]}")
+                raise HarnessError(f"{self.pod.name}: initdb failed: {(r.stderr or r.stdout).strip()[-400:]}")
             pwfile.unlink()
             template = self.pod.cluster.root.parent / f"initdb-{len(_INITDB)}"
             procs.run(["cp", "-a", str(pgdata), str(template)])
