@@ -17,11 +17,12 @@ import pytest
 import yaml
 
 from tests.real.harness import exporters, podshim, promtool
+from tests.real.harness.pgbouncer import PgBouncer
 from tests.real.harness.pods import Cluster, expand
 from tests.real.harness.procs import HarnessError
 from tests.real.harness.resp import Resp
 from tests.real.harness.secrets import TestSecret
-from tests.real.harness.servers import PgBouncer, Postgres, signal_table
+from tests.real.harness.servers import Postgres, signal_table
 from tests.real.test_postgres_pgbouncer import connect, query_through
 from tests.real.test_redis import check_keda_keys, overfill, redises, write
 from tests.support import Manifest, Output

@@ -20,10 +20,11 @@ import pytest
 from tests.conftest import ENV_NAMES
 from tests.real.conftest import ClusterFactory
 from tests.real.harness import discover
+from tests.real.harness.pgbouncer import PgBouncer
 from tests.real.harness.pods import Cluster
 from tests.real.harness.procs import HarnessError
 from tests.real.harness.secrets import MANAGED_POSTGRES
-from tests.real.harness.servers import PgBouncer, Postgres, localize_url
+from tests.real.harness.servers import Postgres, localize_url
 from vibeyard.config import Topology
 
 # Prisma's connection-URL options and what they mean on the wire. Pool sizing and timeouts

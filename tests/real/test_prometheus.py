@@ -23,9 +23,10 @@ from tests.conftest import ENV_NAMES
 from tests.promql_support import parse
 from tests.real.conftest import ClusterFactory
 from tests.real.harness import bullmq, discover, exporters, promtool
+from tests.real.harness.pgbouncer import PgBouncer
 from tests.real.harness.pods import Cluster
 from tests.real.harness.secrets import MANAGED_POSTGRES
-from tests.real.harness.servers import PgBouncer, Postgres, Redis, localize_url
+from tests.real.harness.servers import Postgres, Redis, localize_url
 from tests.support import ROOT, Output
 from vibeyard.config import Topology
 

@@ -14,7 +14,8 @@ from .procs import HarnessError
 WORKLOAD_KINDS = ("Deployment", "StatefulSet")
 
 
-def runs(cluster: Cluster, workload: Manifest, program: str) -> bool:
+def runs(workload: Manifest, program: str) -> bool:
+    """By the command a container runs, or by its image's name; sidecars don't count."""
     for c in workload["spec"]["template"]["spec"]["containers"]:
         if c["name"] == "exporter":
             continue
@@ -28,7 +29,7 @@ def runs(cluster: Cluster, workload: Manifest, program: str) -> bool:
 
 
 def workloads(cluster: Cluster, program: str) -> list[Manifest]:
-    return [o for kind in WORKLOAD_KINDS for o in cluster.out.of_kind(kind) if runs(cluster, o, program)]
+    return [o for kind in WORKLOAD_KINDS for o in cluster.out.of_kind(kind) if runs(o, program)]
 
 
 def app_containers(cluster: Cluster) -> Iterator[tuple[Manifest, Manifest]]:

@@ -18,9 +18,10 @@ from urllib.parse import urlsplit
 import yaml
 
 from . import procs, tools
+from .pgbouncer import PgBouncer
 from .pods import Container, Pod
 from .procs import HarnessError
-from .servers import PgBouncer, Postgres, Redis
+from .servers import Postgres, Redis
 
 # image name fragment -> (local binary, its listen flag, its default port)
 LOCAL_BUILDS = {

@@ -25,7 +25,6 @@ import sys
 import urllib.request
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
 
 from tests.support import Manifest, Output
 
@@ -410,6 +409,3 @@ class Container:
             except OSError as err:
                 return False, f"http {err}"
         raise HarnessError(f"{self.pod.name}/{self.name}: {kind} has a handler the harness lacks")
-
-    def declared(self) -> dict[str, Any]:
-        return self.spec
