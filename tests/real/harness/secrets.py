@@ -1,0 +1,72 @@
+"""Test values for the environment's one Secret, consistent with each other.
+
+The keys are the topology's (``Topology.secret_keys``); the values follow the formats
+docs/operations.md gives (``database-url`` uses the ``postgres-*`` user, password and
+database, and points at the in-cluster Service or, for a managed database, at a
+stand-in host the harness serves). A key the harness has no value for fails loudly:
+a new Secret key needs a line here, not a guess.
+"""
+
+from __future__ import annotations
+
+import secrets as rnd
+from collections.abc import Mapping
+
+from vibeyard.config import Topology
+
+from .procs import HarnessError
+
+# One set of random values per session, the same in every environment, so identical
+# initdb inputs give identical data directories (see servers.Postgres.start).
+_SESSION = {name: rnd.token_hex(12) for name in ("postgres", "redis", "github")}
+MANAGED_POSTGRES = ("managed-postgres", 5432)
+MANAGED_REDIS = ("managed-redis", 6379)
+
+
+class TestSecret:
+    __test__ = False  # not a pytest class
+
+    def __init__(self, topology: Topology, name: str) -> None:
+        self.name = name
+        user, database = "vibeyard", "vibeyard"
+        pg_password, redis_password = _SESSION["postgres"], _SESSION["redis"]
+        pg = topology.postgres
+        pg_host, pg_port = (pg.host, pg.port) if pg is not None else MANAGED_POSTGRES
+        url = f"postgresql://{user}:{pg_password}@{pg_host}:{pg_port}/{database}"
+        redis_host, redis_port = MANAGED_REDIS
+        values = {
+            "database-url": url,
+            "database-read-url": url,
+            "postgres-user": user,
+            "postgres-password": pg_password,
+            "postgres-database": database,
+            "redis-password": redis_password,
+            "redis-url": f"redis://:{redis_password}@{redis_host}:{redis_port}/0",
+            "redis-address": f"{redis_host}:{redis_port}",
+            "nextauth-secret": _SESSION["github"] + "-nextauth",
+            "github-client-secret": _SESSION["github"],
+            "openai-api-key": "sk-test-" + _SESSION["github"],
+            "sentry-dsn": "https://public@sentry.invalid/1",
+            "userlist.txt": f'"{user}" "{pg_password}"\n',
+        }
+        unknown = [k for k in topology.secret_keys if k not in values]
+        if unknown:
+            raise HarnessError(
+                f"no test value for Secret key(s) {unknown}: add them to tests/real/harness/secrets.py"
+            )
+        self.values = values
+        self.keys = set(topology.secret_keys)
+
+    def value(self, secret: str, key: str) -> str:
+        if secret != self.name:
+            raise HarnessError(f"Secret {secret} is not the environment's Secret {self.name}")
+        if key not in self.values:
+            raise HarnessError(f"Secret key {key} has no test value: add it to tests/real/harness/secrets.py")
+        return self.values[key]
+
+    def all(self, secret: str) -> dict[str, str]:
+        return {k: self.value(secret, k) for k in sorted(self.keys)}
+
+    def files(self, secret: str, items: list[Mapping[str, str]] | None) -> dict[str, str]:
+        keys = [i["key"] for i in items] if items else sorted(self.keys)
+        return {k: self.value(secret, k) for k in keys}
