@@ -168,15 +168,16 @@ class VibeyardChart(cdk8s.Chart):
             DisruptionBudget(self, "CacheBudget", namespace=ns, target=cache)
             vpa_targets += [("StatefulSet", redis), ("Deployment", cache)]
         if topo.pgbouncer is not None:
-            server = topo.postgres
+            server = (topo.postgres.host, topo.postgres.port) if topo.postgres else topo.managed_database
+            assert server is not None, "validation requires postgres.host for a managed database"
             pgbouncer = PgBouncer(
                 self,
                 "PgBouncer",
                 namespace=ns,
                 identity=identity.of(identity.PGBOUNCER, instance, cfg.pgbouncer.image.tag),
                 pgbouncer=cfg.pgbouncer,
-                server_host=server.host if server is not None else str(cfg.postgres.host),
-                server_port=server.port if server is not None else cfg.postgres.port,
+                server_host=server[0],
+                server_port=server[1],
                 database=cfg.postgres.database,
                 user=cfg.postgres.user,
                 secret=secret.name,

@@ -20,7 +20,6 @@ from tests.real.harness import procs, tools
 from tests.real.harness.pods import Cluster
 from tests.real.harness.secrets import TestSecret
 from tests.support import Output
-from vibeyard.config import Topology
 
 HERE = Path(__file__).parent
 _HINTS = tools.missing()
@@ -78,7 +77,7 @@ def new_cluster(outputs: dict[str, Output], real_root: Path) -> Iterator[Cluster
 
     def make(env: str) -> Cluster:
         out = outputs[env]
-        secret = TestSecret(Topology.of(out.cfg), out.cfg.secrets.name)
+        secret = TestSecret(out.cfg)
         cluster = Cluster(out, real_root / f"{next(_counter)}", secret)
         made.append(cluster)
         return cluster

@@ -23,7 +23,7 @@ from tests.real.harness import discover
 from tests.real.harness.pgbouncer import PgBouncer
 from tests.real.harness.pods import Cluster
 from tests.real.harness.procs import HarnessError
-from tests.real.harness.secrets import MANAGED_POSTGRES
+from tests.real.harness.secrets import TestSecret
 from tests.real.harness.servers import Postgres, localize_url
 from vibeyard.config import Topology
 
@@ -64,7 +64,7 @@ def stack(stacks: dict[str, Stack], new_cluster: ClusterFactory, env: str) -> St
         f"{env}: topology and dist disagree on pgbouncer"
     )
     if database is None and (bouncers or topology.migration):
-        database = Postgres.standin(c, *MANAGED_POSTGRES)
+        database = Postgres.standin(c, *TestSecret.managed_postgres(topology))
     pgbouncer = PgBouncer(c.pod(bouncers[0])).start() if bouncers else None
     stacks[env] = Stack(c, database, pgbouncer)
     return stacks[env]

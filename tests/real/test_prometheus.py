@@ -25,7 +25,7 @@ from tests.real.conftest import ClusterFactory
 from tests.real.harness import bullmq, discover, exporters, promtool
 from tests.real.harness.pgbouncer import PgBouncer
 from tests.real.harness.pods import Cluster
-from tests.real.harness.secrets import MANAGED_POSTGRES
+from tests.real.harness.secrets import TestSecret
 from tests.real.harness.servers import Postgres, Redis, localize_url
 from tests.support import ROOT, Output
 from vibeyard.config import Topology
@@ -121,7 +121,7 @@ def scraped_names(c: Cluster) -> set[str]:
     started += [Postgres(c.pod(w)).start() for w in discover.workloads(c, "postgres")]
     bouncers = discover.workloads(c, "pgbouncer")
     if bouncers and topology.postgres is None:
-        Postgres.standin(c, *MANAGED_POSTGRES)
+        Postgres.standin(c, *TestSecret.managed_postgres(Topology.of(c.out.cfg)))
     started += [PgBouncer(c.pod(w)).start() for w in bouncers]
     for server in started:
         if exporters.sidecar(server.pod) is not None:
@@ -132,12 +132,17 @@ def scraped_names(c: Cluster) -> set[str]:
             up = not isinstance(server, PgBouncer)  # the app's user may not read pgbouncer's stats
         text = exporter.scrape()
         exporter.stop()
+        names = exporters.metric_names(text)
+        sidecar = exporters.sidecar(server.pod)
+        if sidecar is not None and "prometheuscommunity/pgbouncer-exporter" in sidecar.image:
+            # The stand-in proves only the names both exporters share.
+            names = {n for n in names if n.startswith(exporters.COMMUNITY_PGBOUNCER_NAMES)}
         if up:
             ups = [line for line in text.splitlines() if line.split(" ")[0].split("{")[0].endswith("_up")]
             assert ups and all(line.rsplit(" ", 1)[1] in ("1", "1.0") for line in ups), (
                 f"{c.env}/{server.pod.name}: the exporter cannot read the server: {ups}"
             )
-        seen |= exporters.metric_names(text)
+        seen |= names
     if topology.redis is not None:
         url = localize_url(c, discover.app_env(c, "REDIS_URL"))
         queues = sorted({q for p in topology.pools for q in p.pool.queues})

@@ -90,7 +90,8 @@ class Topology:
     pgbouncer: ServiceAddress | None
     redis: ServiceAddress | None
     cache: ServiceAddress | None
-    # Where a managed database is reached (CIDR and port), for egress policy.
+    # A managed database: the endpoint PgBouncer connects to, and its CIDRs for egress policy.
+    managed_database: tuple[str, int] | None
     managed_egress: tuple[ManagedEgress, ...]
     web_scaler: Literal["fixed", "hpa"]
     pools: tuple[PoolPlan, ...]
@@ -184,6 +185,7 @@ class Topology:
             pgbouncer=pooler,
             redis=queue,
             cache=cache,
+            managed_database=(pg.host, pg.port) if pg.mode == "managed" and pg.host else None,
             managed_egress=cfg.network.managed_egress,
             web_scaler="hpa" if hpa else "fixed",
             pools=pools,

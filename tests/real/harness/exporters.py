@@ -29,7 +29,14 @@ LOCAL_BUILDS = {
     "postgres-exporter": ("prometheus-postgres-exporter", "--web.listen-address", 9187),
     "postgres_exporter": ("prometheus-postgres-exporter", "--web.listen-address", 9187),
     "spreaker/prometheus-pgbouncer-exporter": ("pgbouncer-exporter", "", 9127),
+    # No registry ships prometheus-community's Go exporter, and Debian's Go is too old to
+    # build it: spreaker's exporter stands in. Both read SHOW POOLS and name those series
+    # alike (pgbouncer_up, pgbouncer_pools_*), the only pgbouncer series the rules and
+    # dashboards may use (see COMMUNITY_PGBOUNCER_NAMES).
+    "prometheuscommunity/pgbouncer-exporter": ("pgbouncer-exporter", "", 9127),
 }
+COMMUNITY_PGBOUNCER_NAMES = ("pgbouncer_up", "pgbouncer_pools_")
+_LISTEN_FLAG = re.compile(r"^(-{1,2}web\.listen-address=)(.*)$")
 LISTEN_ENV = {"REDIS_EXPORTER_WEB_LISTEN_ADDRESS", "PG_EXPORTER_WEB_LISTEN_ADDRESS"}
 LOOPBACK = {"", "localhost", "127.0.0.1", "0.0.0.0", "::", "[::]", "::1"}
 _HOSTPORT = re.compile(r"^(?P<host>[A-Za-z0-9.\-\[\]:]*?):(?P<port>\d+)$")
@@ -83,9 +90,10 @@ def localize(pod: Pod, value: str) -> str:
             return value
         auth = parts.netloc.rsplit("@", 1)[0] + "@" if "@" in parts.netloc else ""
         return parts._replace(netloc=f"{auth}127.0.0.1:{port}").geturl()
-    m = _HOSTPORT.match(value)
+    address, slash, rest = value.partition("/")  # postgres_exporter's DATA_SOURCE_URI: host:port/db?...
+    m = _HOSTPORT.match(address)
     if m and m.group("host") in LOOPBACK and int(m.group("port")) in pod.ports:
-        return f"127.0.0.1:{pod.ports[int(m.group('port'))]}"
+        return f"127.0.0.1:{pod.ports[int(m.group('port'))]}{slash}{rest}"
     return value
 
 
@@ -99,6 +107,11 @@ def start_sidecar(pod: Pod) -> Exporter:
     port = pod.ports[declared[0]]
     env = {k: localize(pod, v) for k, v in c.host_env().items()}
     args = [localize(pod, a) for a in c.argv()[1:]] if c.spec.get("command") else c.argv()
+    # The rendered listen address names the pod's port; locally it is a free loopback one.
+    args = [_local_listen(a, declared[0], port) for a in args]
+    env = {k: (f"127.0.0.1:{port}" if k in LISTEN_ENV else v) for k, v in env.items()}
+    if "prometheuscommunity/pgbouncer-exporter" in c.image:
+        return _community_pgbouncer(pod, args, port)
     if binary == "pgbouncer-exporter":
         return _spreaker(pod, c, env, args, port)
     listens = any(k in env for k in LISTEN_ENV) or any(a.lstrip("-").startswith("web.listen") for a in args)
@@ -108,6 +121,34 @@ def start_sidecar(pod: Pod) -> Exporter:
         args += [listen_flag, f"127.0.0.1:{port}"]
     log = pod.dir / "exporter.log"
     return Exporter(f"{pod.name}/exporter", [tools.find(binary), *args], env, port, log)
+
+
+def _local_listen(arg: str, declared: int, port: int) -> str:
+    m = _LISTEN_FLAG.match(arg)
+    if m is None:
+        return arg
+    host_port = _HOSTPORT.match(m.group(2))
+    if host_port is None or int(host_port.group("port")) != declared:
+        raise HarnessError(f"exporter: {arg} does not listen on the declared containerPort {declared}")
+    return f"{m.group(1)}127.0.0.1:{port}"
+
+
+def _community_pgbouncer(pod: Pod, args: list[str], port: int) -> Exporter:
+    """prometheus-community's exporter, as spreaker's: the same admin-console DSN, the same port."""
+    flag = "--pgBouncer.connectionString="
+    dsn = next((a.removeprefix(flag) for a in args if a.startswith(flag)), None)
+    if dsn is None:
+        raise HarnessError(f"{pod.name}/exporter: no {flag}... argument")
+    cfg = {
+        "exporter_host": "127.0.0.1",
+        "exporter_port": port,
+        "pgbouncers": [{"dsn": localize(pod, dsn.split("?", 1)[0]), "connect_timeout": 5}],
+    }
+    local = pod.dir / "exporter-config.yml"
+    local.write_text(yaml.safe_dump(cfg))
+    argv = [tools.find("pgbouncer-exporter"), "--config", str(local)]
+    base = {"PATH": "/usr/bin:/bin", "HOME": str(pod.dir)}
+    return Exporter(f"{pod.name}/exporter", argv, base, port, pod.dir / "exporter.log")
 
 
 def _spreaker(pod: Pod, c: Container, env: dict[str, str], args: list[str], port: int) -> Exporter:

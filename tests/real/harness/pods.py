@@ -114,7 +114,8 @@ class Cluster:
     def hosts(self, service: str) -> list[str]:
         """The names a client in the namespace may use for a Service."""
         ns = self.namespace
-        return [service, f"{service}.{ns}", f"{service}.{ns}.svc", f"{service}.{ns}.svc.cluster.local"]
+        domain = self.out.cfg.cluster.cluster_domain
+        return [service, f"{service}.{ns}", f"{service}.{ns}.svc", f"{service}.{ns}.svc.{domain}"]
 
     def resolve(self, host: str, port: int) -> int:
         """The loopback port behind ``host:port`` as a pod in the namespace would reach it."""
@@ -177,6 +178,7 @@ class Pod:
         self._pod_sc = sc
         self.volumes = self._volumes()
         self.procs: list[procs.Proc] = []
+        self._initialised = False
 
     def run_as(self, container: Manifest) -> RunAs:
         sc = {**self._pod_sc, **container.get("securityContext", {})}
@@ -258,7 +260,7 @@ class Pod:
 
     def all_mounts(self) -> dict[str, str]:
         out: dict[str, str] = {}
-        for c in self.spec["containers"]:
+        for c in [*self.spec.get("initContainers", []), *self.spec["containers"]]:
             out.update(self.mounts(c))
         return out
 
@@ -272,6 +274,19 @@ class Pod:
         alternatives = "|".join(re.escape(m) for m in sorted(by_path, key=len, reverse=True))
         pattern = re.compile(r"(?<![\w./-])(" + alternatives + r")(?=$|[/\s\"',;:)=])", re.MULTILINE)
         return pattern.sub(lambda m: by_path[m.group(1)], text)
+
+    def run_init_containers(self) -> None:
+        """The pod's init containers, verbatim and in order, as the kubelet runs them
+        before any container starts; each must exit 0."""
+        if self._initialised:
+            return
+        self._initialised = True
+        for spec in self.spec.get("initContainers", []):
+            c = Container(self, spec)
+            r = procs.run(c.argv(), env=c.host_env(), run_as=c.run_as, cwd=self.dir, timeout=60)
+            if r.returncode != 0:
+                output = (r.stdout + r.stderr)[-300:]
+                raise HarnessError(f"{self.name}: init container {c.name} exited {r.returncode}: {output}")
 
     def stop(self) -> None:
         for p in self.procs:

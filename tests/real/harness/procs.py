@@ -15,6 +15,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -92,6 +93,9 @@ class Proc:
                 start_new_session=True,
             )
         register(self)
+        # Reap it the moment it exits, as a container's end would: a zombie would still
+        # answer ``kill -0`` and keep a preStop hook that waits for the exit waiting.
+        threading.Thread(target=self.popen.wait, name=f"reap {name}", daemon=True).start()
 
     @property
     def pid(self) -> int:

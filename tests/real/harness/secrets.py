@@ -1,10 +1,10 @@
 """Test values for the environment's one Secret, consistent with each other.
 
 The keys are the topology's (``Topology.secret_keys``); the values follow the formats
-docs/operations.md gives (``database-url`` uses the ``postgres-*`` user, password and
-database, and points at the in-cluster Service or, for a managed database, at a
-stand-in host the harness serves). A key the harness has no value for fails loudly:
-a new Secret key needs a line here, not a guess.
+docs/operations.md gives (``database-url`` uses the config's user and database with the
+``postgres-password``, and points at the in-cluster Service or, for a managed database,
+at its configured endpoint, which a stand-in the harness starts serves). A key the
+harness has no value for fails loudly: a new Secret key needs a line here, not a guess.
 """
 
 from __future__ import annotations
@@ -12,42 +12,43 @@ from __future__ import annotations
 import secrets as rnd
 from collections.abc import Mapping
 
-from vibeyard.config import Topology
+from vibeyard.config import EnvConfig, Topology
 
 from .procs import HarnessError
 
 # One set of random values per session, the same in every environment, so identical
 # initdb inputs give identical data directories (see servers.Postgres.start).
 _SESSION = {name: rnd.token_hex(12) for name in ("postgres", "redis", "github")}
-MANAGED_POSTGRES = ("managed-postgres", 5432)
 MANAGED_REDIS = ("managed-redis", 6379)
+MANAGED_REDIS_CACHE = ("managed-redis-cache", 6379)
 
 
 class TestSecret:
     __test__ = False  # not a pytest class
 
-    def __init__(self, topology: Topology, name: str) -> None:
-        self.name = name
-        user, database = "vibeyard", "vibeyard"
+    def __init__(self, cfg: EnvConfig) -> None:
+        topology = Topology.of(cfg)
+        self.name = cfg.secrets.name
+        self.user, self.database = cfg.postgres.user, cfg.postgres.database
+        user, database = self.user, self.database
         pg_password, redis_password = _SESSION["postgres"], _SESSION["redis"]
         pg = topology.postgres
-        pg_host, pg_port = (pg.host, pg.port) if pg is not None else MANAGED_POSTGRES
+        pg_host, pg_port = (pg.host, pg.port) if pg is not None else self.managed_postgres(topology)
         url = f"postgresql://{user}:{pg_password}@{pg_host}:{pg_port}/{database}"
         redis_host, redis_port = MANAGED_REDIS
+        cache_host, cache_port = MANAGED_REDIS_CACHE
         values = {
             "database-url": url,
             "database-read-url": url,
-            "postgres-user": user,
             "postgres-password": pg_password,
-            "postgres-database": database,
             "redis-password": redis_password,
             "redis-url": f"redis://:{redis_password}@{redis_host}:{redis_port}/0",
+            "redis-cache-url": f"redis://:{redis_password}@{cache_host}:{cache_port}/0",
             "redis-address": f"{redis_host}:{redis_port}",
             "nextauth-secret": _SESSION["github"] + "-nextauth",
             "github-client-secret": _SESSION["github"],
             "openai-api-key": "sk-test-" + _SESSION["github"],
             "sentry-dsn": "https://public@sentry.invalid/1",
-            "userlist.txt": f'"{user}" "{pg_password}"\n',
         }
         unknown = [k for k in topology.secret_keys if k not in values]
         if unknown:
@@ -56,6 +57,11 @@ class TestSecret:
             )
         self.values = values
         self.keys = set(topology.secret_keys)
+
+    @staticmethod
+    def managed_postgres(topology: Topology) -> tuple[str, int]:
+        """Where a managed database is reached: its configured endpoint, served by a stand-in."""
+        return topology.managed_database or ("managed-postgres", 5432)
 
     def value(self, secret: str, key: str) -> str:
         if secret != self.name:

@@ -79,6 +79,7 @@ class Server:
         self.c.signals = signal_table(self.program, self.c.image_version)
 
     def _spawn(self, argv: list[str], env: dict[str, str] | None = None) -> procs.Proc:
+        self.pod.run_init_containers()
         proc = procs.Proc(
             f"{self.pod.cluster.env}/{self.pod.name}",
             argv,
@@ -190,6 +191,7 @@ class Postgres(Server):
 
     program = "postgres"
     stop_signal = signal.SIGINT  # fast shutdown: SIGTERM would wait for pgbouncer's connections
+    tls = False  # a managed database's stand-in serves TLS, as RDS and Cloud SQL do
 
     def start(self) -> Postgres:
         env = self.c.env()
@@ -233,11 +235,23 @@ class Postgres(Server):
         argv = [tools.find("postgres"), "-D", str(pgdata), *self.c.argv()[1:]]
         argv += ["-c", "listen_addresses=127.0.0.1", "-p", str(self.port)]
         argv += ["-c", f"unix_socket_directories={socket_dir}", "-c", "fsync=off"]
+        argv += self._tls_args() if self.tls else []
         self._spawn(argv)
         self._ready()
         if self.database != "postgres":
             self.sql(f'CREATE DATABASE "{self.database}"', database="postgres", ignore_exists=True)
         return self
+
+    def _tls_args(self) -> list[str]:
+        """A throwaway self-signed certificate, owned by the server's user."""
+        cert, key = self.pod.dir / "server.crt", self.pod.dir / "server.key"
+        subject = ["-subj", "/CN=managed-db", "-keyout", str(key), "-out", str(cert)]
+        r = procs.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", *subject])
+        if r.returncode != 0:
+            raise HarnessError(f"{self.pod.name}: openssl: {r.stderr.strip()[-200:]}")
+        self.c.run_as.own(key, 0o600)
+        self.c.run_as.own(cert, 0o644)
+        return ["-c", "ssl=on", "-c", f"ssl_cert_file={cert}", "-c", f"ssl_key_file={key}"]
 
     def _ready(self, timeout: float = 15.0) -> None:
         """The port opens before recovery ends ("the database system is starting up")."""
@@ -273,7 +287,8 @@ class Postgres(Server):
         """A database for an environment whose postgres is managed, from the Secret's keys."""
         s = cluster.secret
         manifest = {
-            "metadata": {"name": f"{host}-standin"},
+            # A short name: the pod directory holds a Unix socket, whose path may not exceed 107 bytes.
+            "metadata": {"name": "managed-db"},
             "spec": {
                 "template": {
                     "metadata": {"labels": {}},
@@ -286,9 +301,9 @@ class Postgres(Server):
                                 "image": "postgres",
                                 "ports": [{"containerPort": port}],
                                 "env": [
-                                    {"name": "POSTGRES_USER", "value": s.values["postgres-user"]},
+                                    {"name": "POSTGRES_USER", "value": s.user},
                                     {"name": "POSTGRES_PASSWORD", "value": s.values["postgres-password"]},
-                                    {"name": "POSTGRES_DB", "value": s.values["postgres-database"]},
+                                    {"name": "POSTGRES_DB", "value": s.database},
                                     {"name": "PGDATA", "value": "/var/lib/postgresql/data/pgdata"},
                                 ],
                                 "volumeMounts": [{"name": "data", "mountPath": "/var/lib/postgresql/data"}],
@@ -298,7 +313,9 @@ class Postgres(Server):
                 }
             },
         }
-        server = cls(cluster.pod(manifest)).start()
+        server = cls(cluster.pod(manifest))
+        server.tls = True
+        server.start()
         cluster.external[f"{host}:{port}"] = server.port
         return server
 
