@@ -1,10 +1,12 @@
-"""checkov, once per environment, all environments in parallel.
+"""checkov, once, over every environment's directory.
 
-checkov takes seconds to import, so the scans start together as subprocesses
-and the tests read their JSON reports. Each environment is scanned on its own
-directory: checkov's graph checks (e.g. "every pod has a NetworkPolicy") do not
-look at namespaces, so one scan over all environments could let one
-environment's policy vouch for another's pods.
+checkov takes seconds to import (more than the scans themselves), so one process
+scans a folder holding one subfolder per environment, and each finding is given
+back to its environment by its file's path. checkov's one graph check for
+Kubernetes (CKV2_K8S_6, "every pod has a NetworkPolicy") does not look at
+namespaces, so in one scan an environment's policy could vouch for another's pods;
+``tests/test_security_network.py::test_default_deny_covers_the_namespace`` proves
+per namespace that a default deny covers every pod, independently of checkov.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ class Report:
     def failures(self) -> list[str]:
         return [
             f"{self.env}: {_resource(c)}: checkov {c['check_id']}: {c['check_name']} "
-            f"({Path(c['file_path']).name}); fix it, or add a reasoned skip in checkov_skips.py"
+            f"({Path(c['file_path']).name}); fix it, or add a reasoned skip (vibeyard/checkov.py)"
             for c in self.failed
         ]
 
@@ -58,38 +60,39 @@ def _command(directory: Path) -> list[str]:
     ]
 
 
-def scan(directories: Mapping[str, Path]) -> dict[str, Report]:
-    """Scan every directory at once; each report goes to a file next to its directory.
+def scan(root: Path, environments: list[str]) -> dict[str, Report]:
+    """Scan ``root`` (one subfolder per environment) in one checkov process.
 
-    Files, not pipes: a report is hundreds of kilobytes, and a scanner blocked on a
-    full pipe while we wait for another would serialise the parallel scans.
+    The report goes to a file, not a pipe: it is hundreds of kilobytes.
     """
     if not CHECKOV.exists():
         raise FileNotFoundError(f"{CHECKOV} is missing: install the dev dependencies (make test does)")
     env = {**os.environ, "LOG_LEVEL": "WARNING"}
-    running = []
-    for name, path in directories.items():
-        out_path, err_path = path.with_suffix(".checkov.json"), path.with_suffix(".checkov.log")
-        with out_path.open("w") as out, err_path.open("w") as err:
-            proc = subprocess.Popen(_command(path), stdout=out, stderr=err, env=env)
-        running.append((name, proc, out_path, err_path))
+    out_path, err_path = root.with_suffix(".checkov.json"), root.with_suffix(".checkov.log")
+    with out_path.open("w") as out, err_path.open("w") as err:
+        proc = subprocess.run(_command(root), stdout=out, stderr=err, env=env, timeout=300, check=False)
+    stdout = out_path.read_text()
+    # Exit code 1 means "some check failed"; anything else, or no JSON, is a crash.
+    if proc.returncode not in (0, 1) or not stdout.strip().startswith(("{", "[")):
+        raise RuntimeError(f"checkov exited {proc.returncode}:\n{err_path.read_text()[-3000:]}")
+    data = json.loads(stdout)
+    result = data[0] if isinstance(data, list) else data
+    if result.get("check_type") != "kubernetes":
+        raise RuntimeError(f"checkov scanned nothing as kubernetes: {str(result)[:500]}")
+
+    def of(name: str, checks: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        return [c for c in checks if Path(c["file_path"]).parts[-2:-1] == (name,)]
+
+    results = result["results"]
     reports: dict[str, Report] = {}
-    for name, proc, out_path, err_path in running:
-        proc.wait(timeout=300)
-        stdout = out_path.read_text()
-        # Exit code 1 means "some check failed"; anything else, or no JSON, is a crash.
-        if proc.returncode not in (0, 1) or not stdout.strip().startswith(("{", "[")):
-            raise RuntimeError(f"{name}: checkov exited {proc.returncode}:\n{err_path.read_text()[-3000:]}")
-        data = json.loads(stdout)
-        result = data[0] if isinstance(data, list) else data
-        if result.get("check_type") != "kubernetes":
-            raise RuntimeError(f"{name}: checkov scanned nothing as kubernetes: {str(result)[:500]}")
-        reports[name] = Report(
-            env=name,
-            summary=result["summary"],
-            failed=list(result["results"]["failed_checks"]),
-            skipped=list(result["results"]["skipped_checks"]),
-        )
+    for name in environments:
+        passed = of(name, results["passed_checks"])
+        failed, skipped = of(name, results["failed_checks"]), of(name, results["skipped_checks"])
+        summary = {
+            "resource_count": len({c["resource"] for c in passed + failed + skipped}),
+            "parsing_errors": result["summary"]["parsing_errors"],
+        }
+        reports[name] = Report(env=name, summary=summary, failed=failed, skipped=skipped)
     return reports
 
 
