@@ -449,8 +449,8 @@ if spec["mode"] == "kill-writing-release":
 if spec["mode"] == "ctrl-c-while-rendering":
     pids = []
     real_init = parallel._Worker.__init__
-    def init(self, units):
-        real_init(self, units)
+    def init(self):
+        real_init(self)
         pids.append(self.proc.pid)
         open(spec["pids"], "w").write(json.dumps(pids))
     parallel._Worker.__init__ = init

@@ -24,7 +24,7 @@ from ..config import ENVIRONMENTS, ConfigError, EnvConfig
 from .charts import render_units, units_for
 from .inputs import IMAGE_DIGEST_VAR, IMAGE_TAG_VAR, records, resolve
 from .interrupt import INTERRUPTS
-from .parallel import available_cores, dist_weight, render_parallel
+from .parallel import Workers, available_cores, dist_weight
 from .publish import MIRROR_PREFIX, mirror
 from .render import Tree
 from .sealed import KUBESEAL_HINT, PLACEHOLDER_PREFIX, load_sealed, placeholder_keys
@@ -94,18 +94,15 @@ def _os_error_line(err: OSError, root: Path, progress: _Progress) -> str:
     return f"error: {where}: {why}; dist/ and releases/ unchanged"
 
 
-def _render(
-    configs: Sequence[EnvConfig],
-    sealed: Mapping[str, Mapping[str, str] | None],
-    gitops: Sequence[EnvConfig],
-    root: Path,
-    jobs: int | None,
-) -> dict[str, Tree]:
-    units = units_for(configs, sealed, gitops)
-    count = min(available_cores() if jobs is None else jobs, len(units))
-    if count <= 1:
-        return dict(render_units(units))
-    return dict(render_parallel(units, count, dist_weight(root / "dist")))
+def _workers(opts: Options, jobs: int | None) -> Workers:
+    """Start the render workers now, so they boot while this process validates.
+
+    One process per core, at most one per chart; none for a one-environment
+    synth, whose Argo CD chart is too small to pay for a second jsii start-up.
+    """
+    cores = opts.jobs or jobs or available_cores()
+    envs = len(opts.names) or len(ENVIRONMENTS)
+    return Workers(min(cores, envs + 1) - 1 if envs > 1 else 0)
 
 
 def _warn_placeholders(configs: Sequence[EnvConfig], sealed: Mapping[str, Mapping[str, str] | None]) -> None:
@@ -121,7 +118,7 @@ def _warn_placeholders(configs: Sequence[EnvConfig], sealed: Mapping[str, Mappin
 
 
 def _synth(
-    opts: Options, environ: Mapping[str, str], root: Path, jobs: int | None, progress: _Progress
+    opts: Options, environ: Mapping[str, str], root: Path, workers: Workers, progress: _Progress
 ) -> int:
     progress.phase = "recover"
     recover(root)
@@ -131,7 +128,8 @@ def _synth(
     gitops = configs if plain and not opts.names else resolve(None, overrides={}, root=root)
     sealed = _sealed(configs, root)
     progress.phase = "render"
-    trees = _render(configs, sealed, gitops, root, opts.jobs or jobs)
+    units = units_for(configs, sealed, gitops)
+    trees = dict(workers.render(units, dist_weight(root / "dist"), here=render_units))
     progress.phase = "stage"
     progress.txn = txn = Transaction(root)
     full = sorted(c.name for c in configs) == sorted(ENVIRONMENTS)
@@ -194,8 +192,11 @@ def main(argv: Sequence[str], environ: Mapping[str, str], root: Path, *, jobs: i
     try:
         if opts.check:
             return _check(opts, environ, root)
-        with locked(root, on_wait=lambda: _say("waiting for another synth of this repository to finish")):
-            return _synth(opts, environ, root, jobs, progress)
+        with (
+            _workers(opts, jobs) as workers,
+            locked(root, on_wait=lambda: _say("waiting for another synth of this repository to finish")),
+        ):
+            return _synth(opts, environ, root, workers, progress)
     except BaseException as err:
         code = _failure(err, root, progress)
         if code is None:

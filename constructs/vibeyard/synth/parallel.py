@@ -6,11 +6,17 @@ are split over the cores: this process renders one share and each other share
 goes to a worker started with ``subprocess`` (a fresh interpreter; never
 ``fork``, which would share one Node process between two Pythons).
 
+Workers are started first thing (``Workers``), before the config is even read:
+while this process takes the lock and validates, a worker boots Python and
+imports everything that does not start jsii, then waits for its charts on stdin.
+Only then does it import cdk8s, so a config mistake still never starts jsii:
+the worker just sees its stdin close and exits.
+
 Workers run in their own session, so Ctrl-C in the terminal reaches only this
 process, which then kills each worker's process group (the worker and its Node)
-by id. A worker that loses this process (killed, or exited) finds its pipes
-closed and exits quietly. Work moves as pickles of config values over the
-worker's stdin and stdout; a worker's ``ConfigError`` comes back as itself.
+by id. A worker that loses this process finds its pipes closed and exits
+quietly. Work moves as pickles of config values; a worker's ``ConfigError``
+comes back as itself.
 """
 
 from __future__ import annotations
@@ -35,6 +41,8 @@ _BOOT = (
     "from vibeyard.synth.parallel import serve; serve()"
 )
 _DEFAULT_WEIGHT = 40
+# A worker costs a whole jsii start-up; below this share of the work it cannot pay for it.
+_WORTH_A_WORKER = 0.25
 
 
 class WorkerError(RuntimeError):
@@ -49,10 +57,10 @@ def available_cores() -> int:
 
 
 def split(units: Sequence[Unit], shares: int, weight: Callable[[Unit], int]) -> list[list[int]]:
-    """Unit indexes per share, heaviest unit first into the lightest share (LPT).
+    """Unit indexes per share: heaviest unit first into the lightest share (LPT).
 
-    The heaviest share comes first, for this process: a worker also pays for an
-    interpreter start-up that this process has already paid.
+    The lightest share comes first, for this process, which also publishes at the
+    end; a share too small to pay for a worker's start-up is folded into another.
     """
     shares = max(1, min(shares, len(units)))
     loads = [0] * shares
@@ -61,8 +69,14 @@ def split(units: Sequence[Unit], shares: int, weight: Callable[[Unit], int]) -> 
         lightest = min(range(shares), key=lambda s: loads[s])
         loads[lightest] += weight(units[i])
         plan[lightest].append(i)
-    order = sorted(range(shares), key=lambda s: -loads[s])
-    return [sorted(plan[s]) for s in order if plan[s]]
+    total = sum(loads) or 1
+    order = sorted((s for s in range(shares) if plan[s]), key=lambda s: loads[s])
+    while len(order) > 1 and loads[order[0]] / total < _WORTH_A_WORKER:
+        smallest, order = order[0], order[1:]
+        plan[order[0]] += plan[smallest]
+        loads[order[0]] += loads[smallest]
+        order.sort(key=lambda s: loads[s])
+    return [sorted(plan[s]) for s in order]
 
 
 def dist_weight(dist: Path) -> Callable[[Unit], int]:
@@ -79,16 +93,22 @@ def dist_weight(dist: Path) -> Callable[[Unit], int]:
 
 
 class _Worker:
-    def __init__(self, units: list[Unit]) -> None:
+    def __init__(self) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-c", _BOOT, json.dumps(sys.path)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             start_new_session=True,
         )
+
+    def send(self, units: list[Unit] | None) -> None:
+        """Hand over the charts; None sends nothing, and the worker exits without jsii."""
         assert self.proc.stdin is not None
-        self.proc.stdin.write(pickle.dumps(units))
-        self.proc.stdin.close()
+        try:
+            if units is not None:
+                self.proc.stdin.write(pickle.dumps(units))
+        finally:
+            self.proc.stdin.close()
 
     def result(self) -> list[tuple[str, Tree]]:
         assert self.proc.stdout is not None
@@ -110,33 +130,73 @@ class _Worker:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
+
+
+class Workers:
+    """``count`` render workers, started now, idle until ``render``; a context manager
+    that kills whatever is still running when it closes (an error, Ctrl-C)."""
+
+    def __init__(self, count: int) -> None:
+        self._workers: list[_Worker] = []
+        try:
+            for _ in range(count):
+                self._workers.append(_Worker())
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for worker in self._workers:
+            worker.kill()
+
+    def render(
+        self,
+        units: Sequence[Unit],
+        weight: Callable[[Unit], int],
+        here: Callable[[Sequence[Unit]], list[tuple[str, Tree]]] | None = None,
+    ) -> Mapping[str, Tree]:
+        """Every unit's tree, keyed by folder in unit order: one share ``here``, one per worker."""
+        plan = split(units, len(self._workers) + 1, weight)
+        busy = list(zip(plan[1:], self._workers, strict=False))
+        for share, worker in busy:
+            worker.send([units[i] for i in share])
+        for worker in self._workers[len(busy) :]:
+            worker.send(None)
+        done: dict[int, tuple[str, Tree]] = dict(
+            zip(plan[0], (here or render_units)([units[i] for i in plan[0]]), strict=True)
+        )
+        for share, worker in busy:
+            done.update(zip(share, worker.result(), strict=True))
+        return dict(done[i] for i in range(len(units)))
 
 
 def render_parallel(
     units: Sequence[Unit], jobs: int, weight: Callable[[Unit], int] | None = None
 ) -> Mapping[str, Tree]:
-    """Every unit's tree, keyed by folder in unit order, over ``jobs`` processes."""
-    plan = split(units, jobs, weight or (lambda unit: _DEFAULT_WEIGHT))
-    workers: list[_Worker] = []
-    try:
-        workers = [_Worker([units[i] for i in share]) for share in plan[1:]]
-        done: dict[int, tuple[str, Tree]] = dict(
-            zip(plan[0], render_units([units[i] for i in plan[0]]), strict=True)
-        )
-        for share, worker in zip(plan[1:], workers, strict=True):
-            done.update(zip(share, worker.result(), strict=True))
-    finally:
-        for worker in workers:
-            worker.kill()
-    return dict(done[i] for i in range(len(units)))
+    """``Workers`` started and used at once: ``jobs`` processes in all."""
+    with Workers(max(0, jobs - 1)) as workers:
+        return workers.render(units, weight or (lambda unit: _DEFAULT_WEIGHT))
 
 
 def serve() -> None:
-    """A worker's life: read units, start jsii, render, write the result, exit."""
+    """A worker's life: import what needs no jsii, wait for charts, start jsii, render, exit."""
     try:
-        units = pickle.load(sys.stdin.buffer)
+        import jsii  # noqa: F401, PLC0415 (the Python half only: Node starts with the first assembly)
+
+        try:
+            units = pickle.load(sys.stdin.buffer)
+        except EOFError:
+            os._exit(0)  # nothing to render: a config error, or no share for this worker
         try:
             warm_up()
             reply: tuple[str, object, str] = ("ok", render_units(units), "")
@@ -148,6 +208,6 @@ def serve() -> None:
             data = pickle.dumps(("error", None, reply[2]))
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
-    except (EOFError, OSError, pickle.UnpicklingError):
+    except (OSError, pickle.UnpicklingError):
         os._exit(1)  # the parent is gone: nobody to tell
     os._exit(0)  # skip jsii's atexit hook; Node exits when its stdin closes
