@@ -58,7 +58,7 @@ install: .venv/.synced node_modules/.synced node_modules/.cdk8s-shim
 # any mistake as one line. `cdk8s synth` runs the same command (cdk8s.yaml).
 synth: export VIBEYARD_ENV := $(ENV)
 synth: install
-	.venv/bin/python main.py
+	@.venv/bin/python main.py
 
 ## test-deps: the real servers the tests start (redis, postgres, pgbouncer, promtool, exporters).
 test-deps:

@@ -25,13 +25,13 @@ def by_files(unit: Unit) -> int:
     return FILES[unit.label]
 
 
-def test_the_lightest_share_is_rendered_here_and_loads_are_balanced() -> None:
+def test_the_heaviest_share_is_rendered_here_and_loads_are_balanced() -> None:
     labels = [u.label for u in UNITS]
     plan = parallel.split(UNITS, 2, by_files)
     shares = [sorted(labels[i] for i in share) for share in plan]
     # prod+argocd = 56 and staging+dev = 80 is the best split of 31/49/53/3 into two;
-    # the lighter share stays in this process, which also publishes afterwards.
-    assert shares == [["argocd", "prod"], ["dev", "staging"]]
+    # the heavier share stays in this process, which starts jsii before any worker can.
+    assert shares == [["dev", "staging"], ["argocd", "prod"]]
     assert sorted(i for share in plan for i in share) == list(range(len(UNITS)))
 
 
@@ -40,7 +40,7 @@ def test_a_share_too_small_for_a_worker_is_folded_into_another() -> None:
     prod_and_argocd = [u for u in UNITS if u.label in ("prod", "argocd")]
     assert parallel.split(prod_and_argocd, 2, by_files) == [[0, 1]]
     # Four charts over four processes: argocd (3 of 136) joins the lightest other share.
-    assert [len(share) for share in parallel.split(UNITS, 4, by_files)] == [2, 1, 1]
+    assert [len(share) for share in parallel.split(UNITS, 4, by_files)] == [1, 1, 2]
 
 
 def test_a_split_never_has_more_shares_than_units_or_empty_ones() -> None:
@@ -74,7 +74,7 @@ def test_a_config_error_in_a_worker_comes_back_as_itself(monkeypatch: pytest.Mon
         "err = ConfigError(f'{units[0].label}: x=1 is invalid: y'); "
         "sys.stdout.buffer.write(pickle.dumps(('error', err, '')))",
     )
-    with pytest.raises(ConfigError, match=r"^dev: x=1 is invalid: y$"):  # the worker's first unit
+    with pytest.raises(ConfigError, match=r"^prod: x=1 is invalid: y$"):  # the worker's first unit
         parallel.render_parallel(UNITS, 2, by_files)
 
 
@@ -92,7 +92,7 @@ def test_a_workers_result_is_merged_in_unit_order(monkeypatch: pytest.MonkeyPatc
     )
     trees = parallel.render_parallel(UNITS, 2, by_files)
     assert list(trees) == ["dev", "staging", "prod", "argocd"]
-    assert [trees[name] == {"from": "worker"} for name in trees] == [True, True, False, False]
+    assert [trees[name] == {"from": "worker"} for name in trees] == [False, False, True, True]
 
 
 def test_an_idle_worker_exits_without_starting_jsii(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -28,7 +28,6 @@ import pickle
 import signal
 import subprocess
 import sys
-import traceback
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -59,8 +58,9 @@ def available_cores() -> int:
 def split(units: Sequence[Unit], shares: int, weight: Callable[[Unit], int]) -> list[list[int]]:
     """Unit indexes per share: heaviest unit first into the lightest share (LPT).
 
-    The lightest share comes first, for this process, which also publishes at the
-    end; a share too small to pay for a worker's start-up is folded into another.
+    The heaviest share comes first, for this process: a worker starts jsii later,
+    once its charts arrive. A share too small to pay for a worker's start-up is
+    folded into another.
     """
     shares = max(1, min(shares, len(units)))
     loads = [0] * shares
@@ -76,7 +76,7 @@ def split(units: Sequence[Unit], shares: int, weight: Callable[[Unit], int]) -> 
         plan[order[0]] += plan[smallest]
         loads[order[0]] += loads[smallest]
         order.sort(key=lambda s: loads[s])
-    return [sorted(plan[s]) for s in order]
+    return [sorted(plan[s]) for s in reversed(order)]
 
 
 def dist_weight(dist: Path) -> Callable[[Unit], int]:
@@ -201,6 +201,8 @@ def serve() -> None:
             warm_up()
             reply: tuple[str, object, str] = ("ok", render_units(units), "")
         except Exception as err:
+            import traceback  # noqa: PLC0415 (only a failing worker needs it)
+
             reply = ("error", err, traceback.format_exc())
         try:
             data = pickle.dumps(reply)

@@ -20,11 +20,9 @@ together. ``publish`` is both halves at once, for the cdk8s CLI's scratch folder
 
 from __future__ import annotations
 
-import ctypes
 import os
 import shutil
 import stat
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -130,6 +128,8 @@ def stage_files(current: Path, staging: Path, files: Mapping[str, str]) -> None:
 
 def _rename_exchange(a: Path, b: Path) -> bool:
     """Atomically swap two paths; False when the platform cannot."""
+    import ctypes  # noqa: PLC0415 (12 ms to import; only a publish needs it)
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         renameat2 = libc.renameat2
@@ -186,6 +186,8 @@ def publish(dist: Path, trees: Trees, *, replace_all: bool, prefix: str | None =
     dist = dist.resolve()
     _check_target(dist)
     dist.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile  # noqa: PLC0415 (only the cdk8s CLI's copy needs it)
+
     holder = Path(tempfile.mkdtemp(prefix=prefix or f".{dist.name}-staging-", dir=dist.parent))
     try:
         staging = holder / "new"
