@@ -529,3 +529,36 @@ def test_real_ctrl_c_while_rendering_in_parallel_is_one_line_and_leaves_no_proce
         return found
 
     _wait_for(lambda: not any(alive(pid) for pid in workers), "the worker and its Node to exit")
+
+
+_TERM = """
+import json, os, signal, sys
+from pathlib import Path
+sys.path[:] = json.loads(sys.argv[1])
+from vibeyard.synth import cli
+real_synth = cli._synth
+def synth(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGTERM)  # arrives while the synth runs, before anything is staged
+    return real_synth(*args, **kwargs)
+cli._synth = synth
+real_main = cli.main
+scratch = Path(sys.argv[2])  # never this checkout
+cli.main = lambda argv, environ, root, **kw: real_main(argv, environ, scratch, **kw)
+sys.argv = ["main.py", "prod"]
+cli.run()
+"""
+
+
+def test_sigterm_through_the_entry_point_is_one_line_and_exit_143(tmp_path: Path) -> None:
+    """``cli.run`` installs the handlers (without them SIGTERM kills silently) and exits
+    with ``os._exit`` after the line, never through a traceback."""
+    done = subprocess.run(
+        [sys.executable, "-c", _TERM, json.dumps(sys.path), str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stderr, done.stdout) == (143, "interrupted; dist/ unchanged\n", "")
+    assert list(tmp_path.iterdir()) == []
