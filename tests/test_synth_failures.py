@@ -541,3 +541,28 @@ def test_the_stub_is_what_the_pipeline_publishes(pristine: Path) -> None:
     dist = pristine / "dist"
     assert sorted(p.name for p in dist.iterdir()) == sorted(expected)
     assert "image: ghcr.io/your-org/vibeyard:1.0.0" in (dist / "prod/09-deployment-prod.yaml").read_text()
+
+
+def test_a_swap_failing_after_the_commit_point_is_finished_by_the_next_synth(
+    repo: Path, stubbed: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """dist/ is swapped, then releases/ cannot be: the record stays, and the next synth uses it."""
+    reference = copy_repo(repo, repo.with_name("reference"))
+    assert cli.main(["prod"], {"VIBEYARD_IMAGE_TAG": "7.7.7"}, reference) == 0
+    real = publish._rename_exchange
+
+    def exchange(a: Path, b: Path) -> bool:
+        if b.name == "releases":
+            raise OSError(errno.EIO, os.strerror(errno.EIO), str(b))
+        return real(a, b)
+
+    monkeypatch.setattr(publish, "_rename_exchange", exchange)
+    capsys.readouterr()
+    assert cli.main(["prod"], {"VIBEYARD_IMAGE_TAG": "7.7.7"}, repo) == 1
+    assert capsys.readouterr().err == (
+        "error: releases: Input/output error; the synth is committed: run it again to finish\n"
+    )
+    assert (repo / ".synth-txn" / "commit.json").is_file()
+    monkeypatch.setattr(publish, "_rename_exchange", real)
+    assert cli.main(["prod"], {}, repo) == 0  # a plain synth: it finishes the release first
+    assert snapshot(repo) == snapshot(reference) and leftovers(repo) == []
