@@ -37,6 +37,8 @@ if __name__ == "__main__":
         sys.exit(2)
 
 sys.path.insert(0, str(ROOT / "constructs"))
+import vibeyard.synth.cpu  # noqa: E402, F401 (first: it starts the idle-core measurement)
+
 _node_bin = ROOT / "node_modules" / ".bin"
 if (_node_bin / "node").exists():
     os.environ["PATH"] = str(_node_bin) + os.pathsep + os.environ.get("PATH", "")

@@ -7,14 +7,16 @@ for byte with an in-process synth in test_cli.py (``python main.py --jobs 2``).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from tests.test_synth_failures import stub_render_units
 from vibeyard.config import ENVIRONMENTS, ConfigError
-from vibeyard.synth import parallel
+from vibeyard.synth import cli, cpu, parallel
 from vibeyard.synth.charts import Unit, units_for
+from vibeyard.synth.usage import parse
 
 CONFIGS = list(ENVIRONMENTS.values())
 UNITS = units_for(CONFIGS, {}, CONFIGS)  # dev, staging, prod (config order), then argocd
@@ -104,3 +106,32 @@ def test_an_idle_worker_exits_without_starting_jsii(monkeypatch: pytest.MonkeyPa
     assert worker.proc.wait(timeout=60) == 0
     assert worker.proc.stdout is not None and worker.proc.stdout.read() == b""
     worker.kill()
+
+
+@pytest.mark.parametrize(
+    ("idle", "argv", "expected"),
+    [
+        (1.0, [], 2),  # the other core is free: a worker
+        (0.7, [], 2),
+        (0.5, [], 1),  # mostly busy: a second jsii start-up would compete for it
+        (0.0, [], 1),
+        (None, [], 2),  # unknown (no /proc/stat): every core
+        (0.0, ["--jobs", "2"], 2),  # asked for: as asked
+    ],
+)
+def test_workers_only_for_idle_cores(
+    monkeypatch: pytest.MonkeyPatch, idle: float | None, argv: list[str], expected: int
+) -> None:
+    monkeypatch.setattr(cli, "idle_cores", lambda: idle)
+    monkeypatch.setattr(cli, "available_cores", lambda: 2)
+    opts = parse(argv, {}, list(ENVIRONMENTS))
+    assert cli._processes(opts, None) == expected
+    assert cli._processes(parse([], {}, list(ENVIRONMENTS)), 1) == 1  # in-process callers choose
+
+
+def test_idle_cores_reads_the_kernels_counters_since_import(monkeypatch: pytest.MonkeyPatch) -> None:
+    ticks = iter([(500, 1000), (530, 1040)])  # 30 of 40 ticks idle, on 4 cores: 3 idle cores
+    monkeypatch.setattr(cpu, "_cpu_ticks", lambda: next(ticks))
+    monkeypatch.setattr(cpu, "_AT_START", cpu._cpu_ticks())
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)
+    assert cpu.idle_cores() == 3.0

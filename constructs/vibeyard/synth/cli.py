@@ -22,6 +22,7 @@ from pathlib import Path
 
 from ..config import ENVIRONMENTS, ConfigError, EnvConfig
 from .charts import render_units, units_for
+from .cpu import idle_cores
 from .inputs import IMAGE_DIGEST_VAR, IMAGE_TAG_VAR, records, resolve
 from .interrupt import INTERRUPTS
 from .parallel import Workers, available_cores, dist_weight
@@ -94,15 +95,23 @@ def _os_error_line(err: OSError, root: Path, progress: _Progress) -> str:
     return f"error: {where}: {why}; dist/ and releases/ unchanged"
 
 
+def _processes(opts: Options, jobs: int | None) -> int:
+    """``--jobs``, else the caller's choice, else one per idle core (this one included)."""
+    if opts.jobs or jobs:
+        return opts.jobs or jobs or 1
+    cores = available_cores()
+    idle = idle_cores()
+    return cores if idle is None else max(1, min(cores, 1 + int(idle + 0.4)))
+
+
 def _workers(opts: Options, jobs: int | None) -> Workers:
     """Start the render workers now, so they boot while this process validates.
 
-    One process per core, at most one per chart; none for a one-environment
-    synth, whose Argo CD chart is too small to pay for a second jsii start-up.
+    At most one process per chart, and no worker for a one-environment synth,
+    whose Argo CD chart is too small to pay for a second jsii start-up.
     """
-    cores = opts.jobs or jobs or available_cores()
     envs = len(opts.names) or len(ENVIRONMENTS)
-    return Workers(min(cores, envs + 1) - 1 if envs > 1 else 0)
+    return Workers(min(_processes(opts, jobs), envs + 1) - 1 if envs > 1 else 0)
 
 
 def _warn_placeholders(configs: Sequence[EnvConfig], sealed: Mapping[str, Mapping[str, str] | None]) -> None:

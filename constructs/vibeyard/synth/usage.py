@@ -25,7 +25,7 @@ which also removes the folders of environments that no longer exist.
 
   ENV         an environment to render: {{envs}}
   {CHECK_FLAG}     validate the config, releases/ and secrets/ only: no jsii, no writes
-  {JOBS_FLAG} N    render in N processes (default: one per CPU core, at most one per chart)
+  {JOBS_FLAG} N    render in N processes (default: one per idle CPU core, at most one per chart)
   -h, --help  show this help
 
 VIBEYARD_IMAGE_TAG and VIBEYARD_IMAGE_DIGEST pin the app image for this synth and
