@@ -2,8 +2,9 @@
 
 A release (``VIBEYARD_IMAGE_TAG=7.7.7 python main.py prod``) is run again and
 again in a child process that is stopped at exactly the N-th filesystem change
-it makes inside the repository (every mkdir, link, write, rename, swap and
-delete; a write is stopped halfway through its bytes), for every N:
+it makes inside the repository (every mkdir, link, write, rename and swap, and
+the first and last of the deletions that follow; a write is stopped halfway
+through its bytes), for every such N:
 
 - SIGKILL: right after the crash ``dist/`` and ``releases/`` are both old,
   unless a commit record exists; after the next plain synth they are both old
@@ -13,8 +14,9 @@ delete; a write is stopped halfway through its bytes), for every N:
 
 The children are forked from a small "zygote" process (a fresh interpreter,
 without jsii) so each run costs milliseconds; rendering is the stub of
-test_synth_failures.py. One more test kills a real ``main.py`` with jsii while
-it writes ``releases/prod.json``, the probe that found the original bug.
+test_synth_failures.py. The sweep includes the probe that found the original
+bug: SIGKILL while ``releases/prod.json`` is being written. Two more tests use
+the real entry point: Ctrl-C while jsii renders in two processes, and SIGTERM.
 """
 
 from __future__ import annotations
@@ -270,13 +272,20 @@ def test_the_sweep_covers_every_step_of_the_transaction(world: World) -> None:
     assert any(op.startswith("unlink (in a folder being deleted)") for op in ops)
 
 
+def swept(ops: list[str]) -> list[int]:
+    """The step numbers to stop at: every creation, write and rename, and of the deletions
+    that clean up afterwards (all alike: the old trees going away) the first and the last."""
+    deletions = [k for k, op in enumerate(ops, 1) if op.startswith(("unlink", "rmdir"))]
+    return [k for k in range(1, len(ops) + 1) if k not in deletions[1:-1]]
+
+
 def _consistent_or_committed(world: World, repo: Path) -> bool:
     state = snapshot(repo)
     return state in (world.old, world.new) or (repo / ".synth-txn" / "commit.json").is_file()
 
 
 def test_sigkill_at_every_step_leaves_both_old_or_both_new_and_a_rerun_recovers(world: World) -> None:
-    runs = [Run(world.base / f"kill-{k}", k, "kill", *RELEASE) for k in range(1, len(world.ops) + 1)]
+    runs = [Run(world.base / f"kill-{k}", k, "kill", *RELEASE) for k in swept(world.ops)]
     for run in runs:
         copy_repo(world.pristine, run.repo)
     statuses = run_zygote([run.spec() for run in runs])
@@ -300,7 +309,7 @@ def test_sigkill_at_every_step_leaves_both_old_or_both_new_and_a_rerun_recovers(
 
 
 def test_ctrl_c_at_every_step_is_one_line_and_all_or_nothing(world: World) -> None:
-    runs = [Run(world.base / f"int-{k}", k, "int", *RELEASE) for k in range(1, len(world.ops) + 1)]
+    runs = [Run(world.base / f"int-{k}", k, "int", *RELEASE) for k in swept(world.ops)]
     for run in runs:
         copy_repo(world.pristine, run.repo)
     statuses = run_zygote([run.spec() for run in runs])
@@ -328,7 +337,7 @@ def test_a_crash_while_finishing_a_crashed_synth_is_recovered_too(world: World) 
     assert steps[0] == "_rename_exchange .synth-txn/dist dist", steps  # the rerun finishes first
     steps = steps[: steps.index("mkdir .synth-txn")]  # then it is an ordinary synth, swept above
     runs = []
-    for k in range(1, len(steps) + 1):
+    for k in swept(steps):
         crash = Run(world.base / f"again-{k}", after_commit, "kill", *RELEASE)
         copy_repo(world.pristine, crash.repo)
         runs += [crash, Run(crash.repo, k, "kill", RELEASE[0], {})]
@@ -432,33 +441,18 @@ spec = json.loads(sys.argv[2])
 from vibeyard.synth import charts, parallel
 import runpy
 assert charts.__file__.startswith(os.getcwd() + "/"), charts.__file__  # the copy's code, the copy's dist/
-if spec["mode"] == "kill-writing-release":
-    import builtins
-    real_open = builtins.open
-    class Halfway:
-        def __init__(self, fh): self.fh = fh
-        def __enter__(self): return self
-        def __exit__(self, *e): self.fh.close()
-        def write(self, text):
-            self.fh.write(text[: len(text) // 2]); self.fh.flush()
-            os.kill(os.getpid(), signal.SIGKILL)
-    def hooked(file, mode="r", *a, **k):
-        fh = real_open(file, mode, *a, **k)
-        return Halfway(fh) if "w" in mode and str(file).endswith("releases/prod.json") else fh
-    builtins.open = hooked
-if spec["mode"] == "ctrl-c-while-rendering":
-    pids = []
-    real_init = parallel._Worker.__init__
-    def init(self):
-        real_init(self)
-        pids.append(self.proc.pid)
-        open(spec["pids"], "w").write(json.dumps(pids))
-    parallel._Worker.__init__ = init
-    real_render = charts.render
-    def render(manifests):
-        os.killpg(0, signal.SIGINT)  # what the terminal does: the whole foreground group
-        return real_render(manifests)
-    charts.render = render
+pids = []
+real_init = parallel._Worker.__init__
+def init(self):
+    real_init(self)
+    pids.append(self.proc.pid)
+    open(spec["pids"], "w").write(json.dumps(pids))
+parallel._Worker.__init__ = init
+real_render = charts.render
+def render(manifests):
+    os.killpg(0, signal.SIGINT)  # what the terminal does: the whole foreground group
+    return real_render(manifests)
+charts.render = render
 sys.argv = ["main.py", *spec["argv"]]
 runpy.run_path("main.py", run_name="__main__")
 """
@@ -488,21 +482,6 @@ def _real_repo(base: Path, committed_output: dict[str, dict[str, str]]) -> Path:
     return repo
 
 
-def test_real_main_killed_while_writing_the_release_record(
-    tmp_path: Path, committed_output: dict[str, dict[str, str]]
-) -> None:
-    """The probe: dist/ went to the new tag, releases/ stayed old, the next synth rolled back."""
-    repo = _real_repo(tmp_path / "repo", committed_output)
-    before = snapshot(repo)
-    spec = {"mode": "kill-writing-release", "argv": ["--jobs", "1", "prod"]}
-    done = _run_real(repo, spec, {"VIBEYARD_IMAGE_TAG": "7.7.7"})
-    assert done.returncode == -signal.SIGKILL, done.stderr
-    assert snapshot(repo) == before  # killed before the commit point: both old
-    assert (repo / ".synth-txn").is_dir()  # what it leaves is only the staged transaction
-    assert _quietly(lambda: cli.main(["prod"], {}, repo)) == 0  # the next plain synth, in-process
-    assert snapshot(repo) == before and leftovers(repo) == []  # it keeps the old release, whole
-
-
 def test_real_ctrl_c_while_rendering_in_parallel_is_one_line_and_leaves_no_process(
     tmp_path: Path, committed_output: dict[str, dict[str, str]]
 ) -> None:
@@ -510,7 +489,7 @@ def test_real_ctrl_c_while_rendering_in_parallel_is_one_line_and_leaves_no_proce
     repo = _real_repo(tmp_path / "repo", committed_output)
     before = snapshot(repo)
     pids = tmp_path / "pids.json"
-    spec = {"mode": "ctrl-c-while-rendering", "argv": ["--jobs", "2"], "pids": str(pids)}
+    spec = {"argv": ["--jobs", "2"], "pids": str(pids)}
     done = _run_real(repo, spec, {})
     assert (done.returncode, done.stderr, done.stdout) == (130, "interrupted; dist/ unchanged\n", "")
     assert snapshot(repo) == before and leftovers(repo) == []
