@@ -212,19 +212,29 @@ def test_python_main_py_and_cdk8s_synth_write_the_same_dist(tmp_path: Path, synt
     (via_cli / "dist" / "oldenv").mkdir(parents=True)
     (tmp_path / "home").mkdir()
 
-    done = run([sys.executable, "main.py", "--jobs", "2"], direct)
-    assert (done.returncode, done.stderr.splitlines()) == (0, PLACEHOLDER_WARNINGS), done.stderr
+    # Side by side: two independent repositories, and pytest leaves the second core idle.
     cdk8s = str(ROOT / "node_modules" / ".bin" / "cdk8s")
-    done = subprocess.run(
-        [cdk8s, "synth"],
-        cwd=via_cli,
-        env=plain_shell_environ(tmp_path / "home"),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert (done.returncode, done.stderr.splitlines()) == (0, PLACEHOLDER_WARNINGS), done.stderr
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "main.py", "--jobs", "2"],
+            cwd=direct,
+            env=clean_environ(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ),
+        subprocess.Popen(
+            [cdk8s, "synth"],
+            cwd=via_cli,
+            env=plain_shell_environ(tmp_path / "home"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ),
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert (proc.returncode, err.splitlines()) == (0, PLACEHOLDER_WARNINGS), err
 
     assert tree(direct / "dist") == tree(via_cli / "dist") == expected_tree(synthesized)
     assert tree(via_cli / ".cdk8s.out") == expected_tree(synthesized)  # what the CLI lists
