@@ -565,4 +565,22 @@ def test_a_swap_failing_after_the_commit_point_is_finished_by_the_next_synth(
     assert (repo / ".synth-txn" / "commit.json").is_file()
     monkeypatch.setattr(publish, "_rename_exchange", real)
     assert cli.main(["prod"], {}, repo) == 0  # a plain synth: it finishes the release first
+    assert capsys.readouterr().err.splitlines() == [
+        "finished a synth that was interrupted after its commit point",
+        WARN["prod"],
+    ]
     assert snapshot(repo) == snapshot(reference) and leftovers(repo) == []
+
+
+@pytest.mark.parametrize("record", ["{not json", '{"swaps": [{"target": "dist"}]}', "[]"])
+def test_a_damaged_commit_record_is_one_line_and_touches_nothing(
+    repo: Path, stubbed: None, capsys: pytest.CaptureFixture[str], record: str
+) -> None:
+    (repo / ".synth-txn").mkdir()
+    (repo / ".synth-txn" / "commit.json").write_text(record)
+    before = snapshot(repo)
+    assert cli.main([], {}, repo) == 1
+    assert capsys.readouterr().err == (
+        "error: .synth-txn/commit.json is damaged; move the folder away and synth again\n"
+    )
+    assert snapshot(repo) == before and (repo / ".synth-txn" / "commit.json").read_text() == record

@@ -130,7 +130,8 @@ def _synth(
     opts: Options, environ: Mapping[str, str], root: Path, workers: Workers, progress: _Progress
 ) -> int:
     progress.phase = "recover"
-    recover(root)
+    if recover(root):
+        _say("finished a synth that was interrupted after its commit point")
     progress.phase = "validate"
     configs = resolve(opts.names, overrides=environ, root=root)
     plain = not (environ.get(IMAGE_TAG_VAR) or environ.get(IMAGE_DIGEST_VAR))

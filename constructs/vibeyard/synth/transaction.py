@@ -33,6 +33,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from .publish import (
     MIRROR_PREFIX,
@@ -80,15 +81,14 @@ def _ident(path: Path) -> tuple[int, int] | None:
     return (st.st_dev, st.st_ino)
 
 
-def _finish(root: Path, txn: Path, record: Mapping[str, object]) -> None:
+def _finish(root: Path, txn: Path, record: Any) -> None:
     """Redo every swap of a committed transaction that is not yet in place."""
-    swaps = record.get("swaps")
-    if not isinstance(swaps, list):
-        raise RecoveryError(f"{txn.name}/{COMMIT} is damaged; move the folder away and synth again")
-    for swap in swaps:
-        name = str(swap["target"])
+    try:
+        plan = [(str(s["target"]), (int(s["device"]), int(s["inode"]))) for s in record["swaps"]]
+    except (KeyError, TypeError, ValueError):
+        raise RecoveryError(f"{txn.name}/{COMMIT} is damaged; move the folder away and synth again") from None
+    for name, ident in plan:
         target, staged = root / name, txn / name
-        ident = (int(swap["device"]), int(swap["inode"]))
         if _ident(target) == ident:
             continue
         if _ident(staged) != ident:
