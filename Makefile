@@ -7,6 +7,9 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 PIPENV_VERSION := 2026.10.3
 ENV ?=
+# Where `make imports` finds the local copies of the CRDs that cdk8s.yaml lists.
+CRDS ?= ../shared/crds
+BENCH_ARGS ?=
 
 export PIPENV_VENV_IN_PROJECT := 1
 export PIPENV_NOSPIN := 1
@@ -30,14 +33,32 @@ node_modules/.synced: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: .venv/.synced node_modules/.synced
+# `npx cdk8s ...` from a plain shell must not check npm for a newer CLI: the check
+# needs the network, prints a stack trace when the registry lookup fails, and no
+# cdk8s.yaml key turns it off; only CDK8S_CHECK_UPGRADE=false or a flag does. So
+# node_modules/.bin/cdk8s (npm's link to the CLI) becomes a two-line shim that sets
+# that default (CDK8S_CHECK_UPGRADE=true still wins) and loads the same CLI.
+define CDK8S_SHIM
+#!/usr/bin/env node
+// Written by the Makefile: the cdk8s CLI without its npm upgrade check by default.
+process.env.CDK8S_CHECK_UPGRADE ??= 'false';
+require('../cdk8s-cli/bin/cdk8s');
+endef
 
-## synth: write dist/<env>/ for every environment, or only ENV=<name>.
-# The --check pass validates config and sealed files in plain Python first, so a
-# mistake prints its one line and stops here instead of inside the cdk8s CLI.
+node_modules/.cdk8s-shim: node_modules/.synced
+	$(file >node_modules/.bin/.cdk8s-shim.new,$(CDK8S_SHIM))
+	chmod +x node_modules/.bin/.cdk8s-shim.new
+	mv -f node_modules/.bin/.cdk8s-shim.new node_modules/.bin/cdk8s
+	touch $@
+
+install: .venv/.synced node_modules/.synced node_modules/.cdk8s-shim
+
+## synth: write dist/<env>/ for every environment, or only ENV=<name> (comma-separated for more).
+# main.py itself, directly: it validates everything before jsii starts and prints
+# any mistake as one line. `cdk8s synth` runs the same command (cdk8s.yaml).
+synth: export VIBEYARD_ENV := $(ENV)
 synth: install
-	.venv/bin/python main.py --check $(ENV)
-	VIBEYARD_ENV="$(ENV)" cdk8s synth
+	@.venv/bin/python main.py
 
 ## test-deps: the real servers the tests start (redis, postgres, pgbouncer, promtool, exporters).
 test-deps:
@@ -47,22 +68,28 @@ test-deps:
 test: install test-deps lint typecheck pytest
 
 lint: install
-	pipenv run ruff check .
-	pipenv run ruff format --check .
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
 
 typecheck: install
-	pipenv run mypy
+	.venv/bin/mypy
 
 pytest: install
-	pipenv run pytest
+	.venv/bin/pytest
 
-## bench: measure synth and test time (see README "Speed").
+## bench: time the synth against its targets (see docs/synth.md "Speed"); BENCH_ARGS=--help for options.
 bench: install
-	pipenv run python scripts/bench.py
+	.venv/bin/python scripts/bench.py $(BENCH_ARGS)
 
-## imports: regenerate imports/ offline from ../shared/crds in one cdk8s import run.
-imports: node_modules/.synced
-	scripts/import-crds.sh
+## imports: regenerate imports/ from the local copies of the CRDs in cdk8s.yaml (CRDS=<folder>).
+# A missing folder is one line from make itself, before any install.
+ifneq ($(filter imports,$(MAKECMDGOALS)),)
+ifeq ($(wildcard $(CRDS)/.),)
+$(error no CRD folder at $(CRDS): run make imports CRDS=<folder with the CRD files cdk8s.yaml lists>)
+endif
+endif
+imports: node_modules/.synced node_modules/.cdk8s-shim
+	scripts/import-crds.sh "$(CRDS)"
 
 clean:
 	rm -rf .venv .tools node_modules .cdk8s.out .mypy_cache .ruff_cache .pytest_cache

@@ -1,22 +1,47 @@
 #!/usr/bin/env python3
-"""Entry point for ``cdk8s synth`` and ``python main.py [ENV ...]``.
+"""Entry point for ``cdk8s synth`` and ``python main.py [ENV ...]`` (``--help`` for more).
 
 ``constructs/`` is the source root of our ``vibeyard`` package, not a package
 itself: a ``constructs`` package of ours would shadow the ``constructs`` library
 that cdk8s imports. So the folder goes on ``sys.path`` and we import
 ``vibeyard``. The pinned Node 22 from ``node_modules`` goes first on PATH before
 jsii starts, so the runtime never falls back to an end-of-life system Node.
+
+Run by an interpreter without the project's packages (the system ``python3``
+instead of ``.venv/bin/python``), it says how to run it instead of failing on an
+import deep inside.
 """
 
 import os
 import sys
+from importlib.util import find_spec
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
+
+
+def _missing_packages() -> str:
+    if sys.version_info < (3, 11):  # noqa: UP036 (this is the check for the wrong interpreter)
+        return f"Python 3.11 (this is {sys.version_info[0]}.{sys.version_info[1]})"
+    missing = [name for name in ("cdk8s", "cdk8s_plus_28", "yaml") if find_spec(name) is None]
+    return ", ".join(missing)
+
+
+if __name__ == "__main__":
+    _missing = _missing_packages()
+    if _missing:
+        venv = ROOT / ".venv" / "bin" / "python"
+        here = os.path.relpath(ROOT / "main.py")
+        how = f"{os.path.relpath(venv)} {here}" if venv.exists() else "`make synth` (it installs them)"
+        sys.stderr.write(f"main.py: {sys.executable} lacks {_missing}: run {how}\n")
+        sys.exit(2)
+
 sys.path.insert(0, str(ROOT / "constructs"))
+import vibeyard.synth.cpu  # noqa: E402, F401 (first: it starts the idle-core measurement)
+
 _node_bin = ROOT / "node_modules" / ".bin"
 if (_node_bin / "node").exists():
-    os.environ["PATH"] = f"{_node_bin}{os.pathsep}{os.environ.get('PATH', '')}"
+    os.environ["PATH"] = str(_node_bin) + os.pathsep + os.environ.get("PATH", "")
 
 from vibeyard.synth.cli import run  # noqa: E402
 

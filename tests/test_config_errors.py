@@ -31,7 +31,7 @@ T = TypeVar("T")
 
 # The committed sealed files, and the hint load_sealed ends its messages with.
 PROD_SEALED = "secrets/prod.sealed.yaml"
-HINT = "see README 'Data stores and secrets' for the kubeseal commands"
+HINT = "see docs/release.md 'Seal or rotate secret keys' for the kubeseal commands"
 DNS = "a DNS-1123 label: lowercase letters, digits and '-', at most {} characters"
 IMAGE_REPO = "an image repository like 'ghcr.io/org/name' (lowercase, no tag)"
 IMAGE_TAG = "an image tag of [A-Za-z0-9_.-], at most 128 characters, and never 'latest'"
@@ -449,12 +449,12 @@ def test_load_sealed_rejects_bad_files(tmp_path: Path, content: str, why: str) -
 def test_a_config_error_found_during_synthesis_is_one_line_too(
     repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The CLI contract for checks that run inside ``synthesize`` (future ones included)."""
+    """The CLI contract for checks that run inside rendering (future ones included)."""
 
-    def synthesize(*args: object, **kwargs: object) -> dict[str, dict[str, str]]:
+    def render_units(*args: object, **kwargs: object) -> list[tuple[str, dict[str, str]]]:
         raise ConfigError("prod: workers[0].name='x' is invalid: something later")
 
-    monkeypatch.setattr(cli, "synthesize", synthesize)
+    monkeypatch.setattr(cli, "render_units", render_units)
     before = tree(repo)
     assert cli.main([], {}, repo) == 2
     assert capsys.readouterr().err == "config error: prod: workers[0].name='x' is invalid: something later\n"

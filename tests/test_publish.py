@@ -164,7 +164,7 @@ def test_a_failed_swap_rolls_back(dist: Path, monkeypatch: pytest.MonkeyPatch) -
     real_rename = os.rename
 
     def rename(src: str | Path, dst: str | Path) -> None:
-        if Path(dst) == dist and "staging" in Path(src).name and not Path(src).name.endswith("-old"):
+        if Path(dst) == dist and Path(src).name == "new":  # the staged tree going into place
             raise OSError("rename failed, on purpose")
         real_rename(src, dst)
 
@@ -204,3 +204,50 @@ def test_mirror_replaces_the_cli_scratch_folder(tmp_path: Path) -> None:
     (out / "stale" / "x.yaml").write_text("stale\n")
     pub.mirror(out, NEW)
     assert snapshot(out) == as_snapshot(NEW)
+
+
+def test_stage_files_replaces_named_files_and_links_the_rest(tmp_path: Path) -> None:
+    """``releases/`` staging: the untouched release records are the very same files."""
+    current = tmp_path / "releases"
+    current.mkdir()
+    (current / "staging.json").write_text('{"tag": "1.0.0"}\n')
+    (current / "prod.json").write_text('{"tag": "1.0.0"}\n')
+    staged = tmp_path / "staged"
+    pub.stage_files(current, staged, {"prod.json": '{"tag": "7.7.7"}\n'})
+    assert snapshot(staged) == {"prod.json": b'{"tag": "7.7.7"}\n', "staging.json": b'{"tag": "1.0.0"}\n'}
+    assert (staged / "staging.json").stat().st_ino == (current / "staging.json").stat().st_ino
+    assert (current / "prod.json").read_text() == '{"tag": "1.0.0"}\n'
+
+
+def test_a_carry_over_failure_names_the_first_file_that_failed(
+    dist: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not ``shutil.copytree``'s list of every failure: one OSError with one path, for one line."""
+
+    def fail(src: str, dst: str) -> None:
+        raise OSError(5, "Input/output error", dst)
+
+    monkeypatch.setattr(pub, "_link_or_copy", fail)
+    with pytest.raises(OSError) as err:
+        pub.stage(dist, dist.parent / "staged", {"prod": NEW["prod"]}, replace_all=False)
+    assert type(err.value) is OSError
+    assert err.value.filename == str(dist.parent / "staged" / ".gitattributes")  # sorted: the first entry
+
+
+def test_a_full_disk_while_writing_names_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``write()`` failing with ENOSPC carries no file name; ``write_file`` adds it."""
+
+    class Full:
+        def __enter__(self) -> Full:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+        def write(self, text: str) -> int:
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("builtins.open", lambda *args, **kwargs: Full())
+    with pytest.raises(OSError) as err:
+        pub.write_file(tmp_path / "x.yaml", "data")
+    assert (err.value.errno, err.value.filename) == (28, str(tmp_path / "x.yaml"))

@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 
 from constructs import Construct
 
-from imports.com import bitnami
-from imports.io import external_secrets as eso
+from imports.externalsecrets.io import external_secrets as eso
+from imports.sealedsecrets.com import bitnami
 
 from ..config.types import SecretsConfig
 from ..identity import Identity

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from constructs import Construct
 
-from imports.io import argoproj
+from imports.applications.io import argoproj
 
 from ..config.types import Destination, GitOpsConfig
 from ..identity import Identity

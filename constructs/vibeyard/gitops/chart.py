@@ -17,7 +17,7 @@ from typing import Any
 import cdk8s
 from constructs import Construct
 
-from imports.io import argoproj
+from imports.applications.io import argoproj
 
 from .. import identity
 from ..kube import crd_meta

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import cdk8s
 from constructs import Construct
 
-from imports.com.coreos import monitoring
+from imports.prometheusrules.com.coreos import monitoring
 
 from ..identity import Identity
 from .alert_rules import AlertGroup

@@ -13,7 +13,7 @@ import re
 import cdk8s
 from constructs import Construct
 
-from imports.com.coreos import monitoring
+from imports.servicemonitors.com.coreos import monitoring
 
 from ..identity import Identity
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from imports.sh import keda as keda_
+from imports.scaledobjects.sh import keda as keda_
 
 from ..config.topology import ServiceAddress
 from ..config.types import KedaConfig, WorkerPool

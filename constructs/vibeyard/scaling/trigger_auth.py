@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from imports.sh import keda
+from imports.triggerauthentications.sh import keda
 
 from ..config import secret_keys as keys
 from ..identity import Identity

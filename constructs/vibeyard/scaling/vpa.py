@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from imports.io.k8s import autoscaling as vpa
+from imports.verticalpodautoscalers.io.k8s import autoscaling as vpa
 
 from ..kube import Workload, crd_meta
 
