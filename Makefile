@@ -36,18 +36,10 @@ node_modules/.synced: package-lock.json
 # `npx cdk8s ...` from a plain shell must not check npm for a newer CLI: the check
 # needs the network, prints a stack trace when the registry lookup fails, and no
 # cdk8s.yaml key turns it off; only CDK8S_CHECK_UPGRADE=false or a flag does. So
-# node_modules/.bin/cdk8s (npm's link to the CLI) becomes a two-line shim that sets
-# that default (CDK8S_CHECK_UPGRADE=true still wins) and loads the same CLI.
-define CDK8S_SHIM
-#!/usr/bin/env node
-// Written by the Makefile: the cdk8s CLI without its npm upgrade check by default.
-process.env.CDK8S_CHECK_UPGRADE ??= 'false';
-require('../cdk8s-cli/bin/cdk8s');
-endef
-
-node_modules/.cdk8s-shim: node_modules/.synced
-	$(file >node_modules/.bin/.cdk8s-shim.new,$(CDK8S_SHIM))
-	chmod +x node_modules/.bin/.cdk8s-shim.new
+# node_modules/.bin/cdk8s (npm's link to the CLI) is replaced by scripts/cdk8s-shim.js,
+# which sets that default and loads the same CLI.
+node_modules/.cdk8s-shim: node_modules/.synced scripts/cdk8s-shim.js
+	install -m 755 scripts/cdk8s-shim.js node_modules/.bin/.cdk8s-shim.new
 	mv -f node_modules/.bin/.cdk8s-shim.new node_modules/.bin/cdk8s
 	touch $@
 

@@ -44,3 +44,19 @@ class Output:
 def pod_spec(workload: Manifest) -> Manifest:
     spec: Manifest = workload["spec"]["template"]["spec"]
     return spec
+
+
+KUBESEAL_HINT = "see docs/release.md 'Seal or rotate secret keys' for the kubeseal commands"
+
+
+def placeholder_warning(env: str) -> str:
+    """The line a synth prints for ``env`` while its committed sealed file is all placeholders.
+
+    The key count is read from the committed file, so adding a secret key changes no test.
+    """
+    sealed = yaml.safe_load((ROOT / "secrets" / f"{env}.sealed.yaml").read_text(encoding="utf-8"))
+    keys = len(sealed["spec"]["encryptedData"])
+    return (
+        f"warning: {env}: secrets/{env}.sealed.yaml holds placeholder ciphertext (AgPLACEHOLDER-..., "
+        f"{keys} of {keys} keys), not kubeseal output: reseal it before the first sync; {KUBESEAL_HINT}"
+    )

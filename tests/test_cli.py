@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import placeholder_warning
 from vibeyard.config import ENVIRONMENTS
 from vibeyard.synth import cli
 from vibeyard.synth import publish as pub
@@ -189,12 +190,7 @@ def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-PLACEHOLDER_WARNINGS = [
-    f"warning: {env}: secrets/{env}.sealed.yaml holds placeholder ciphertext (AgPLACEHOLDER-..., "
-    f"{n} of {n} keys), not kubeseal output: reseal it before the first sync; "
-    "see docs/release.md 'Seal or rotate secret keys' for the kubeseal commands"
-    for env, n in (("staging", 9), ("prod", 10))
-]
+PLACEHOLDER_WARNINGS = [placeholder_warning(env) for env in ("staging", "prod")]
 
 
 def plain_shell_environ(home: Path) -> dict[str, str]:

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from tests.support import KUBESEAL_HINT
 from vibeyard.config import ENVIRONMENTS, ConfigError, EnvConfig
 from vibeyard.config.types import ManagedEgress, Placement, Resources, WorkerPool
 from vibeyard.synth import cli
@@ -31,7 +32,7 @@ T = TypeVar("T")
 
 # The committed sealed files, and the hint load_sealed ends its messages with.
 PROD_SEALED = "secrets/prod.sealed.yaml"
-HINT = "see docs/release.md 'Seal or rotate secret keys' for the kubeseal commands"
+HINT = KUBESEAL_HINT
 DNS = "a DNS-1123 label: lowercase letters, digits and '-', at most {} characters"
 IMAGE_REPO = "an image repository like 'ghcr.io/org/name' (lowercase, no tag)"
 IMAGE_TAG = "an image tag of [A-Za-z0-9_.-], at most 128 characters, and never 'latest'"

@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import KUBESEAL_HINT, placeholder_warning
 from vibeyard.config import ENVIRONMENTS
 from vibeyard.synth import charts, cli, publish
 from vibeyard.synth.charts import Unit
@@ -34,7 +35,7 @@ from vibeyard.synth.render import Tree
 ROOT = Path(__file__).resolve().parents[1]
 OLD, NEW = "old", "new"
 GOOD_DIGEST = "sha256:" + "a" * 64
-HINT = "see docs/release.md 'Seal or rotate secret keys' for the kubeseal commands"
+HINT = KUBESEAL_HINT
 HELP = "; see python main.py --help"
 EXAMPLE = '{"tag": "3f2c1ab"}'
 SEALED = "prod: secrets.sealed_file='secrets/prod.sealed.yaml' is invalid"
@@ -42,15 +43,8 @@ UNCHANGED = "; dist/ and releases/ unchanged"
 Snapshot = dict[str, bytes | None]
 
 
-def warning(env: str, keys: int) -> str:
-    return (
-        f"warning: {env}: secrets/{env}.sealed.yaml holds placeholder ciphertext (AgPLACEHOLDER-..., "
-        f"{keys} of {keys} keys), not kubeseal output: reseal it before the first sync; {HINT}"
-    )
-
-
 # The committed sealed files are placeholders, so a successful synth warns once per sealed environment.
-WARN = {"staging": warning("staging", 9), "prod": warning("prod", 10)}
+WARN = {env: placeholder_warning(env) for env in ("staging", "prod")}
 
 
 def stub_render_units(units: Sequence[Unit]) -> list[tuple[str, Tree]]:

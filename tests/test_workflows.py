@@ -381,7 +381,8 @@ def test_ci_install_step_trusts_a_restored_venv_only_on_a_cache_hit(
 
     Runs the step against the real Makefile with ``make -n``, so the stamp names are the real ones.
     """
-    for name in ("Makefile", "Pipfile.lock", "package-lock.json"):
+    for name in ("Makefile", "Pipfile.lock", "package-lock.json", "scripts/cdk8s-shim.js"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, tmp_path / name)
     for stamp in (".tools/bin/pipenv", ".venv/.synced", "node_modules/.synced"):
         (tmp_path / stamp).parent.mkdir(parents=True, exist_ok=True)
