@@ -56,8 +56,11 @@ synth: install
 test-deps:
 	scripts/install-test-deps.sh
 
-## test: lint, type-check, then the whole pytest suite (snapshots, semantics, validators, real servers).
-test: install test-deps lint typecheck pytest
+## test: lint, type-check and the whole pytest suite (snapshots, semantics, validators, real servers).
+# The three run side by side (mypy would leave a core idle on its own); --output-sync
+# prints each one's output whole, once it is done.
+test: install test-deps
+	$(MAKE) --no-print-directory -j3 --output-sync=target lint typecheck pytest
 
 lint: install
 	.venv/bin/ruff check .
@@ -66,8 +69,11 @@ lint: install
 typecheck: install
 	.venv/bin/mypy
 
+# One pytest-xdist worker per core, each taking whole files: a file's module-scoped
+# fixtures (checkov's scan, nca's maps) then run once. PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= auto
 pytest: install
-	.venv/bin/pytest
+	.venv/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 ## bench: time the synth against its targets (see docs/synth.md "Speed"); BENCH_ARGS=--help for options.
 bench: install

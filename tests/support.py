@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from tests.validators.manifests import load_yaml
 from vibeyard.config import EnvConfig
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,7 +21,7 @@ class Output:
     def __init__(self, cfg: EnvConfig, files: dict[str, str]) -> None:
         self.cfg = cfg
         self.files = files
-        self.objects: list[Manifest] = [yaml.safe_load(text) for text in files.values()]
+        self.objects: list[Manifest] = [load_yaml(text) for text in files.values()]
 
     def of_kind(self, kind: str) -> list[Manifest]:
         return [o for o in self.objects if o["kind"] == kind]

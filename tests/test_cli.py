@@ -13,7 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,8 @@ from tests.support import placeholder_warning
 from vibeyard.config import ENVIRONMENTS
 from vibeyard.synth import cli
 from vibeyard.synth import publish as pub
+from vibeyard.synth.charts import Unit
+from vibeyard.synth.render import Tree as Rendered
 from vibeyard.synth.render import render
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,16 +77,32 @@ def repo(tmp_path: Path, synthesized: Trees) -> Path:
     return root
 
 
+@pytest.fixture
+def rendered(monkeypatch: pytest.MonkeyPatch, synthesized: Trees) -> list[list[str]]:
+    """For tests of publishing, not rendering: the CLI gets the session's trees for the charts
+    it asks for, so each test skips a jsii synth. Records the charts asked for, in order.
+    ``test_a_full_synth_makes_dist_exactly_the_output`` and the subprocess tests render for real."""
+    asked: list[list[str]] = []
+
+    def render_units(units: Sequence[Unit]) -> list[tuple[str, Rendered]]:
+        asked.append([u.label for u in units])
+        return [(u.label, synthesized[u.label]) for u in units]
+
+    monkeypatch.setattr(cli, "render_units", render_units)
+    return asked
+
+
 @pytest.mark.parametrize(
     ("argv", "environ"),
     [(["prod"], {}), ([], {"VIBEYARD_ENV": "prod"}), (["prod"], {"VIBEYARD_ENV": "dev"})],
     ids=["argv", "VIBEYARD_ENV", "argv-wins-over-variable"],
 )
 def test_one_environment_replaces_only_its_folder(
-    repo: Path, synthesized: Trees, argv: list[str], environ: dict[str, str]
+    repo: Path, synthesized: Trees, rendered: list[list[str]], argv: list[str], environ: dict[str, str]
 ) -> None:
     before = tree(repo / "dist")
     assert cli.main(argv, environ, repo) == 0
+    assert rendered == [["prod", "argocd"]]
     after = tree(repo / "dist")
     # prod is exactly the new output (its stale file is gone) ...
     assert subtree(after, "prod") == expected_tree(synthesized, only=["prod"])
@@ -100,7 +118,9 @@ def test_a_full_synth_makes_dist_exactly_the_output(repo: Path, synthesized: Tre
     assert leftovers(repo) == []
 
 
-def test_naming_every_environment_is_a_full_synth(repo: Path, synthesized: Trees) -> None:
+def test_naming_every_environment_is_a_full_synth(
+    repo: Path, synthesized: Trees, rendered: list[list[str]]
+) -> None:
     assert cli.main(sorted(ENVIRONMENTS, reverse=True), {}, repo) == 0
     assert tree(repo / "dist") == expected_tree(synthesized)
 
@@ -130,7 +150,11 @@ def test_a_synth_failing_between_environments_leaves_dist_byte_identical(
 
 @pytest.mark.parametrize("argv", [[], ["prod", "staging"]], ids=["full", "two-envs"])
 def test_a_publish_failing_halfway_leaves_dist_byte_identical(
-    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv: list[str]
+    repo: Path,
+    rendered: list[list[str]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
 ) -> None:
     """Files are written one by one; the disk fills up after some are on disk."""
     before = tree(repo)
@@ -155,7 +179,9 @@ def test_a_publish_failing_halfway_leaves_dist_byte_identical(
     assert tree(repo) == before  # no half-written dist/, no staging folder left
 
 
-def test_the_cdk8s_output_folder_gets_a_copy(repo: Path, synthesized: Trees) -> None:
+def test_the_cdk8s_output_folder_gets_a_copy(
+    repo: Path, synthesized: Trees, rendered: list[list[str]]
+) -> None:
     out = repo / ".cdk8s.out"
     assert cli.main([], {"CDK8S_OUTDIR": str(out)}, repo) == 0
     assert tree(out) == tree(repo / "dist") == expected_tree(synthesized)

@@ -7,9 +7,9 @@ from typing import Any
 
 import cdk8s
 import pytest
-import yaml
 
 from tests.support import Output, pod_spec
+from tests.validators.manifests import load_yaml
 from vibeyard.app.migration import job_name
 from vibeyard.config import EnvConfig
 from vibeyard.config.types import Destination, Image
@@ -96,7 +96,7 @@ def test_each_image_gets_its_own_job_name() -> None:
 
 @pytest.fixture(scope="module")
 def argocd(synthesized: dict[str, dict[str, str]]) -> list[dict[str, Any]]:
-    return [yaml.safe_load(text) for text in synthesized["argocd"].values()]
+    return [load_yaml(text) for text in synthesized["argocd"].values()]
 
 
 def _apps(argocd: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

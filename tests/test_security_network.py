@@ -45,7 +45,7 @@ def _run_variant(out: Output, objects: list[dict[str, Any]], tmp_path: Path) -> 
     """nca on a mutated copy of one environment's output."""
     tree = render(objects)
     inputs = nca.write_inputs(tree, tmp_path / "inputs")
-    return nca.run(out.cfg.name, inputs, queries_for(out.cfg), tmp_path / "work")
+    return nca.run(out.cfg.name, inputs, queries_for(out.cfg), tmp_path / "work", connectivity=False)
 
 
 def test_connectivity_map_matches_golden(out: Output, nca_results: dict[str, nca.Result]) -> None:
@@ -233,11 +233,17 @@ def test_gke_cloud_dns_leaves_the_metadata_server_closed_but_for_dns(
         query("pods-to-metadata", "forbids", other_ports),
     ]
     inputs = nca.write_inputs(out.files, tmp_path / "inputs")
-    result = nca.run("keda-off", inputs, queries, tmp_path / "work")
+    result = nca.run("keda-off", inputs, queries, tmp_path / "work", connectivity=False)
     assert not result.failures(queries), result.failures(queries)
     closed = copy.deepcopy(out.objects)
     for obj in closed:
         if obj["metadata"]["name"] == "allow-dns":
             obj["spec"]["egress"][0]["ports"] = [{"protocol": "TCP", "port": 80}]
-    planted = nca.run("keda-off", nca.write_inputs(render(closed), tmp_path / "p"), queries, tmp_path / "pw")
+    planted = nca.run(
+        "keda-off",
+        nca.write_inputs(render(closed), tmp_path / "p"),
+        queries,
+        tmp_path / "pw",
+        connectivity=False,
+    )
     assert len(planted.failures(queries)) == 2, "a policy opening port 80 of the metadata server is caught"

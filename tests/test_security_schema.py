@@ -6,11 +6,11 @@ import copy
 
 import kubernetes_validate
 import pytest
-import yaml
 
 from tests.support import Output
 from tests.validators import crd_schema, kube_schema
 from tests.validators.kube_schema import TARGET_VERSION
+from tests.validators.manifests import load_yaml
 
 
 def test_bundled_schemas_span_target_and_newer() -> None:
@@ -70,7 +70,7 @@ def test_custom_resources_match_their_upstream_crd_schemas(every: Output) -> Non
 
 
 def test_argocd_objects_match_the_application_crd(synthesized: dict[str, dict[str, str]]) -> None:
-    objects = [yaml.safe_load(t) for t in synthesized["argocd"].values()]
+    objects = [load_yaml(t) for t in synthesized["argocd"].values()]
     checked, problems = crd_schema.crd_violations("argocd", objects)
     # The AppProject's CRD is not among the shared upstream files; test_operations checks its fields.
     assert checked == len([o for o in objects if o["kind"] == "Application"]) >= 3

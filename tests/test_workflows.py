@@ -36,6 +36,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.validators.manifests import load_yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"
 CI = WORKFLOWS / "ci.yml"
@@ -128,7 +130,7 @@ def objects(env: str) -> list[tuple[str, Doc]]:
     folder = DIST / env
     files = sorted(folder.glob("*.yaml"))
     assert files, f"{folder} holds no manifests: run `make synth`"
-    return [(f.name, yaml.safe_load(f.read_text(encoding="utf-8"))) for f in files]
+    return [(f.name, load_yaml(f.read_text(encoding="utf-8"))) for f in files]
 
 
 def run_bash(code: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -24,7 +24,6 @@ from tests.support import Output
 HERE = Path(__file__).parent
 _HINTS = tools.missing()
 _counter = itertools.count()
-_SKIPPED = pytest.StashKey[str]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -38,13 +37,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     needing = [i for i in items if HERE in Path(str(i.path)).parents and "no_binaries" not in i.keywords]
     if needing:
         items[:] = [i for i in items if i not in needing]
-        config.hook.pytest_deselected(items=needing)
-        config.stash[_SKIPPED] = f"SKIPPED {len(needing)} real-component tests: need {'; '.join(_HINTS)}"
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
-    if _SKIPPED in config.stash:
-        terminalreporter.write_line(config.stash[_SKIPPED], yellow=True)
+        config.hook.pytest_deselected(items=needing)  # tests/conftest.py prints the one line
 
 
 @pytest.fixture(autouse=True)

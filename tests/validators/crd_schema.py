@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
-from .manifests import Manifest, violation
+from .manifests import Manifest, load_yaml_all, violation
 
 CRD_DIR = Path(__file__).resolve().parents[3] / "shared" / "crds"
 
@@ -51,7 +50,7 @@ def _strict(schema: Any) -> Any:
 
 def _documents() -> Iterator[dict[str, Any]]:
     for path in sorted(CRD_DIR.glob("*.yaml")):
-        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+        for doc in load_yaml_all(path.read_text(encoding="utf-8")):
             if doc and doc.get("kind") == "CustomResourceDefinition":
                 yield doc
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from .manifests import Manifest, matches, pod_template
+from .manifests import Manifest, load_yaml, load_yaml_all, matches, pod_template
 from .nca_queries import NS_LABEL, Query
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,14 +67,14 @@ def write_inputs(tree: Mapping[str, str], dest: Path) -> Path:
     file system's order, and its map's wording depends on the order it reads.
     """
     dest.mkdir(parents=True, exist_ok=True)
-    docs = [text for _, text in sorted(tree.items()) if yaml.safe_load(text).get("kind") in NCA_KINDS]
+    docs = [text for _, text in sorted(tree.items()) if load_yaml(text).get("kind") in NCA_KINDS]
     path = dest / "rendered.yaml"
     path.write_text("---\n".join(docs))
     return path
 
 
 def _context_pods() -> list[Manifest]:
-    return [d for d in yaml.safe_load_all(CONTEXT.read_text()) if d and d.get("kind") == "Pod"]
+    return [d for d in load_yaml_all(CONTEXT.read_text()) if d and d.get("kind") == "Pod"]
 
 
 def unmatched_selectors(env: str, objects: Sequence[Manifest], queries: Iterable[Query]) -> list[str]:
@@ -113,23 +113,25 @@ def unmatched_selectors(env: str, objects: Sequence[Manifest], queries: Iterable
     return out
 
 
-def run(env: str, inputs: Path, queries: Sequence[Query], workdir: Path) -> Result:
-    """One nca process: the connectivity map of ``env`` plus every query."""
+def run(
+    env: str, inputs: Path, queries: Sequence[Query], workdir: Path, *, connectivity: bool = True
+) -> Result:
+    """One nca process: every query, plus the connectivity map of ``env`` unless told not to.
+
+    The map is a third of a run; tests of planted defects read only the queries.
+    """
     if not NCA.exists():
         raise FileNotFoundError(f"{NCA} is missing: install the dev dependencies (make test does)")
     workdir.mkdir(parents=True, exist_ok=True)
     configs: list[dict[str, Any]] = [{"name": env, "resourceList": [str(inputs), str(CONTEXT)]}]
-    nca_queries: list[dict[str, Any]] = [
-        {
-            "name": "connectivity",
-            "connectivityMap": [env],
-            "outputConfiguration": {
-                "outputFormat": "txt",
-                "outputPath": str(workdir / "connectivity.txt"),
-                "subset": {"namespace_subset": _namespace_of(inputs)},
-            },
+    nca_queries: list[dict[str, Any]] = []
+    if connectivity:
+        output = {
+            "outputFormat": "txt",
+            "outputPath": str(workdir / "connectivity.txt"),
+            "subset": {"namespace_subset": _namespace_of(inputs)},
         }
-    ]
+        nca_queries.append({"name": "connectivity", "connectivityMap": [env], "outputConfiguration": output})
     for q in queries:
         path = workdir / f"query-{q.name}.yaml"
         path.write_text(yaml.safe_dump(q.policy, sort_keys=False))
@@ -155,7 +157,9 @@ def run(env: str, inputs: Path, queries: Sequence[Query], workdir: Path) -> Resu
     )
     result = Result(env=env, connectivity="", stdout=proc.stdout + proc.stderr)
     map_file = workdir / "connectivity.txt"
-    if not map_file.exists():
+    if not connectivity:
+        map_file.write_text("")
+    elif not map_file.exists():
         raise RuntimeError(
             f"{env}: nca wrote no connectivity map (exit {proc.returncode}):\n{result.stdout[-3000:]}"
         )
@@ -172,7 +176,7 @@ def run(env: str, inputs: Path, queries: Sequence[Query], workdir: Path) -> Resu
 
 
 def _namespace_of(inputs: Path) -> str:
-    for doc in yaml.safe_load_all(inputs.read_text()):
+    for doc in load_yaml_all(inputs.read_text()):
         if doc and doc.get("kind") == "Namespace":
             return str(doc["metadata"]["name"])
     raise ValueError(f"{inputs}: no Namespace among the rendered objects")
