@@ -69,11 +69,14 @@ lint: install
 typecheck: install
 	.venv/bin/mypy
 
-# One pytest-xdist worker per core, each taking whole files: a file's module-scoped
-# fixtures (checkov's scan, nca's maps) then run once. PYTEST_WORKERS=0 runs in one process.
+# One pytest-xdist worker per core, each taking whole files in the order tests/conftest.py
+# gives (slowest first): a file's module-scoped fixtures (checkov's scan, nca's maps) then run
+# once. PYTEST_WORKERS=0 runs in one process. Bytecode is cached even where the environment
+# says not to (PYTHONDONTWRITEBYTECODE, common in CI images): the tests start main.py and
+# pytest again in subprocesses, which would otherwise recompile the same modules each time.
 PYTEST_WORKERS ?= auto
 pytest: install
-	.venv/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile
+	env -u PYTHONDONTWRITEBYTECODE .venv/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 ## bench: time the synth against its targets (see docs/synth.md "Speed"); BENCH_ARGS=--help for options.
 bench: install

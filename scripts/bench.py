@@ -104,7 +104,7 @@ def copy_repo(dest: Path) -> Path:
         if (ROOT / name).is_file():
             shutil.copy2(ROOT / name, dest / name)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for name in ("constructs", "imports", "secrets", "releases", "dist"):
+    for name in ("constructs", "imports", "scripts", "secrets", "releases", "dist"):
         if (ROOT / name).is_dir():
             shutil.copytree(ROOT / name, dest / name, ignore=ignore)
     for name in ("node_modules", ".venv", ".tools"):

@@ -11,7 +11,10 @@ code's defaults.
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -39,22 +42,46 @@ def configs() -> dict[str, EnvConfig]:
     return {cfg.name: cfg for cfg in resolve(None, overrides={})}
 
 
+Trees = dict[str, dict[str, str]]
+
+
+def _once(factory: pytest.TempPathFactory, name: str, render_trees: Callable[[], Trees]) -> Trees:
+    """``render_trees()`` once per run, not once per pytest-xdist worker.
+
+    The first worker to ask renders and leaves the result as JSON in the run's shared temp
+    folder; a worker that asks meanwhile waits on the lock, then reads it.
+    """
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return render_trees()
+    shared = factory.getbasetemp().parent
+    with (shared / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        path = shared / f"{name}.json"
+        if path.exists():
+            trees: Trees = json.loads(path.read_text(encoding="utf-8"))
+            return trees
+        trees = render_trees()
+        path.write_text(json.dumps(trees), encoding="utf-8")
+        return trees
+
+
 @pytest.fixture(scope="session")
-def synthesized(configs: dict[str, EnvConfig]) -> dict[str, dict[str, str]]:
-    return synthesize(list(configs.values()), ROOT)
+def synthesized(configs: dict[str, EnvConfig], tmp_path_factory: pytest.TempPathFactory) -> Trees:
+    return _once(tmp_path_factory, "synthesized", lambda: synthesize(list(configs.values()), ROOT))
 
 
 @pytest.fixture(scope="session")
 def committed_output(
-    configs: dict[str, EnvConfig], synthesized: dict[str, dict[str, str]]
-) -> dict[str, dict[str, str]]:
+    configs: dict[str, EnvConfig], synthesized: Trees, tmp_path_factory: pytest.TempPathFactory
+) -> Trees:
     """What ``dist/`` must hold: the synth with the committed release pins."""
     pinned = resolve(None, overrides={}, root=ROOT)
     changed = [cfg for cfg in pinned if cfg != configs[cfg.name]]
     if not changed:
         return synthesized
     # Only the released environments render differently; the Argo CD chart reads no pin.
-    return {**synthesized, **synthesize(changed, ROOT, gitops=pinned)}
+    fresh = _once(tmp_path_factory, "pinned", lambda: synthesize(changed, ROOT, gitops=pinned))
+    return {**synthesized, **fresh}
 
 
 @pytest.fixture(scope="session")
@@ -69,18 +96,24 @@ def out(request: pytest.FixtureRequest, outputs: dict[str, Output]) -> Output:
 
 
 @pytest.fixture(scope="session")
-def variants(configs: dict[str, EnvConfig]) -> dict[str, Output]:
+def variants(configs: dict[str, EnvConfig], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Output]:
     """Every variant of ``tests/variants.py``, synthesized once per session in one App."""
-    import cdk8s  # noqa: PLC0415
+    built = variant_configs.build(configs)
 
-    from vibeyard.chart import VibeyardChart  # noqa: PLC0415
+    def render_variants() -> Trees:
+        import cdk8s  # noqa: PLC0415
 
-    app = cdk8s.App()
-    out = {}
-    for name, cfg in variant_configs.build(configs).items():
-        sealed = load_sealed(cfg, ROOT) if cfg.secrets.provider == "sealed" else None
-        out[name] = Output(cfg, render(VibeyardChart(app, name, cfg=cfg, sealed_data=sealed).manifests()))
-    return out
+        from vibeyard.chart import VibeyardChart  # noqa: PLC0415
+
+        app = cdk8s.App()
+        trees = {}
+        for name, cfg in built.items():
+            sealed = load_sealed(cfg, ROOT) if cfg.secrets.provider == "sealed" else None
+            trees[name] = render(VibeyardChart(app, name, cfg=cfg, sealed_data=sealed).manifests())
+        return trees
+
+    trees = _once(tmp_path_factory, "variants", render_variants)
+    return {name: Output(cfg, trees[name]) for name, cfg in built.items()}
 
 
 VARIANT_NAMES = tuple(variant_configs.VARIANTS)
@@ -107,3 +140,25 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             f"SKIPPED the real-component tests (tests/real/, counted as deselected): need {'; '.join(hints)}",
             yellow=True,
         )
+
+
+# `make test` runs pytest-xdist with --dist loadfile --no-loadscope-reorder: a free worker
+# takes the next whole file, in collection order. The slowest files (measured) go first,
+# so the two workers finish together instead of one running a long file it picked up last.
+SLOW_FIRST = (
+    "test_release_flow.py",
+    "test_cli.py",
+    "test_security_network.py",
+    "test_synth_crash.py",
+    "test_security_checkov.py",
+    "test_security_manifests.py",
+    "test_redis.py",
+    "test_postgres_pgbouncer.py",
+    "test_workflows.py",
+    "test_prometheus.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: file order otherwise

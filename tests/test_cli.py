@@ -81,7 +81,7 @@ def repo(tmp_path: Path, synthesized: Trees) -> Path:
 def rendered(monkeypatch: pytest.MonkeyPatch, synthesized: Trees) -> list[list[str]]:
     """For tests of publishing, not rendering: the CLI gets the session's trees for the charts
     it asks for, so each test skips a jsii synth. Records the charts asked for, in order.
-    ``test_a_full_synth_makes_dist_exactly_the_output`` and the subprocess tests render for real."""
+    The subprocess tests below, ``test_release_flow.py`` and ``test_foundation.py`` render for real."""
     asked: list[list[str]] = []
 
     def render_units(units: Sequence[Unit]) -> list[tuple[str, Rendered]]:
@@ -112,8 +112,11 @@ def test_one_environment_replaces_only_its_folder(
     assert leftovers(repo) == []
 
 
-def test_a_full_synth_makes_dist_exactly_the_output(repo: Path, synthesized: Trees) -> None:
+def test_a_full_synth_makes_dist_exactly_the_output(
+    repo: Path, synthesized: Trees, rendered: list[list[str]]
+) -> None:
     assert cli.main([], {}, repo) == 0
+    assert rendered == [[*ENVIRONMENTS, "argocd"]]
     assert tree(repo / "dist") == expected_tree(synthesized)  # stale file and oldenv/ are gone
     assert leftovers(repo) == []
 
