@@ -16,6 +16,11 @@ export PIPENV_NOSPIN := 1
 export PIPENV_YES := 1
 export PIPENV_VERBOSITY := -1
 export CDK8S_CHECK_UPGRADE := false
+# Bytecode is cached even where the environment says not to (PYTHONDONTWRITEBYTECODE,
+# common in CI images; an empty value turns it off): every synth and every test
+# subprocess would otherwise recompile imports/ (5.6 MB of generated Python) and, under
+# -O, cdk8s-plus-28's bindings. It only writes the git-ignored __pycache__/ folders.
+export PYTHONDONTWRITEBYTECODE :=
 # The pinned Node 22 LTS (npm's `node` package) and pipenv come first on PATH.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/.tools/bin:$(PATH)
 
@@ -43,14 +48,25 @@ node_modules/.cdk8s-shim: node_modules/.synced scripts/cdk8s-shim.js
 	mv -f node_modules/.bin/.cdk8s-shim.new node_modules/.bin/cdk8s
 	touch $@
 
-install: .venv/.synced node_modules/.synced node_modules/.cdk8s-shim
+# pip compiles bytecode for plain `python` only. The synth runs `python -O` (see synth),
+# whose bytecode is compiled here once, by importing what it imports (that starts jsii,
+# so after Node is installed): a shell with PYTHONDONTWRITEBYTECODE set would otherwise
+# compile cdk8s-plus-28's 4 MB of bindings again on every `npx cdk8s synth`.
+.venv/.optimized: .venv/.synced node_modules/.synced
+	.venv/bin/python -O -c 'import cdk8s, cdk8s_plus_28, yaml'
+	touch $@
+
+install: .venv/.synced node_modules/.synced node_modules/.cdk8s-shim .venv/.optimized
 
 ## synth: write dist/<env>/ for every environment, or only ENV=<name> (comma-separated for more).
 # main.py itself, directly: it validates everything before jsii starts and prints
 # any mistake as one line. `cdk8s synth` runs the same command (cdk8s.yaml).
+# -O drops the jsii bindings' run-time type checks (typeguard, under `if __debug__:` in
+# every generated method): 0.5 s of a 3.9 s one-process synth. The output is the same bytes
+# (tests/test_cli.py compares both with the test session's render, made with the checks on).
 synth: export VIBEYARD_ENV := $(ENV)
 synth: install
-	@.venv/bin/python main.py
+	@.venv/bin/python -O main.py
 
 ## test-deps: the real servers the tests start (redis, postgres, pgbouncer, promtool, exporters).
 test-deps:
@@ -71,12 +87,10 @@ typecheck: install
 
 # One pytest-xdist worker per core, each taking whole files in the order tests/conftest.py
 # gives (slowest first): a file's module-scoped fixtures (checkov's scan, nca's maps) then run
-# once. PYTEST_WORKERS=0 runs in one process. Bytecode is cached even where the environment
-# says not to (PYTHONDONTWRITEBYTECODE, common in CI images): the tests start main.py and
-# pytest again in subprocesses, which would otherwise recompile the same modules each time.
+# once. PYTEST_WORKERS=0 runs in one process.
 PYTEST_WORKERS ?= auto
 pytest: install
-	env -u PYTHONDONTWRITEBYTECODE .venv/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
+	.venv/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 ## bench: time the synth against its targets (see docs/synth.md "Speed"); BENCH_ARGS=--help for options.
 bench: install

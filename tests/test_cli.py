@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.support import placeholder_warning
 from vibeyard.config import ENVIRONMENTS
@@ -194,15 +196,19 @@ def test_the_cdk8s_output_folder_gets_a_copy(
 
 
 def copy_repo(dest: Path) -> Path:
-    """What ``main.py`` needs, so its publish into <root>/dist never touches ours."""
+    """What ``main.py`` needs, so its publish into <root>/dist never touches ours.
+
+    The generated CRD bindings are linked, not copied: no test changes them, and each
+    process would otherwise compile their 5.6 MB of Python again. The sources' bytecode
+    comes along with them (copy2 keeps the times it is checked against)."""
     dest.mkdir()
     for name in ("main.py", "cdk8s.yaml"):
         shutil.copy2(ROOT / name, dest / name)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for name in ("constructs", "imports", "secrets"):
+    for name in ("constructs", "secrets"):
         if (ROOT / name).is_dir():
-            shutil.copytree(ROOT / name, dest / name, ignore=ignore)
-    (dest / "node_modules").symlink_to(ROOT / "node_modules")
+            shutil.copytree(ROOT / name, dest / name)
+    for name in ("imports", "node_modules"):
+        (dest / name).symlink_to(ROOT / name)
     return dest
 
 
@@ -228,12 +234,26 @@ def plain_shell_environ(home: Path) -> dict[str, str]:
     return {"PATH": f"{ROOT / 'node_modules' / '.bin'}:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8"}
 
 
+def synth_command() -> list[str]:
+    """The interpreter flags and script of ``make synth``'s recipe."""
+    recipe = re.search(r"^synth: install\n\t@\.venv/bin/python (.+)$", (ROOT / "Makefile").read_text(), re.M)
+    assert recipe, "the Makefile has no `synth` recipe running .venv/bin/python"
+    return recipe[1].split()
+
+
+def test_make_synth_and_cdk8s_synth_run_one_command() -> None:
+    app = yaml.safe_load((ROOT / "cdk8s.yaml").read_text())["app"]
+    assert app.split() == [".venv/bin/python", *synth_command()]
+    assert synth_command() == ["-O", "main.py"]  # no jsii run-time type checks: see the Makefile
+
+
 def test_python_main_py_and_cdk8s_synth_write_the_same_dist(tmp_path: Path, synthesized: Trees) -> None:
-    """``python main.py`` renders in parallel workers; ``cdk8s synth`` is the CLI as a plain
-    shell runs it: cdk8s.yaml's app, the Makefile's shim, and no upgrade-check noise."""
+    """``make synth``'s command renders in parallel workers; ``cdk8s synth`` is the CLI as a
+    plain shell runs it: cdk8s.yaml's app, the Makefile's shim, and no upgrade-check noise.
+    Both run optimized (-O), and must match the session's render, made with the checks on."""
     direct = copy_repo(tmp_path / "direct")
     via_cli = copy_repo(tmp_path / "cli")
-    (via_cli / ".venv").symlink_to(ROOT / ".venv")  # cdk8s.yaml's app is .venv/bin/python main.py
+    (via_cli / ".venv").symlink_to(ROOT / ".venv")  # cdk8s.yaml's app is .venv/bin/python -O main.py
     (via_cli / "dist" / "oldenv").mkdir(parents=True)
     (tmp_path / "home").mkdir()
 
@@ -241,7 +261,7 @@ def test_python_main_py_and_cdk8s_synth_write_the_same_dist(tmp_path: Path, synt
     cdk8s = str(ROOT / "node_modules" / ".bin" / "cdk8s")
     procs = [
         subprocess.Popen(
-            [sys.executable, "main.py", "--jobs", "2"],
+            [sys.executable, *synth_command(), "--jobs", "2"],
             cwd=direct,
             env=clean_environ(),
             stdout=subprocess.PIPE,

@@ -7,7 +7,10 @@ for byte with an in-process synth in test_cli.py (``python main.py --jobs 2``).
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -106,6 +109,30 @@ def test_an_idle_worker_exits_without_starting_jsii(monkeypatch: pytest.MonkeyPa
     assert worker.proc.wait(timeout=60) == 0
     assert worker.proc.stdout is not None and worker.proc.stdout.read() == b""
     worker.kill()
+
+
+_FLAG_PROBE = """
+import json, sys
+sys.path[:] = json.loads(sys.argv[1])
+from vibeyard.synth import parallel
+worker = parallel._Worker()
+print(worker.proc.args[1])
+worker.send(None)
+sys.exit(worker.proc.wait(timeout=60))
+"""
+
+
+@pytest.mark.parametrize(("flags", "first_arg"), [([], "-c"), (["-O"], "-O"), (["-OO"], "-OO")])
+def test_a_worker_runs_as_optimized_as_the_synth(flags: list[str], first_arg: str) -> None:
+    """``make synth`` runs ``python -O``; a worker without -O would do the type checks it skips."""
+    done = subprocess.run(
+        [sys.executable, *flags, "-c", _FLAG_PROBE, json.dumps(sys.path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, first_arg + "\n", "")
 
 
 @pytest.mark.parametrize(

@@ -39,6 +39,8 @@ _BOOT = (
     "import sys, json; sys.path[:] = json.loads(sys.argv[1]); "
     "from vibeyard.synth.parallel import serve; serve()"
 )
+# A worker runs as optimized as this process (`make synth` runs python -O: no jsii type checks).
+_FLAGS = ["-" + "O" * sys.flags.optimize] if sys.flags.optimize else []
 _DEFAULT_WEIGHT = 40
 # A worker costs a whole jsii start-up; below this share of the work it cannot pay for it.
 _WORTH_A_WORKER = 0.25
@@ -95,7 +97,7 @@ def dist_weight(dist: Path) -> Callable[[Unit], int]:
 class _Worker:
     def __init__(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", _BOOT, json.dumps(sys.path)],
+            [sys.executable, *_FLAGS, "-c", _BOOT, json.dumps(sys.path)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             start_new_session=True,
