@@ -2,7 +2,7 @@
 
 The worker protocol is exercised with stand-in workers (a few lines of Python on
 the same pipes) so no test here starts jsii; the real workers are compared byte
-for byte with an in-process synth in test_cli.py (``python main.py --jobs 2``).
+for byte with an in-process synth in test_cli.py (``python -O main.py --jobs 2``).
 """
 
 from __future__ import annotations
