@@ -38,6 +38,7 @@ from typing import Any
 
 import pytest
 
+from tests.test_cli import clean_environ
 from tests.test_cli import copy_repo as copy_sources
 from tests.test_synth_failures import copy_repo, leftovers, make_repo, snapshot, stub_render_units
 from vibeyard.synth import cli, publish
@@ -428,12 +429,6 @@ def test_two_concurrent_releases_both_land(world: World) -> None:
 # ------------------------------------------------------------------ the real thing, with jsii
 
 
-def _real_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIBEYARD_", "CDK8S_"))}
-    env["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{env.get('PATH', '')}"
-    return env
-
-
 _REAL = """
 import json, os, signal, sys
 sys.path[:] = json.loads(sys.argv[1])
@@ -465,7 +460,7 @@ def _run_real(repo: Path, spec: dict[str, Any], environ: dict[str, str]) -> subp
     return subprocess.run(
         [sys.executable, "-c", _REAL, json.dumps(path), json.dumps(spec)],
         cwd=repo,
-        env={**_real_env(), **environ},
+        env={**clean_environ(), **environ},
         capture_output=True,
         text=True,
         timeout=120,
