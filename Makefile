@@ -8,7 +8,7 @@ PYTHON ?= python3.11
 PIPENV_VERSION := 2026.10.3
 ENV ?=
 # Where `make imports` finds the local copies of the CRDs that cdk8s.yaml lists.
-CRDS ?= ../shared/crds
+CRDS ?= crds
 BENCH_ARGS ?=
 
 export PIPENV_VENV_IN_PROJECT := 1

@@ -3,13 +3,13 @@
 #
 # cdk8s.yaml lists the canonical CRD URLs as NAME:=URL. This runs the cdk8s CLI's
 # own `cdk8s import` over the same list, with each URL replaced by its local copy
-# in the CRD folder (default ../shared/crds; SOURCES.md there maps URLs to files),
+# in the CRD folder (default crds/; SOURCES.md there maps URLs to files),
 # so the result is exactly what `cdk8s import` makes online: one module per entry,
 # imports/<NAME>/<reversed API group>/. The new tree is built beside imports/ and
 # only replaces it when every import succeeded.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-crds=${1:-"$here/../shared/crds"}
+crds=${1:-"$here/crds"}
 
 die() {
   echo "import-crds: $*" >&2

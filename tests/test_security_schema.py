@@ -69,11 +69,10 @@ def test_custom_resources_match_their_upstream_crd_schemas(every: Output) -> Non
     assert not problems, "\n".join(problems)
 
 
-def test_argocd_objects_match_the_application_crd(synthesized: dict[str, dict[str, str]]) -> None:
+def test_argocd_objects_match_their_crds(synthesized: dict[str, dict[str, str]]) -> None:
     objects = [load_yaml(t) for t in synthesized["argocd"].values()]
     checked, problems = crd_schema.crd_violations("argocd", objects)
-    # The AppProject's CRD is not among the shared upstream files; test_operations checks its fields.
-    assert checked == len([o for o in objects if o["kind"] == "Application"]) >= 3
+    assert checked == len(objects) and {o["kind"] for o in objects} == {"Application", "AppProject"}
     assert not problems, "\n".join(problems)
 
 

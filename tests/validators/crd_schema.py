@@ -4,7 +4,7 @@ kubernetes-validate bundles only the built-in kinds. The API server validates a
 custom resource against its CRD's ``openAPIV3Schema`` and silently *prunes*
 fields the schema does not declare, so a misspelt ``pollingIntervall`` in a
 ScaledObject would apply cleanly and do nothing. Here every object whose kind
-has a CRD in ``../shared/crds`` (the upstream files ``imports/`` was generated
+has a CRD in ``crds/`` (the upstream files ``imports/`` was generated
 from) is validated with that schema, with unknown fields made errors wherever
 the CRD does not preserve them.
 """
@@ -21,7 +21,7 @@ import jsonschema
 
 from .manifests import Manifest, load_yaml_all, violation
 
-CRD_DIR = Path(__file__).resolve().parents[3] / "shared" / "crds"
+CRD_DIR = Path(__file__).resolve().parents[2] / "crds"
 
 
 def _strict(schema: Any) -> Any:
