@@ -147,12 +147,12 @@ def test_keda_triggers_name_the_right_keys_and_authenticate(outputs: dict[str, O
             domain = out.cfg.cluster.cluster_domain
             assert t["metadata"]["address"] == f"redis.{out.cfg.namespace}.svc.{domain}:{out.cfg.redis.port}"
         down = so["spec"]["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]["scaleDown"]
-        assert down["stabilizationWindowSeconds"] == pool.scale_down_stabilization_seconds
+        assert down["stabilizationWindowSeconds"] == pool.scale_down.stabilization_seconds
         assert down["policies"] == [
             {
-                "periodSeconds": pool.scale_down_period_seconds,
+                "periodSeconds": pool.scale_down.period_seconds,
                 "type": "Percent",
-                "value": pool.scale_down_max_percent,
+                "value": pool.scale_down.max_percent,
             }
         ]
 

@@ -853,13 +853,17 @@ def match_strings(manager: Doc) -> list[re.Pattern[str]]:
 
 
 def pinned_images() -> set[tuple[str, str, str]]:
-    """Every ``Image(...)`` call with a literal digest in the config package, read with ast."""
+    """Every image dict with a literal digest in the config package, read with ast."""
     found = set()
     for path in sorted(CONFIG.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Image":
-                kw = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
-                if kw.get("digest"):
+            if isinstance(node, ast.Dict):
+                kw = {
+                    k.value: v.value
+                    for k, v in zip(node.keys, node.values, strict=True)
+                    if isinstance(k, ast.Constant) and isinstance(v, ast.Constant)
+                }
+                if kw.get("digest") and "repository" in kw:
                     found.add((str(kw["repository"]), str(kw["tag"]), str(kw["digest"])))
     return found
 

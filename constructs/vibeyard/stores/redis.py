@@ -17,18 +17,20 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 from cdk8s_plus_28 import k8s
 from constructs import Construct
 
+from .. import identity as ids
 from .. import kube
 from ..config import secret_keys as keys
 from ..config.quantity import memory_bytes
-from ..config.types import Image, RedisConfig, Resources
+from ..config.types import Exporters, Image, RedisConfig, Resources
 from ..identity import Identity
-from ..kube import meta, secret_env
-from ..pod import RunAs, container
-from .exporter import Exporter
+from ..kube import Site, meta, secret_env
+from ..pod import RunAs, container, pod_template
+from . import exporter
 from .stateful_store import DATA_VOLUME, StatefulStore
 
 PORT_NAME = "redis"
@@ -112,40 +114,37 @@ def checksum(text: str) -> str:
 class Redis(Construct):
     """StatefulSet ``redis``, its Services and ConfigMap ``redis-config``.
 
-    :param namespace: the environment's namespace.
-    :param identity: the store's identity; its name names the objects.
+    :param site: the environment's namespace, instance and pull secrets.
     :param redis: image, port, storage, resources, memory share, uid/gid and grace period.
     :param secret: the Secret holding the password.
-    :param exporter: a metrics sidecar (built with ``exporter.redis_exporter``). Default none.
+    :param exporters: the exporter sidecar's image and resources; None: not scraped. Default none.
     :param checksums: ``checksum/<what>`` pod annotations besides the config's. Default none.
-    :param pull_secrets: ``imagePullSecrets`` for a private registry. Default none.
     """
+
+    kind: Literal["StatefulSet"] = "StatefulSet"
 
     def __init__(
         self,
         scope: Construct,
         id: str,
         *,
-        namespace: str,
-        identity: Identity,
+        site: Site,
         redis: RedisConfig,
         secret: str,
-        exporter: Exporter | None = None,
+        exporters: Exporters | None = None,
         checksums: Mapping[str, str] | None = None,
-        pull_secrets: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id)
-        self.name = self.service_name = identity.name
+        self.identity = ids.of(ids.REDIS, site.instance, redis.image.tag)
+        self.name = self.identity.name
         self.port = redis.port
-        self.identity = identity
-        self.resources = redis.resources
-        self.metrics_port = exporter.port if exporter is not None else None
+        self.metrics = exporter.metrics(exporter.REDIS_PORT) if exporters else None
         self.maxmemory_mb = maxmemory_mb(redis.resources, redis.maxmemory_percent)
         conf = redis_conf(
             port=redis.port, maxmemory_mb=self.maxmemory_mb, policy="noeviction", data_dir="/data"
         )
         config = config_map(
-            self, name=f"{self.name}-config", namespace=namespace, identity=identity, conf=conf
+            self, name=f"{self.name}-config", namespace=site.namespace, identity=self.identity, conf=conf
         )
         server = redis_container(
             name=self.name,
@@ -155,22 +154,26 @@ class Redis(Construct):
             secret=secret,
             mounts=[k8s.VolumeMount(name=DATA_VOLUME, mount_path="/data")],
         )
-        StatefulStore(
-            self,
-            "Store",
-            namespace=namespace,
-            identity=identity,
-            port=redis.port,
-            port_name=PORT_NAME,
-            container=server,
-            resources=redis.resources,
+        sidecars = exporter.redis_exporter(exporters, redis_port=redis.port, secret=secret)
+        template = pod_template(
+            identity=self.identity,
+            site=site,
             run_as=RunAs(redis.uid, redis.gid),
-            storage_size=redis.storage_size,
-            storage_class=redis.storage_class,
-            grace_seconds=redis.termination_grace_seconds,
+            termination_grace_period_seconds=redis.termination_grace_seconds,
+            containers=[server, *sidecars],
             tmp_size="64Mi",
             volumes=[config],
             checksums={"config": checksum(conf), **(checksums or {})},
-            exporter=exporter,
-            pull_secrets=pull_secrets,
+        )
+        StatefulStore(
+            self,
+            "Store",
+            site=site,
+            identity=self.identity,
+            port=(PORT_NAME, redis.port),
+            template=template,
+            resources=redis.resources,
+            storage_size=redis.storage_size,
+            storage_class=redis.storage_class,
+            metrics=self.metrics,
         )
