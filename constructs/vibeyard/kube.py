@@ -62,11 +62,14 @@ def meta(
     namespace: str | None,
     identity: Identity,
     annotations: Mapping[str, str] | None = None,
+    *,
+    runs_image: bool = False,
 ) -> k8s.ObjectMeta:
+    """``runs_image``: a workload, which also carries its version label."""
     return k8s.ObjectMeta(
         name=name,
         namespace=namespace,
-        labels=identity.labels,
+        labels=identity.running_labels if runs_image else identity.labels,
         annotations=dict(annotations) if annotations else None,
     )
 
@@ -190,7 +193,7 @@ def deployment(
     k8s.KubeDeployment(
         scope,
         "Deployment",
-        metadata=meta(identity.name, namespace, identity, annotations),
+        metadata=meta(identity.name, namespace, identity, annotations, runs_image=True),
         spec=k8s.DeploymentSpec(
             replicas=replicas,
             revision_history_limit=10,

@@ -121,6 +121,6 @@ def pod_template(
         **spec,
     )
     return k8s.PodTemplateSpec(
-        metadata=k8s.ObjectMeta(labels=identity.labels, annotations=annotations or None),
+        metadata=k8s.ObjectMeta(labels=identity.running_labels, annotations=annotations or None),
         spec=pod,
     )

@@ -72,7 +72,9 @@ class MigrationJob(Construct):
         k8s.KubeJob(
             self,
             "Job",
-            metadata=meta(self.name, site.namespace, identity, checkov.as_annotations(skips, hook)),
+            metadata=meta(
+                self.name, site.namespace, identity, checkov.as_annotations(skips, hook), runs_image=True
+            ),
             spec=k8s.JobSpec(
                 backoff_limit=migration.backoff_limit,
                 active_deadline_seconds=migration.active_deadline_seconds,

@@ -75,7 +75,9 @@ class StatefulStore(Construct):
         k8s.KubeStatefulSet(
             self,
             "StatefulSet",
-            metadata=meta(name, ns, identity, checkov.as_annotations(checkov.workload_skips(resources))),
+            metadata=meta(
+                name, ns, identity, checkov.as_annotations(checkov.workload_skips(resources)), runs_image=True
+            ),
             spec=k8s.StatefulSetSpec(
                 service_name=headless,
                 replicas=1,
