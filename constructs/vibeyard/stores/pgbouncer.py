@@ -47,7 +47,10 @@ from .redis import checksum
 PORT_NAME = "postgres"
 CONFIG_DIR = "/etc/pgbouncer/config"
 AUTH_DIR = "/etc/pgbouncer/auth"
-PID_FILE = "/tmp/pgbouncer.pid"
+# PgBouncer is the container's command, so it is PID 1 in the container. No pidfile: the
+# pod's /tmp outlives a container restart, and after an unclean exit a restarted PgBouncer
+# would read "1" there, find PID 1 alive (itself) and refuse to start, for good.
+PID = 1
 ENDPOINT_DRAIN_SECONDS = 5
 
 # Escape '"' as '""', the userlist format's only quoting rule, and write it for pgbouncer's user only.
@@ -71,7 +74,6 @@ def pgbouncer_ini(
             "listen_addr = 0.0.0.0",
             f"listen_port = {pgb.port}",
             "unix_socket_dir =",
-            f"pidfile = {PID_FILE}",
             "auth_type = scram-sha-256",
             f"auth_file = {AUTH_DIR}/userlist.txt",
             f"pool_mode = {pgb.pool_mode}",
@@ -171,10 +173,7 @@ class PgBouncer(Construct):
                 failure_threshold=failures,
             )
 
-        stop = (
-            f'sleep {ENDPOINT_DRAIN_SECONDS}; pid="$(cat {PID_FILE})"; kill -INT "$pid"; '
-            'while kill -0 "$pid" 2>/dev/null; do sleep 1; done'
-        )
+        stop = f"sleep {ENDPOINT_DRAIN_SECONDS}; kill -INT {PID}; while kill -0 {PID} 2>/dev/null; do sleep 1; done"
         return container(
             name=self.name,
             image=pgb.image,
