@@ -119,17 +119,30 @@ def test_cache_redis_is_separate_evicts_and_persists_nothing(out: Output) -> Non
     assert all("persistentVolumeClaim" not in v for v in spec["volumes"])
     web = _env(_container(out, "Deployment", "vibeyard"))
     assert web["REDIS_URL"]["value"] == "redis://:$(REDIS_PASSWORD)@redis:6379/0"
-    assert web["REDIS_CACHE_URL"]["value"] == "redis://:$(REDIS_PASSWORD)@redis-cache:6379/0"
+    assert web["REDIS_CACHE_URL"]["value"] == "redis://:$(REDIS_CACHE_PASSWORD)@redis-cache:6379/0"
 
 
-def test_redis_auth_is_on_and_probes_authenticate(out: Output) -> None:
-    for kind, name in (("StatefulSet", "redis"), ("Deployment", "redis-cache")):
+def test_redis_auth_is_on_from_a_file_and_probes_authenticate(out: Output) -> None:
+    """Each Redis has its own password, read from an include the init container writes from
+    the Secret: never on a command line, where ``ps`` and the pod spec would show it."""
+    for kind, name, key in (
+        ("StatefulSet", "redis", "redis-password"),
+        ("Deployment", "redis-cache", "redis-cache-password"),
+    ):
+        wl = out.get(kind, name)
         c = _container(out, kind, name)
-        env_vars = _env(c)
-        ref = {"name": out.cfg.secrets.name, "key": "redis-password"}
-        assert c["args"][2:] == ["--requirepass", "$(REDIS_PASSWORD)"]
-        assert env_vars["REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"] == ref
-        assert env_vars["REDISCLI_AUTH"]["valueFrom"]["secretKeyRef"] == ref, "redis-cli reads REDISCLI_AUTH"
+        ref = {"name": out.cfg.secrets.name, "key": key}
+        assert c["args"] == ["redis-server", "/etc/redis/redis.conf"], f"{name}: nothing but the config file"
+        assert "include /etc/redis/auth/requirepass.conf" in _conf(out, f"{name}-config", "redis.conf")
+        (init,) = pod_spec(wl)["initContainers"]
+        assert _env(init)["REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"] == ref
+        assert (
+            "requirepass" in init["command"][2] and "/etc/redis/auth/requirepass.conf" in init["command"][2]
+        )
+        auth = next(v for v in pod_spec(wl)["volumes"] if v["name"] == "auth")
+        assert auth["emptyDir"]["medium"] == "Memory", f"{name}: the password file must not touch a disk"
+        assert _env(c)["REDISCLI_AUTH"]["valueFrom"]["secretKeyRef"] == ref, "redis-cli reads REDISCLI_AUTH"
+        assert "REDIS_PASSWORD" not in _env(c)
         for probe in ("readinessProbe", "livenessProbe"):
             command = " ".join(c[probe]["exec"]["command"])
             assert "redis-cli" in command and "PONG" in command and "-p 6379" in command, probe
@@ -191,8 +204,9 @@ def test_pgbouncer_shuts_down_safely_within_its_grace(outputs: dict[str, Output]
     out = outputs[env]
     c = _container(out, "Deployment", "pgbouncer")
     stop = c["lifecycle"]["preStop"]["exec"]["command"][2]
-    assert 'kill -INT "$pid"' in stop and "kill -0" in stop and "pgbouncer.pid" in stop
-    assert "pidfile = /tmp/pgbouncer.pid" in _conf(out, "pgbouncer-config", "pgbouncer.ini")
+    assert "kill -INT 1" in stop and "kill -0 1" in stop, "PgBouncer is the container's PID 1"
+    # A pidfile on the pod's /tmp outlives a container restart and wedges the next start.
+    assert "pidfile" not in _conf(out, "pgbouncer-config", "pgbouncer.ini")
     spec = pod_spec(out.get("Deployment", "pgbouncer"))
     assert spec["terminationGracePeriodSeconds"] == out.cfg.pgbouncer.termination_grace_seconds
     assert out.get("PodDisruptionBudget", "pgbouncer")["spec"]["maxUnavailable"] >= 1

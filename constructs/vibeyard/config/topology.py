@@ -119,8 +119,8 @@ class Topology:
             out.append(keys.POSTGRES_PASSWORD)
         if self.read_replica:
             out.append(keys.DATABASE_READ_URL)
-        if self.redis is not None:
-            out.append(keys.REDIS_PASSWORD)
+        if self.redis is not None:  # the queue and the cache: one password each
+            out += [keys.REDIS_PASSWORD, keys.REDIS_CACHE_PASSWORD]
         else:
             out += [keys.REDIS_URL, keys.REDIS_CACHE_URL]
             if self.queue_scaling:  # KEDA's redis scaler takes host:port and password, not a URL

@@ -57,7 +57,9 @@ def metrics(port: int) -> Metrics:
     return Metrics(PORT_NAME, port)
 
 
-def redis_exporter(exporters: Exporters | None, *, redis_port: int, secret: str) -> list[k8s.Container]:
+def redis_exporter(
+    exporters: Exporters | None, *, redis_port: int, secret: str, password_key: str
+) -> list[k8s.Container]:
     """oliver006/redis_exporter (uid 59000 in the image)."""
     if exporters is None:
         return []
@@ -68,7 +70,7 @@ def redis_exporter(exporters: Exporters | None, *, redis_port: int, secret: str)
         user=59000,
         env=[
             kube.env("REDIS_ADDR", f"redis://127.0.0.1:{redis_port}"),
-            kube.secret_env("REDIS_PASSWORD", secret, keys.REDIS_PASSWORD),
+            kube.secret_env("REDIS_PASSWORD", secret, password_key),
         ],
         args=[],
     )

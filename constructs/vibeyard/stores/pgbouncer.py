@@ -173,7 +173,8 @@ class PgBouncer(Construct):
                 failure_threshold=failures,
             )
 
-        stop = f"sleep {ENDPOINT_DRAIN_SECONDS}; kill -INT {PID}; while kill -0 {PID} 2>/dev/null; do sleep 1; done"
+        stop = f"sleep {ENDPOINT_DRAIN_SECONDS}; kill -INT {PID}; "
+        stop += f"while kill -0 {PID} 2>/dev/null; do sleep 1; done"
         return container(
             name=self.name,
             image=pgb.image,

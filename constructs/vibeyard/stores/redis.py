@@ -28,7 +28,7 @@ from ..config import secret_keys as keys
 from ..config.quantity import memory_bytes
 from ..config.types import Exporters, Image, RedisConfig, Resources
 from ..identity import Identity
-from ..kube import Site, meta, secret_env
+from ..kube import Site, memory_dir, meta, secret_env
 from ..pod import RunAs, container, pod_template
 from . import exporter
 from .stateful_store import DATA_VOLUME, StatefulStore
@@ -36,6 +36,16 @@ from .stateful_store import DATA_VOLUME, StatefulStore
 PORT_NAME = "redis"
 CONFIG_FILE = "redis.conf"
 CONFIG_DIR = "/etc/redis"
+# The password reaches redis-server through a config include written from the Secret into
+# a memory-backed volume: never in argv (``ps``, the pod spec) and never on a disk.
+AUTH_DIR = "/etc/redis/auth"
+AUTH_FILE = f"{AUTH_DIR}/requirepass.conf"
+# Inside double quotes Redis unescapes \\ and \" (sdssplitargs): every printable password survives.
+AUTH_SCRIPT = (
+    "set -eu; umask 077; "
+    'escaped="$(printf \'%s\' "$REDIS_PASSWORD" | sed \'s/[\\\\"]/\\\\&/g\')"; '
+    f'printf \'requirepass "%s"\\n\' "$escaped" > {AUTH_FILE}'
+)
 _PING = "redis-cli --no-auth-warning -h 127.0.0.1 -p {port} ping | grep -q PONG"
 
 
@@ -53,6 +63,7 @@ def redis_conf(*, port: int, maxmemory_mb: int, policy: str, data_dir: str | Non
     )
     return "\n".join(
         [
+            f"include {AUTH_FILE}",
             "bind 0.0.0.0 -::*",
             f"port {port}",
             *persistence,
@@ -72,9 +83,10 @@ def redis_container(
     port: int,
     resources: Resources,
     secret: str,
+    password_key: str,
     mounts: Sequence[k8s.VolumeMount],
 ) -> k8s.Container:
-    """``redis-server`` with the rendered config and the Secret's password."""
+    """``redis-server`` with the rendered config, which includes the password file."""
 
     def probe(period: int, failures: int) -> k8s.Probe:
         return k8s.Probe(
@@ -87,17 +99,32 @@ def redis_container(
     return container(
         name=name,
         image=image,
-        args=["redis-server", f"{CONFIG_DIR}/{CONFIG_FILE}", "--requirepass", "$(REDIS_PASSWORD)"],
+        args=["redis-server", f"{CONFIG_DIR}/{CONFIG_FILE}"],
         ports=[k8s.ContainerPort(name=PORT_NAME, container_port=port, protocol="TCP")],
-        env=[
-            secret_env("REDIS_PASSWORD", secret, keys.REDIS_PASSWORD),
-            secret_env("REDISCLI_AUTH", secret, keys.REDIS_PASSWORD),
-        ],
+        # redis-cli in the probes authenticates from the environment, never from argv.
+        env=[secret_env("REDISCLI_AUTH", secret, password_key)],
         resources=kube.resources(resources),
         startup_probe=probe(period=5, failures=60),
         readiness_probe=probe(period=10, failures=3),
         liveness_probe=probe(period=20, failures=6),
-        mounts=[*mounts, k8s.VolumeMount(name="config", mount_path=CONFIG_DIR, read_only=True)],
+        mounts=[
+            *mounts,
+            k8s.VolumeMount(name="config", mount_path=CONFIG_DIR, read_only=True),
+            k8s.VolumeMount(name="auth", mount_path=AUTH_DIR, read_only=True),
+        ],
+    )
+
+
+def auth_writer(*, image: Image, resources: Resources, secret: str, password_key: str) -> k8s.Container:
+    """The init container that writes the ``requirepass`` include from the Secret."""
+    return container(
+        name="auth",
+        image=image,
+        command=["sh", "-c", AUTH_SCRIPT],
+        env=[secret_env("REDIS_PASSWORD", secret, password_key)],
+        resources=kube.resources(resources),
+        mounts=[k8s.VolumeMount(name="auth", mount_path=AUTH_DIR)],
+        tmp=False,
     )
 
 
@@ -152,17 +179,24 @@ class Redis(Construct):
             port=redis.port,
             resources=redis.resources,
             secret=secret,
+            password_key=keys.REDIS_PASSWORD,
             mounts=[k8s.VolumeMount(name=DATA_VOLUME, mount_path="/data")],
         )
-        sidecars = exporter.redis_exporter(exporters, redis_port=redis.port, secret=secret)
+        auth = auth_writer(
+            image=redis.image, resources=redis.resources, secret=secret, password_key=keys.REDIS_PASSWORD
+        )
+        sidecars = exporter.redis_exporter(
+            exporters, redis_port=redis.port, secret=secret, password_key=keys.REDIS_PASSWORD
+        )
         template = pod_template(
             identity=self.identity,
             site=site,
             run_as=RunAs(redis.uid, redis.gid),
             termination_grace_period_seconds=redis.termination_grace_seconds,
+            init_containers=[auth],
             containers=[server, *sidecars],
             tmp_size="64Mi",
-            volumes=[config],
+            volumes=[config, memory_dir("auth", "1Mi")],
             checksums={"config": checksum(conf), **(checksums or {})},
         )
         StatefulStore(

@@ -15,11 +15,12 @@ from constructs import Construct
 
 from .. import checkov
 from .. import identity as ids
+from ..config import secret_keys as keys
 from ..config.types import CacheConfig, Exporters, Image
-from ..kube import Site, deployment, service, service_account
+from ..kube import Site, deployment, memory_dir, service, service_account
 from ..pod import RunAs, pod_template
 from . import exporter
-from .redis import PORT_NAME, checksum, config_map, maxmemory_mb, redis_conf, redis_container
+from .redis import PORT_NAME, auth_writer, checksum, config_map, maxmemory_mb, redis_conf, redis_container
 
 
 class RedisCache(Construct):
@@ -29,7 +30,7 @@ class RedisCache(Construct):
     :param cache: resources, memory share, eviction policy and port.
     :param image: the Redis image (the queue's).
     :param run_as: the image's own user (the queue's).
-    :param secret: the Secret holding the password (shared with the queue Redis).
+    :param secret: the Secret holding its own password (``redis-cache-password``).
     :param exporters: the exporter sidecar's image and resources; None: not scraped. Default none.
     :param checksums: ``checksum/<what>`` pod annotations besides the config's. Default none.
     """
@@ -61,18 +62,27 @@ class RedisCache(Construct):
         )
         config = config_map(self, name=f"{name}-config", namespace=ns, identity=identity, conf=conf)
         service_account(self, name, ns, identity)
+        key = keys.REDIS_CACHE_PASSWORD
         server = redis_container(
-            name=name, image=image, port=cache.port, resources=cache.resources, secret=secret, mounts=[]
+            name=name,
+            image=image,
+            port=cache.port,
+            resources=cache.resources,
+            secret=secret,
+            password_key=key,
+            mounts=[],
         )
-        sidecars = exporter.redis_exporter(exporters, redis_port=cache.port, secret=secret)
+        auth = auth_writer(image=image, resources=cache.resources, secret=secret, password_key=key)
+        sidecars = exporter.redis_exporter(exporters, redis_port=cache.port, secret=secret, password_key=key)
         template = pod_template(
             identity=identity,
             site=site,
             run_as=run_as,
             termination_grace_period_seconds=30,
+            init_containers=[auth],
             containers=[server, *sidecars],
             tmp_size="16Mi",
-            volumes=[config],
+            volumes=[config, memory_dir("auth", "1Mi")],
             checksums={"config": checksum(conf), **(checksums or {})},
         )
         skips = checkov.as_annotations(checkov.workload_skips(cache.resources))
