@@ -9,8 +9,6 @@ network need is declared where it arises, with the port its listener exposes.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypedDict
@@ -18,7 +16,7 @@ from typing import Any, TypedDict
 import cdk8s
 from constructs import Construct
 
-from . import identity
+from . import checksums, identity
 from .app.environment import AppEnvironment, Database
 from .app.migration import MigrationJob
 from .app.secret import AppSecret
@@ -52,17 +50,12 @@ from .workers.worker_pool import WorkerPoolDeployment
 RELOADER = "secret.reloader.stakater.com/reload"
 
 
-def _checksum(data: Mapping[str, str]) -> str:
-    return hashlib.sha256(json.dumps(dict(data), sort_keys=True).encode()).hexdigest()
-
-
 class _StoreArgs(TypedDict):
     """What every data store construct reads besides its own config."""
 
     site: Site
     secret: str
     exporters: Exporters | None
-    checksums: Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -95,8 +88,7 @@ class VibeyardChart(cdk8s.Chart):
         self.app_pods = peers.app(topo.instance)
         self.needs = Needs()
         self.workloads: list[Workload] = []
-        # A rendered Secret's content rolls every pod that reads it; others rely on Reloader.
-        self.secret_sums = {"secret": _checksum(sealed_data)} if sealed_data else {}
+        self.sealed = sealed_data
         self._reload = cfg.secrets.name if cfg.secrets.reloader else None
 
         settings, secret = self._tenancy(sealed_data)
@@ -115,7 +107,6 @@ class VibeyardChart(cdk8s.Chart):
             redis=topo.redis,
             cache=topo.cache,
         )
-        self.app_checksums = {"config": settings.checksum, **self.secret_sums}
         self._app(environment, stores)
         self._workers(environment, stores)
         self._platform()
@@ -154,7 +145,7 @@ class VibeyardChart(cdk8s.Chart):
         """Only what the environment runs itself, each admitting the app."""
         cfg, topo, site = self.cfg, self.topo, self.site
         exporters = cfg.monitoring.exporters if topo.exporters else None
-        store = _StoreArgs(site=site, secret=secret, exporters=exporters, checksums=self.secret_sums)
+        store = _StoreArgs(site=site, secret=secret, exporters=exporters)
         postgres = Postgres(self, "Postgres", postgres=cfg.postgres, **store) if topo.postgres else None
         redis = cache = None
         if topo.redis is not None and topo.cache is not None:
@@ -184,7 +175,6 @@ class VibeyardChart(cdk8s.Chart):
             user=cfg.postgres.user,
             secret=secret,
             exporters=cfg.monitoring.exporters if topo.exporters else None,
-            checksums=self.secret_sums,
         )
         DisruptionBudget(self, "PgBouncerBudget", namespace=self.site.namespace, target=pgbouncer)
         self.needs.admit(pgbouncer, "app", peers.pods(self.app_pods))
@@ -223,7 +213,6 @@ class VibeyardChart(cdk8s.Chart):
             web=cfg.web,
             autoscaled=topo.web_scaler == "hpa",
             environment=environment,
-            checksums=self.app_checksums,
         )
         self.workloads.append(web)
         budget = cfg.web.disruption.max_unavailable
@@ -287,7 +276,6 @@ class VibeyardChart(cdk8s.Chart):
                 pool=pool,
                 autoscaled=plan.autoscaled,
                 environment=environment,
-                checksums=self.app_checksums,
             )
             self.workloads.append(workers)
             DisruptionBudget(self, f"WorkerBudget-{pool.name}", namespace=site.namespace, target=workers)
@@ -344,9 +332,11 @@ class VibeyardChart(cdk8s.Chart):
         )
 
     def manifests(self) -> list[dict[str, Any]]:
-        """The chart's objects as plain dicts (one jsii round trip), stamped with their
-        Argo CD sync wave and, where configured, Reloader's annotation."""
+        """The chart's objects as plain dicts (one jsii round trip), stamped with the checksums
+        that roll each workload when what it reads changes, their Argo CD sync wave and,
+        where configured, Reloader's annotation."""
         out: list[dict[str, Any]] = self.to_json()
+        checksums.stamp(out, self.cfg.secrets.name, self.sealed)
         for obj in out:
             waves.stamp(obj)
             if self._reload and obj["kind"] in ("Deployment", "StatefulSet"):

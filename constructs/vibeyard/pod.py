@@ -6,13 +6,13 @@ these fields is refused at admission, not at review. Building every pod through
 cannot forget one: its own ServiceAccount with no API token (none of our
 workloads talks to the API server), non-root with a fixed uid and group,
 seccomp ``RuntimeDefault``, no privilege escalation, all capabilities dropped,
-a read-only root filesystem with a size-limited ``/tmp``, and the checksums
-that roll the pods when their configuration changes.
+and a read-only root filesystem with a size-limited ``/tmp``. (The checksums that
+roll pods when what they read changes are stamped on the output: ``checksums.py``.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,7 +84,6 @@ def pod_template(
     placement: Placement | None = None,
     tmp_size: str = "256Mi",
     volumes: Sequence[k8s.Volume] = (),
-    checksums: Mapping[str, str] | None = None,
     **spec: Any,
 ) -> k8s.PodTemplateSpec:
     """A pod template with the shared scaffolding.
@@ -97,10 +96,8 @@ def pod_template(
     :param placement: node selector, tolerations and spot preference. Default: anywhere.
     :param tmp_size: size limit of the ``/tmp`` emptyDir. Default 256Mi.
     :param volumes: volumes besides ``/tmp``. Default none.
-    :param checksums: ``checksum/<what>`` annotations; a change rolls the pods. Default none.
     :param spec: the rest of ``k8s.PodSpec`` (grace period, spread, init containers...).
     """
-    annotations = {f"checksum/{what}": value for what, value in (checksums or {}).items()}
     pod = k8s.PodSpec(
         service_account_name=identity.name,
         automount_service_account_token=False,
@@ -121,6 +118,6 @@ def pod_template(
         **spec,
     )
     return k8s.PodTemplateSpec(
-        metadata=k8s.ObjectMeta(labels=identity.running_labels, annotations=annotations or None),
+        metadata=k8s.ObjectMeta(labels=identity.running_labels),
         spec=pod,
     )

@@ -19,7 +19,6 @@ the process to go, all within the grace period.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Literal
 
 from cdk8s_plus_28 import k8s
@@ -42,7 +41,6 @@ from ..kube import (
 )
 from ..pod import RunAs, container, pod_template
 from . import exporter
-from .redis import checksum
 
 PORT_NAME = "postgres"
 CONFIG_DIR = "/etc/pgbouncer/config"
@@ -99,7 +97,6 @@ class PgBouncer(Construct):
     :param user: the database user; its password is the Secret's ``postgres-password``.
     :param secret: the environment's Secret.
     :param exporters: the exporter sidecar's image and resources; None: not scraped. Default none.
-    :param checksums: ``checksum/<what>`` pod annotations besides the config's. Default none.
     """
 
     kind: Literal["Deployment"] = "Deployment"
@@ -116,7 +113,6 @@ class PgBouncer(Construct):
         user: str,
         secret: str,
         exporters: Exporters | None = None,
-        checksums: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(scope, id)
         pgb = pgbouncer
@@ -146,7 +142,6 @@ class PgBouncer(Construct):
                 k8s.Volume(name="config", config_map=k8s.ConfigMapVolumeSource(name=f"{name}-config")),
                 memory_dir("auth", "1Mi"),
             ],
-            checksums={"config": checksum(ini), **(checksums or {})},
         )
         skips = checkov.as_annotations(checkov.workload_skips(pgb.resources))
         deployment(

@@ -13,7 +13,6 @@ retention come from ``StatefulStore``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Literal
 
 from cdk8s_plus_28 import k8s
@@ -39,7 +38,6 @@ class Postgres(Construct):
     :param postgres: image, names, port, storage, shared memory, resources, uid and shutdown timing.
     :param secret: the Secret holding the password.
     :param exporters: the exporter sidecar's image and resources; None: not scraped. Default none.
-    :param checksums: ``checksum/<what>`` pod annotations that roll the pod on change. Default none.
     """
 
     kind: Literal["StatefulSet"] = "StatefulSet"
@@ -53,7 +51,6 @@ class Postgres(Construct):
         postgres: PostgresConfig,
         secret: str,
         exporters: Exporters | None = None,
-        checksums: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(scope, id)
         pg = postgres
@@ -72,7 +69,6 @@ class Postgres(Construct):
             containers=[self._server(pg, secret), *sidecars],
             # /dev/shm is 64Mi by default; parallel queries and large sorts need more.
             volumes=[empty_dir("run", "16Mi"), memory_dir("shm", pg.shm_size)],
-            checksums=checksums,
         )
         StatefulStore(
             self,

@@ -15,8 +15,7 @@ appears in argv.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Literal
 
 from cdk8s_plus_28 import k8s
@@ -134,10 +133,6 @@ def config_map(scope: Construct, *, name: str, namespace: str, identity: Identit
     return k8s.Volume(name="config", config_map=k8s.ConfigMapVolumeSource(name=name))
 
 
-def checksum(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 class Redis(Construct):
     """StatefulSet ``redis``, its Services and ConfigMap ``redis-config``.
 
@@ -145,7 +140,6 @@ class Redis(Construct):
     :param redis: image, port, storage, resources, memory share, uid/gid and grace period.
     :param secret: the Secret holding the password.
     :param exporters: the exporter sidecar's image and resources; None: not scraped. Default none.
-    :param checksums: ``checksum/<what>`` pod annotations besides the config's. Default none.
     """
 
     kind: Literal["StatefulSet"] = "StatefulSet"
@@ -159,7 +153,6 @@ class Redis(Construct):
         redis: RedisConfig,
         secret: str,
         exporters: Exporters | None = None,
-        checksums: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.identity = ids.of(ids.REDIS, site.instance, redis.image.tag)
@@ -197,7 +190,6 @@ class Redis(Construct):
             containers=[server, *sidecars],
             tmp_size="64Mi",
             volumes=[config, memory_dir("auth", "1Mi")],
-            checksums={"config": checksum(conf), **(checksums or {})},
         )
         StatefulStore(
             self,

@@ -8,7 +8,6 @@ so it has no volume and rolls like any stateless Deployment.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Literal
 
 from constructs import Construct
@@ -20,7 +19,7 @@ from ..config.types import CacheConfig, Exporters, Image
 from ..kube import Site, deployment, memory_dir, service, service_account
 from ..pod import RunAs, pod_template
 from . import exporter
-from .redis import PORT_NAME, auth_writer, checksum, config_map, maxmemory_mb, redis_conf, redis_container
+from .redis import PORT_NAME, auth_writer, config_map, maxmemory_mb, redis_conf, redis_container
 
 
 class RedisCache(Construct):
@@ -32,7 +31,6 @@ class RedisCache(Construct):
     :param run_as: the image's own user (the queue's).
     :param secret: the Secret holding its own password (``redis-cache-password``).
     :param exporters: the exporter sidecar's image and resources; None: not scraped. Default none.
-    :param checksums: ``checksum/<what>`` pod annotations besides the config's. Default none.
     """
 
     kind: Literal["Deployment"] = "Deployment"
@@ -48,7 +46,6 @@ class RedisCache(Construct):
         run_as: RunAs,
         secret: str,
         exporters: Exporters | None = None,
-        checksums: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(scope, id)
         self.identity = identity = ids.of(ids.CACHE, site.instance, image.tag)
@@ -83,7 +80,6 @@ class RedisCache(Construct):
             containers=[server, *sidecars],
             tmp_size="16Mi",
             volumes=[config, memory_dir("auth", "1Mi")],
-            checksums={"config": checksum(conf), **(checksums or {})},
         )
         skips = checkov.as_annotations(checkov.workload_skips(cache.resources))
         deployment(self, namespace=ns, identity=identity, replicas=1, template=template, annotations=skips)

@@ -10,7 +10,6 @@ Deployment omits ``replicas`` so an apply or GitOps sync never resets it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Literal
 
 from cdk8s_plus_28 import k8s
@@ -66,7 +65,6 @@ class WebApp(Construct):
     :param web: replicas, resources, probes' path, port, shutdown timing and placement.
     :param autoscaled: an autoscaler owns the replica count, so ``replicas`` is omitted.
     :param environment: the app's variables.
-    :param checksums: ``checksum/<what>`` pod annotations that roll the pods on change.
     """
 
     kind: Literal["Deployment"] = "Deployment"
@@ -81,7 +79,6 @@ class WebApp(Construct):
         web: WebConfig,
         autoscaled: bool,
         environment: AppEnvironment,
-        checksums: Mapping[str, str],
     ) -> None:
         super().__init__(scope, id)
         self.identity = identity = ids.of(ids.WEB, site.instance, image.tag)
@@ -101,7 +98,6 @@ class WebApp(Construct):
             placement=web.placement,
             containers=[self._app(image, web, environment)],
             volumes=[empty_dir("next-cache", "1Gi")],
-            checksums=checksums,
         )
         deployment(
             self,

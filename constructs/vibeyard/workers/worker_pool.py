@@ -15,7 +15,6 @@ stalled worker still surfaces through the queue-depth alert.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Literal
 
 from cdk8s_plus_28 import k8s
@@ -66,7 +65,6 @@ class WorkerPoolDeployment(Construct):
     :param pool: queues, concurrency, command, resources, probes, placement and shutdown time.
     :param autoscaled: an autoscaler owns the replica count, so ``replicas`` is omitted.
     :param environment: the app's variables.
-    :param checksums: ``checksum/<what>`` pod annotations that roll the pods on change.
     """
 
     kind: Literal["Deployment"] = "Deployment"
@@ -81,7 +79,6 @@ class WorkerPoolDeployment(Construct):
         pool: WorkerPool,
         autoscaled: bool,
         environment: AppEnvironment,
-        checksums: Mapping[str, str],
     ) -> None:
         super().__init__(scope, id)
         self.identity = identity = ids.worker(pool.name, site.instance, image.tag)
@@ -104,7 +101,6 @@ class WorkerPoolDeployment(Construct):
             termination_grace_period_seconds=pool.grace_seconds,
             placement=pool.placement or Placement(),
             containers=[self._worker(image, pool, environment, liveness)],
-            checksums=checksums,
         )
         replicas = None if autoscaled else pool.replicas
         deployment(
