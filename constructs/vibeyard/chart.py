@@ -275,6 +275,7 @@ class VibeyardChart(cdk8s.Chart):
                 image=cfg.image,
                 pool=pool,
                 autoscaled=plan.autoscaled,
+                max_replicas=plan.max_replicas,
                 environment=environment,
             )
             self.workloads.append(workers)

@@ -40,6 +40,7 @@ from ..kube import (
     service_account,
 )
 from ..pod import RunAs, container, pod_template
+from ..scaling.placement import spread
 from . import exporter
 
 PORT_NAME = "postgres"
@@ -135,6 +136,8 @@ class PgBouncer(Construct):
             site=site,
             run_as=RunAs(pgb.uid),
             termination_grace_period_seconds=pgb.termination_grace_seconds,
+            # Replicas are there to survive a node: never two on one node while another fits.
+            topology_spread_constraints=spread(identity, one_per_node=True) if pgb.replicas > 1 else None,
             init_containers=[_userlist(pgb, user=user, secret=secret, mount=auth)],
             containers=[self._pooler(pgb, auth), *sidecars],
             tmp_size="16Mi",

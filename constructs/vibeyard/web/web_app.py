@@ -20,18 +20,17 @@ from .. import identity as ids
 from ..app import APP_USER
 from ..app.environment import AppEnvironment
 from ..config.types import Image, WebConfig
-from ..identity import Identity
 from ..kube import (
     Metrics,
     Site,
     deployment,
     empty_dir,
     int_or_str,
-    label_selector,
     service,
     service_account,
 )
 from ..pod import container, pod_template
+from ..scaling.placement import spread
 
 PORT_NAME = "http"
 
@@ -43,18 +42,6 @@ def _http_probe(path: str, period: int, timeout: int, failures: int) -> k8s.Prob
         timeout_seconds=timeout,
         failure_threshold=failures,
     )
-
-
-def _spread(identity: Identity) -> list[k8s.TopologySpreadConstraint]:
-    return [
-        k8s.TopologySpreadConstraint(
-            topology_key=key,
-            max_skew=1,
-            when_unsatisfiable="ScheduleAnyway",
-            label_selector=label_selector(identity),
-        )
-        for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
-    ]
 
 
 class WebApp(Construct):
@@ -94,7 +81,7 @@ class WebApp(Construct):
             site=site,
             run_as=APP_USER,
             termination_grace_period_seconds=web.termination_grace_seconds,
-            topology_spread_constraints=_spread(identity) if web.spread_across_zones else None,
+            topology_spread_constraints=spread(identity) if web.spread_across_zones else None,
             placement=web.placement,
             containers=[self._app(image, web, environment)],
             volumes=[empty_dir("next-cache", "1Gi")],

@@ -35,6 +35,7 @@ from ..kube import (
     service_account,
 )
 from ..pod import container, pod_template
+from ..scaling.placement import spread
 
 METRICS_PORT_NAME = "metrics"
 
@@ -64,6 +65,7 @@ class WorkerPoolDeployment(Construct):
     :param image: the app image.
     :param pool: queues, concurrency, command, resources, probes, placement and shutdown time.
     :param autoscaled: an autoscaler owns the replica count, so ``replicas`` is omitted.
+    :param max_replicas: the most pods it runs; above one they spread over zones and nodes.
     :param environment: the app's variables.
     """
 
@@ -78,6 +80,7 @@ class WorkerPoolDeployment(Construct):
         image: Image,
         pool: WorkerPool,
         autoscaled: bool,
+        max_replicas: int,
         environment: AppEnvironment,
     ) -> None:
         super().__init__(scope, id)
@@ -100,6 +103,7 @@ class WorkerPoolDeployment(Construct):
             # Long enough for worker.close() to finish the pool's longest job.
             termination_grace_period_seconds=pool.grace_seconds,
             placement=pool.placement or Placement(),
+            topology_spread_constraints=spread(identity) if max_replicas > 1 else None,
             containers=[self._worker(image, pool, environment, liveness)],
         )
         replicas = None if autoscaled else pool.replicas
