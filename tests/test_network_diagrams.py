@@ -29,7 +29,7 @@ import pytest
 import yaml
 
 from tests.network import connectivity, diagram
-from tests.network.connectivity import INTERNET, parse_list
+from tests.network.connectivity import INTERNET, parse_line, parse_list
 from tests.validators import nca
 from tests.validators.manifests import Manifest, load_yaml, load_yaml_all, matches, pod_template
 from tests.validators.nca_queries import NS_LABEL
@@ -39,7 +39,7 @@ DIST = ROOT / "dist"
 DOCS = ROOT / "docs" / "network"
 SCRIPT = ROOT / "scripts" / "update-network-maps.py"
 UPDATE_HINT = "run `make update` and review the diff"
-ENVS = tuple(sorted(d.name for d in DIST.iterdir() if d.is_dir() and d.name != "argocd"))
+ENVS = tuple(sorted(d.name for d in DIST.glob("*/") if d.name != "argocd"))
 _SVG = "{http://www.w3.org/2000/svg}"
 
 Trees = dict[str, dict[str, str]]
@@ -226,28 +226,28 @@ def _with_policy(tree: dict[str, str], ns: str, name: str, spec: dict[str, Any])
 
 
 def test_planted_wider_policies_show_up_as_new_lines(trees: Trees, tmp_path: Path) -> None:
-    """What `make diff` shows a reviewer: a store that may reach the internet, anyone may reach a store."""
+    """What `make diff` shows a reviewer: a workload newly allowed out to the internet, or in from anyone."""
     planted = next(((env, p) for env in ENVS if (p := _plant_egress_to_internet(env, trees[env]))), None)
     assert planted, "no environment has a workload without internet access to plant a defect on"
     env, (to_internet, want, labels) = planted
-    store = want.split(" → ")[0]
+    workload = want.split(" → ")[0]
     spec = {"podSelector": {"matchLabels": labels}, "policyTypes": ["Ingress"], "ingress": [{}]}
-    allow_all = _with_policy(trees[env], store.split("/")[0], "planted-allow-all", spec)
+    allow_all = _with_policy(trees[env], workload.split("/")[0], "planted-allow-all", spec)
     after = nca.connectivity_lists({env: to_internet, f"{env}-all": allow_all}, tmp_path)
     before = set(_committed(env, "txt").splitlines()[1:])
 
     new = set(after[env].splitlines()[1:])
     assert (new - before, before - new) == ({want}, set()), (
-        f"{env}: egress to the internet, planted on {store}"
+        f"{env}: egress to the internet, planted on {workload}"
     )
 
     wide = set(after[f"{env}-all"].splitlines()[1:])
     assert not before - wide, f"{env}: allowing more must not remove a line: {sorted(before - wide)}"
     added = wide - before
-    assert f"other-team/other-app → {store} all" in added, (
-        f"{env}: allow-all ingress to {store}: {sorted(added)}"
+    assert f"other-team/other-app → {workload} all" in added, (
+        f"{env}: allow-all ingress to {workload}: {sorted(added)}"
     )
-    assert all(line.split(" → ")[1].startswith(store) for line in added), sorted(added)
+    assert {parse_line(line).dst for line in added} == {workload}, sorted(added)
 
 
 # --- the picture ---------------------------------------------------------------------
