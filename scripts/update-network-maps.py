@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Regenerate who-may-talk-to-whom for every environment in dist/, from the rendered output.
 
-For each folder of dist/ but argocd/ (a new environment needs nothing else):
+For each environment in dist/ (dist/environments.json, or every folder of manifests but
+argocd/; a new environment needs nothing else):
 
 - ``docs/network/<env>.txt``: one allowed connection per line, as network-config-analyzer
   computes it from the rendered NetworkPolicies and workloads plus the committed cluster
@@ -37,7 +38,6 @@ from tests.validators import nca  # noqa: E402
 from tests.validators.manifests import load_yaml, load_yaml_all  # noqa: E402
 
 PROG = "update-network-maps.py"
-SKIP = frozenset({"argocd"})
 OUTPUTS = ("txt", "dot", "svg")
 # graphviz's comments name its version and repeat every element's title: noise in a diff.
 _SVG_COMMENT = re.compile(r"<!--.*?-->\n?", re.S)
@@ -48,11 +48,15 @@ class UpdateError(Exception):
 
 
 def environments(dist: Path) -> list[str]:
-    envs = (
-        sorted(d.name for d in dist.iterdir() if d.is_dir() and d.name not in SKIP) if dist.is_dir() else []
-    )
+    try:
+        envs = connectivity.environments(dist) if dist.is_dir() else []
+    except ValueError as err:  # json.JSONDecodeError
+        raise UpdateError(f"{dist / 'environments.json'}: not JSON ({err}); run `make synth`") from err
     if not envs:
-        raise UpdateError(f"{dist}: no environment folders; run `make synth` first")
+        raise UpdateError(f"{dist}: no environments; run `make synth` first")
+    missing = [env for env in envs if not (dist / env).is_dir()]
+    if missing:
+        raise UpdateError(f"{dist}: no folder for {', '.join(missing)}; run `make synth`")
     return envs
 
 

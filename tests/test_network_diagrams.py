@@ -1,6 +1,6 @@
 """Who may talk to whom, for reviewers: docs/network/<env>.txt, .dot and .svg stay current and honest.
 
-For every folder of dist/ but argocd/ (none is named here), network-config-analyzer's
+For every environment in dist/ (none is named here), network-config-analyzer's
 connectivity map of the rendered output must equal the committed list, the committed
 .dot must be the drawing of that list, and the .svg graphviz's rendering of the .dot.
 Beyond freshness: the list holds what the rendered policies plainly allow (derived
@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import difflib
 import itertools
+import json
 import re
 import shutil
 import subprocess
@@ -39,7 +40,7 @@ DIST = ROOT / "dist"
 DOCS = ROOT / "docs" / "network"
 SCRIPT = ROOT / "scripts" / "update-network-maps.py"
 UPDATE_HINT = "run `make update` and review the diff"
-ENVS = tuple(sorted(d.name for d in DIST.glob("*/") if d.name != "argocd"))
+ENVS = tuple(connectivity.environments(DIST))
 _SVG = "{http://www.w3.org/2000/svg}"
 
 Trees = dict[str, dict[str, str]]
@@ -352,7 +353,12 @@ def _scratch_repo(tmp_path: Path, envs: dict[str, str]) -> Path:
     root = tmp_path / "repo"
     for new, old in envs.items():
         shutil.copytree(DIST / old, root / "dist" / new)
-    (root / "dist" / "argocd").mkdir()
+    listing = json.loads((DIST / "environments.json").read_text(encoding="utf-8"))
+    listing = {new: listing[old] for new, old in envs.items()}
+    (root / "dist" / "environments.json").write_text(json.dumps(listing), encoding="utf-8")
+    for other in ("argocd", "releases"):  # folders that are not environments
+        (root / "dist" / other).mkdir()
+        (root / "dist" / other / "x.json").write_text("{}", encoding="utf-8")
     (root / "docs").mkdir(exist_ok=True)
     shutil.copy(nca.README, root / "docs" / "security.md")
     return root

@@ -18,10 +18,12 @@ writes one line per (from, to, protocol, port range):
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from tests.validators.manifests import Manifest, pod_template
 
@@ -37,6 +39,15 @@ _PORTS = re.compile(r"^\d+(-\d+)?$")
 
 # (IP version, first address, last address), inclusive.
 Interval = tuple[int, int, int]
+
+
+def environments(dist: Path) -> list[str]:
+    """The environments rendered in ``dist``: the keys of dist/environments.json (the synth's
+    list for tools), or where there is none, every folder of manifests but argocd/."""
+    listing = dist / "environments.json"
+    if listing.is_file():
+        return sorted(json.loads(listing.read_text(encoding="utf-8")))
+    return sorted(d.name for d in dist.glob("*/") if d.name != "argocd" and any(d.glob("*.yaml")))
 
 
 def header(env: str) -> str:
