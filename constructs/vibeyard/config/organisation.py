@@ -29,6 +29,8 @@ class Organisation:
     # address range NetworkPolicy lets the pods reach.
     managed_database_host: str
     managed_database_cidr: str
+    # GitHub users or teams whose review a change to what guards production needs (.github/CODEOWNERS).
+    code_owners: tuple[str, ...]
 
 
 ORG = Organisation(
@@ -43,4 +45,5 @@ ORG = Organisation(
     },
     managed_database_host="vibeyard-prod.cluster-abc123.eu-west-1.rds.amazonaws.com",
     managed_database_cidr="10.20.0.0/16",
+    code_owners=("@your-org/platform",),
 )
