@@ -24,7 +24,7 @@ export PYTHONDONTWRITEBYTECODE :=
 # The pinned Node 22 LTS (npm's `node` package) and pipenv come first on PATH.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: install test-deps synth test lint typecheck pytest bench imports clean
+.PHONY: install test-deps synth diff test lint typecheck pytest bench imports clean
 
 .tools/bin/pipenv:
 	$(PYTHON) -m venv .tools
@@ -67,6 +67,15 @@ install: .venv/.synced node_modules/.synced node_modules/.cdk8s-shim .venv/.opti
 synth: export VIBEYARD_ENV := $(ENV)
 synth: install
 	@.venv/bin/python -O main.py
+
+## diff: the change to dist/ from BASE=<git ref> (default: the merge base with main) to the working tree, risk flags first.
+# FORMAT=markdown writes it for a CI job summary. BASE's committed dist/ is exact (CI keeps it equal to a fresh synth), so nothing is rendered.
+# A blocking change without a new upgrade note exits 3, which make reports as "Error 3"
+# (make itself exits 2, as it does for any failed recipe); docs/review.md.
+diff: export REVIEW_BASE := $(BASE)
+diff: export REVIEW_FORMAT := $(FORMAT)
+diff: install
+	@.venv/bin/python scripts/review-diff.py
 
 ## test-deps: the real servers the tests start (redis, postgres, pgbouncer, promtool, exporters).
 test-deps:
