@@ -43,7 +43,10 @@ def _front_matter(path: str, text: str) -> tuple[Any, str]:
     try:
         return yaml.load("\n".join(lines[1:end]), Loader=yaml.CSafeLoader), "\n".join(lines[end + 1 :])
     except yaml.YAMLError as exc:
+        # Where the parser gave up; past the end (an unclosed bracket) it is where that began.
         mark = getattr(exc, "problem_mark", None)
+        if mark is not None and mark.line >= end - 1:
+            mark = getattr(exc, "context_mark", None) or mark
         where = f" at line {mark.line + 2}" if mark is not None else ""
         raise _fail(path, f"front matter is not valid YAML{where}; fix it") from None
 
