@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.test_workflows import CI, ci_job, load, run_bash, script, step_named
 from vibeyard.review import cli
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -768,8 +769,13 @@ CLONED = (
 )  # fmt: skip
 
 
+def outside_make() -> dict[str, str]:
+    """The environment without the outer ``make test``'s jobserver (its file descriptors are not ours)."""
+    return {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL"}}
+
+
 def make_diff(clone: Path, base: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL"}}
+    env = outside_make()
     dry = subprocess.run(
         ["make", "-n", "diff"], cwd=clone, env=env, capture_output=True, text=True, check=False
     )
@@ -786,22 +792,26 @@ def make_diff(clone: Path, base: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture(scope="module")
-def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """This repository's last commit, with the files make diff needs, borrowing .venv and the tools."""
-    path = tmp_path_factory.mktemp("history") / "clone"
-    git(ROOT, "clone", "--quiet", "--shared", "--no-checkout", str(ROOT), str(path))
-    if subprocess.run(
-        ["git", "cat-file", "-e", f"{FIRST_LANDED}^{{commit}}"], cwd=path, check=False
-    ).returncode:
-        pytest.fail(
-            f"commit {FIRST_LANDED[:12]} (the first landed version) is missing: fetch the full history"
-        )
-    git(path, "checkout", "HEAD", "--", *CLONED)
+def borrow_installs(path: Path) -> None:
+    """Let ``make diff`` run in ``path`` with this checkout's .venv and tools, never reinstalling."""
     for name in (".venv", ".tools", "node_modules"):
         (path / name).symlink_to(ROOT / name)
     for name in ("Pipfile.lock", "package-lock.json", "scripts/cdk8s-shim.js"):
         os.utime(path / name, (1_000_000_000, 1_000_000_000))  # older than the borrowed install stamps
+
+
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This repository's last commit, with the files make diff needs."""
+    path = tmp_path_factory.mktemp("history") / "clone"
+    git(ROOT, "clone", "--quiet", "--shared", "--no-checkout", str(ROOT), str(path))
+    found = subprocess.run(["git", "cat-file", "-e", f"{FIRST_LANDED}^{{commit}}"], cwd=path, check=False)
+    if found.returncode:
+        pytest.fail(
+            f"commit {FIRST_LANDED[:12]} (the first landed version) is missing: fetch the full history"
+        )
+    git(path, "checkout", "HEAD", "--", *CLONED)
+    borrow_installs(path)
     return path
 
 
@@ -839,3 +849,74 @@ def test_history_fails_without_the_notes(clone: Path) -> None:
     assert blocked and blocked <= named, f"blocking without a note: {sorted(blocked - named)}"
     for path, (_, objects) in notes.items():
         assert blocked & set(objects), f"{path} acknowledges nothing: {objects}"
+
+
+# --------------------------------------------------------------------------- CI
+
+
+def ci_step_repo(path: Path) -> Repo:
+    """A pull request's checkout: origin/main at the base, HEAD a commit that needs redis re-created."""
+    repo = Repo.new(path)
+    copied = [
+        "Makefile",
+        "Pipfile.lock",
+        "package-lock.json",
+        "scripts/cdk8s-shim.js",
+        "scripts/review-diff.py",
+    ]
+    copied += [
+        p.relative_to(ROOT).as_posix() for p in (ROOT / "constructs" / "vibeyard" / "review").glob("*.py")
+    ]
+    for name in [*copied, "constructs/vibeyard/__init__.py"]:
+        repo.write(name, (ROOT / name).read_bytes())
+    repo.write(".gitignore", ".venv\n.tools\nnode_modules\n")
+    repo.write("dist/env1/redis.yaml", workload("StatefulSet", "redis", "production"))
+    repo.commit("base")
+    git(repo.path, "update-ref", "refs/remotes/origin/main", "HEAD")
+    git(repo.path, "switch", "--quiet", "-c", "pull")
+    redis = edited(workload("StatefulSet", "redis", "production"), "spec.serviceName", "x")
+    repo.write("dist/env1/redis.yaml", redis)
+    repo.commit("the pull request")
+    borrow_installs(repo.path)
+    return repo
+
+
+def test_ci_summary_shows_make_diff_and_fails_on_an_unacknowledged_blocking_change(tmp_path: Path) -> None:
+    """The PR step of ci.yml, run as GitHub runs it: flags first, the raw diff kept, exit 1 until a note."""
+    step = step_named(ci_job(load(CI)), "Rendered-manifest diff")
+    repo = ci_step_repo(tmp_path / "repo")
+
+    def run(max_bytes: str) -> tuple[subprocess.CompletedProcess[str], str, str]:
+        summary, temp = tmp_path / f"summary-{max_bytes}.md", tmp_path / f"temp-{max_bytes}"
+        temp.mkdir(exist_ok=True)
+        summary.unlink(missing_ok=True)
+        env = {k: v for k, v in outside_make().items() if k != "PATH"} | {
+            "BASE_REF": "main",
+            "MAX_BYTES": max_bytes,
+            "GITHUB_STEP_SUMMARY": str(summary),
+            "RUNNER_TEMP": str(temp),
+        }
+        proc = run_bash(script(step), env, repo.path)
+        return proc, summary.read_text("utf-8"), (temp / "dist.diff").read_text("utf-8")
+
+    proc, summary, raw = run(step["env"]["MAX_BYTES"])
+    assert proc.returncode == 1 and "::error title=make diff::make diff: 1 blocking change" in proc.stdout, (
+        proc
+    )
+    assert summary.startswith("> **make diff failed:** make diff: 1 blocking change"), summary
+    flags, objects = (
+        summary.index("### Blocking, no upgrade note"),
+        summary.index("### Objects per environment"),
+    )
+    assert flags < objects < summary.index("#### env1") < summary.index("the `dist-diff` artifact")
+    assert "`StatefulSet/production/redis`: spec.serviceName changed" in summary[flags:objects]
+    assert "-  serviceName: redis-headless\n+  serviceName: x\n" in raw, raw
+
+    repo.write("upgrades/2030-01-01-redis.md", note(["StatefulSet/production/redis"], "Re-create redis"))
+    repo.commit("the note")
+    proc, summary, _ = run(step["env"]["MAX_BYTES"])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "make diff failed" not in summary and "*Re-create redis*" in summary, summary
+    proc, summary, _ = run("10")  # a report too long for the summary: flags and totals only
+    assert proc.returncode == 0 and "#### env1" not in summary and "Too long for the job summary" in summary
+    assert "### Blocking, acknowledged by an upgrade note" in summary, summary
