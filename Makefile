@@ -68,10 +68,11 @@ synth: export VIBEYARD_ENV := $(ENV)
 synth: install
 	@.venv/bin/python -O main.py
 
-## diff: the change to dist/ from BASE=<git ref> (default: the merge base with main) to the working tree, risk flags first.
-# FORMAT=markdown writes it for a CI job summary. BASE's committed dist/ is exact (CI keeps it equal to a fresh synth), so nothing is rendered.
-# A blocking change without a new upgrade note exits 3, which make reports as "Error 3"
-# (make itself exits 2, as it does for any failed recipe); docs/review.md.
+## diff: what the working tree changes in dist/ since BASE=<git ref> (default: merge base with main), risks first.
+# BASE's committed dist/ is exact (CI keeps it equal to a fresh synth), so nothing is rendered.
+# FORMAT=markdown writes the report for a CI job summary. A blocking change without a new
+# upgrade note exits 3, which make shows as "Error 3" (make itself then exits 2, as for any
+# failed recipe). docs/review.md.
 diff: export REVIEW_BASE := $(BASE)
 diff: export REVIEW_FORMAT := $(FORMAT)
 diff: install
