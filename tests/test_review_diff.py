@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from tests.test_workflows import CI, ci_job, load, run_bash, script, step_named
-from vibeyard.review import cli
+from vibeyard.review import cli, tree
 
 ROOT = Path(__file__).resolve().parents[1]
 NS = "app"  # the namespace of the synthetic environment folder
@@ -931,3 +931,19 @@ def test_ci_summary_shows_make_diff_and_fails_on_an_unacknowledged_blocking_chan
     proc, summary, _ = run("10")  # a report too long for the summary: flags and totals only
     assert proc.returncode == 0 and "#### env1" not in summary and "Too long for the job summary" in summary
     assert "### Blocking, acknowledged by an upgrade note" in summary, summary
+
+
+def test_release_records_inside_dist_are_not_an_environment(
+    tmp_path: Path, review: Review, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The records are moving to dist/releases/<env>.json: one constant, and that folder is no environment."""
+    monkeypatch.setattr(tree, "RELEASE_RECORD", "dist/releases/{env}.json")
+    repo = Repo.new(tmp_path / "repo")
+    repo.write("dist/env1/web.yaml", workload("Deployment", "web", "production"))
+    repo.write("dist/releases/env1.json", json.dumps({"tag": "1.0.0"}))
+    repo.commit("base")
+    repo.write("dist/releases/env1.json", json.dumps({"tag": "1.1.0"}))
+    result = review(repo)
+    assert result.code == 0, result.err
+    assert "env1: 0 added, 0 removed, 0 changed, release 1.0.0 → 1.1.0" in result.out.splitlines()
+    assert "releases" not in {line.split(":")[0] for line in result.out.splitlines()}, result.out
