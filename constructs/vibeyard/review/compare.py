@@ -21,6 +21,7 @@ class FolderDiff:
     connections: tuple[int, int] = (0, 0)
 
     def summary(self) -> str:
+        """The folder's one summary line."""
         label = self.name or "dist/"
         parts = [f"{len(self.added)} added", f"{len(self.removed)} removed", f"{len(self.changed)} changed"]
         if self.files:
@@ -29,10 +30,9 @@ class FolderDiff:
             parts.append(f"release {self.release[0]} → {self.release[1]}")
         if any(self.connections):
             parts.append(f"connections +{self.connections[0]} -{self.connections[1]}")
-        empty = not (self.added or self.removed or self.changed or self.files or self.release)
-        return (
-            f"{label}: no change" if empty and not any(self.connections) else f"{label}: {', '.join(parts)}"
-        )
+        if len(parts) == 3 and not (self.added or self.removed or self.changed):
+            return f"{label}: no change"
+        return f"{label}: {', '.join(parts)}"
 
 
 @dataclass
@@ -83,6 +83,7 @@ def _folder(name: str, old: Folder, new: Folder, base: Snapshot, work: Snapshot)
 
 
 def review(cwd: Path, base_ref: str | None) -> Review:
+    """Compare BASE (or the default base) with the working tree of the repository around ``cwd``."""
     root = git.toplevel(cwd)
     commit, how = git.resolve_base(root, base_ref)
     base = snapshot(git.committed_files(root, commit, prefixes()))

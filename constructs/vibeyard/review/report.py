@@ -84,10 +84,10 @@ def markdown(review: Review) -> str:
     out = [f"## Rendered changes: `dist/` at `{review.base[:12]}` ({_md(review.how)}) → this change", ""]
     out += [f"**Risk flags:** {_totals(review)}", ""]
     groups = (
-        ("Blocking, no upgrade note: CI fails until an upgrade note names the object", True, False),
-        ("Blocking, acknowledged by an upgrade note", True, True),
+        ("Blocking, no upgrade note: CI fails until an upgrade note names the object", False),
+        ("Blocking, acknowledged by an upgrade note", True),
     )
-    for heading, _, acknowledged in groups:
+    for heading, acknowledged in groups:
         items = [(f, n) for f, n in review.blocking if (n is not None) == acknowledged]
         if items:
             out += [f"### {heading}", ""]
