@@ -446,14 +446,14 @@ def test_informational_flags_and_the_release(tmp_path: Path, review: Review) -> 
     repo.write("dist/env1/web.yaml", workload("Deployment", "web", "production", image=f"{WEB}:1.0.0"))
     repo.write("dist/env1/scaling.yaml", scaling("production", 3, 1, "80"))
     repo.write("dist/env1/secrets.yaml", secrets("production", ["a", "b"], ["x"]))
-    repo.write("releases/env1.json", json.dumps({"tag": "1.0.0"}))
+    repo.write(tree.RELEASE_RECORD.format(env="env1"), json.dumps({"tag": "1.0.0"}))
     repo.commit("base")
     repo.write(
         "dist/env1/web.yaml", workload("Deployment", "web", "production", image=f"{WEB}:1.1.0@{DIGEST}")
     )
     repo.write("dist/env1/scaling.yaml", scaling("production", 2, 2, "60"))
     repo.write("dist/env1/secrets.yaml", secrets("production", ["a", "c"], ["x", "y"]))
-    repo.write("releases/env1.json", json.dumps({"tag": "1.1.0", "digest": DIGEST}))
+    repo.write(tree.RELEASE_RECORD.format(env="env1"), json.dumps({"tag": "1.1.0", "digest": DIGEST}))
     result = review(repo)
     assert result.code == 0, result.out + result.err
     flags = [line.strip() for line in result.out.splitlines() if line.strip().startswith("info ")]
@@ -773,10 +773,10 @@ def test_markdown_puts_the_risk_flags_first(planted: Planted, tmp_path: Path) ->
 
 # --------------------------------------------------------------------------- this repository's history
 
-# What `make diff` reads in a clone: the make target, its script and package, and the compared files.
+# What `make diff` needs in a clone: the make target, its script and package; then what it compares.
 CLONED = (
     "Makefile", "Pipfile.lock", "package-lock.json", "scripts/cdk8s-shim.js", "scripts/review-diff.py",
-    "constructs/vibeyard/__init__.py", "constructs/vibeyard/review", "dist", "releases", "upgrades", "docs",
+    "constructs/vibeyard/__init__.py", "constructs/vibeyard/review", *tree.prefixes(),
 )  # fmt: skip
 
 
@@ -933,17 +933,18 @@ def test_ci_summary_shows_make_diff_and_fails_on_an_unacknowledged_blocking_chan
     assert "### Blocking, acknowledged by an upgrade note" in summary, summary
 
 
-def test_release_records_inside_dist_are_not_an_environment(
-    tmp_path: Path, review: Review, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The records are moving to dist/releases/<env>.json: one constant, and that folder is no environment."""
-    monkeypatch.setattr(tree, "RELEASE_RECORD", "dist/releases/{env}.json")
+def test_release_records_inside_dist_are_not_an_environment(tmp_path: Path, review: Review) -> None:
+    """The records live in a folder of dist/ (dist/releases/<env>.json): that folder is no environment."""
+    record = tree.RELEASE_RECORD.format(env="env1")
+    assert record.startswith("dist/"), "the records moved out of dist/: this test has nothing to check"
     repo = Repo.new(tmp_path / "repo")
     repo.write("dist/env1/web.yaml", workload("Deployment", "web", "production"))
-    repo.write("dist/releases/env1.json", json.dumps({"tag": "1.0.0"}))
+    repo.write(record, json.dumps({"tag": "1.0.0"}))
+    repo.write(str(Path(record).parent / "README.txt"), "records, one per environment\n")
     repo.commit("base")
-    repo.write("dist/releases/env1.json", json.dumps({"tag": "1.1.0"}))
+    repo.write(record, json.dumps({"tag": "1.1.0"}))
     result = review(repo)
     assert result.code == 0, result.err
     assert "env1: 0 added, 0 removed, 0 changed, release 1.0.0 → 1.1.0" in result.out.splitlines()
-    assert "releases" not in {line.split(":")[0] for line in result.out.splitlines()}, result.out
+    folders = {line.split(":")[0] for line in result.out.splitlines()}
+    assert not folders & {"releases", "== releases"}, result.out

@@ -12,9 +12,9 @@ import yaml
 from vibeyard.review.git import Files
 
 DIST = "dist"
-# The release records. The only place their path is spelled: moving them to
-# dist/releases/{env}.json is this one line (their folder is then not an environment).
-RELEASE_RECORD = "releases/{env}.json"
+# The release records, written with dist/ in one swap. The only place their path is spelled;
+# a folder of dist/ that holds them is not an environment.
+RELEASE_RECORD = "dist/releases/{env}.json"
 UPGRADE_NOTES = "upgrades"
 # Written by the network maps (one allowed connection a line); an environment without
 # one on either side is skipped.
