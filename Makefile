@@ -24,7 +24,7 @@ export PYTHONDONTWRITEBYTECODE :=
 # The pinned Node 22 LTS (npm's `node` package) and pipenv come first on PATH.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: install test-deps synth test lint typecheck pytest bench imports import-crd update new-env clean
+.PHONY: install test-deps synth diff test lint typecheck pytest bench imports import-crd update new-env clean
 
 .tools/bin/pipenv:
 	$(PYTHON) -m venv .tools
@@ -67,6 +67,16 @@ install: .venv/.synced node_modules/.synced node_modules/.cdk8s-shim .venv/.opti
 synth: export VIBEYARD_ENV := $(ENV)
 synth: install
 	@.venv/bin/python -O main.py
+
+## diff: what the working tree changes in dist/ since BASE=<git ref> (default: merge base with main), risks first.
+# BASE's committed dist/ is exact (CI keeps it equal to a fresh synth), so nothing is rendered.
+# FORMAT=markdown writes the report for a CI job summary. A blocking change without a new
+# upgrade note exits 3, which make shows as "Error 3" (make itself then exits 2, as for any
+# failed recipe). docs/review.md.
+diff: export REVIEW_BASE := $(BASE)
+diff: export REVIEW_FORMAT := $(FORMAT)
+diff: install
+	@.venv/bin/python scripts/review-diff.py
 
 ## update: regenerate everything derived: dist/ (its release records stay), the variants' snapshots,
 ## the connectivity lists and pictures (docs/network/), the generated docs and .github/CODEOWNERS.
