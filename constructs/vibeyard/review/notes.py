@@ -94,8 +94,10 @@ def parse(path: str, data: bytes) -> Note:
 def new_notes(work: dict[str, bytes], base: dict[str, bytes], known: set[str]) -> list[Note]:
     """Every note in the working tree is checked; those absent at BASE are returned.
 
-    A new note must name objects that exist at BASE or now (``known``): a misspelt name
-    would otherwise leave the change blocking with no hint why.
+    A new note must name at least one object that exists at BASE or now (``known``): a
+    note whose names are all misspelt would otherwise leave the change blocking with no
+    hint why. A note may also name objects long gone (a hand-applied Application it
+    prunes), so that alone is no error.
     """
     notes = []
     for path, data in sorted(work.items()):
@@ -104,12 +106,11 @@ def new_notes(work: dict[str, bytes], base: dict[str, bytes], known: set[str]) -
         note = parse(path, data)
         if path in base:
             continue
-        for i, key in enumerate(note.objects):
-            if key not in known:
-                raise _fail(
-                    path,
-                    f"objects[{i}]={key!r} names no object in dist/ at BASE or now; "
-                    "copy kind/namespace/name from make diff's output",
-                )
+        if note.objects and not any(key in known for key in note.objects):
+            raise _fail(
+                path,
+                f"objects[0]={note.objects[0]!r}: none of its objects is in dist/ at BASE or now; "
+                "copy kind/namespace/name from make diff's output",
+            )
         notes.append(note)
     return notes
