@@ -62,7 +62,8 @@ def run(tmp_path: Path, uid: int, sudo: str, *args: str, script: Path = SCRIPT) 
     fakes, log, guard = tmp_path / "bin", tmp_path / "calls.log", tmp_path / "policy-rc.d"
     fakes.mkdir(exist_ok=True)
     log.touch()
-    for name, text in {"id": _ID, "sudo": _SUDO.format(log=log), "apt-get": _APT.format(guard=guard, log=log)}.items():
+    stand_ins = {"id": _ID, "sudo": _SUDO.format(log=log), "apt-get": _APT.format(guard=guard, log=log)}
+    for name, text in stand_ins.items():
         (fakes / name).write_text(text)
         (fakes / name).chmod(0o755)
     env = {
@@ -72,7 +73,9 @@ def run(tmp_path: Path, uid: int, sudo: str, *args: str, script: Path = SCRIPT) 
         "FAKE_SUDO": sudo,
         "VIBEYARD_POLICY_RC_D": str(guard),
     }
-    done = subprocess.run(["bash", str(script), *args], env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        ["bash", str(script), *args], check=False, env=env, capture_output=True, text=True, timeout=120
+    )
     return Run(done.stdout, done.returncode, log.read_text().splitlines(), guard)
 
 
