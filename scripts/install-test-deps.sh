@@ -45,7 +45,8 @@ missing_packages() {
     if [[ $need == /* ]]; then
       compgen -G "$need" >/dev/null && continue
     else
-      command -v "$need" >/dev/null && continue
+      # pgbouncer lives in /usr/sbin, outside a normal user's PATH
+      PATH="$PATH:/usr/sbin:/sbin" command -v "$need" >/dev/null && continue
     fi
     pkg=${NEEDS[$need]}
     [[ " ${missing[*]} " == *" $pkg "* ]] || missing+=("$pkg")
