@@ -35,7 +35,7 @@ sys.path[:0] = [str(ROOT / "constructs"), str(ROOT)]
 
 from tests.network import connectivity, diagram  # noqa: E402
 from tests.validators import nca  # noqa: E402
-from tests.validators.manifests import load_yaml, load_yaml_all  # noqa: E402
+from tests.validators.manifests import load_yaml  # noqa: E402
 
 PROG = "update-network-maps.py"
 OUTPUTS = ("txt", "dot", "svg")
@@ -84,10 +84,10 @@ def generate(root: Path, neato: str) -> dict[Path, str]:
             lists = nca.connectivity_lists(trees, Path(tmp))
         except (RuntimeError, ValueError) as err:
             raise UpdateError(f"network-config-analyzer: {str(err).splitlines()[0]}") from err
-    context = [d for d in load_yaml_all(nca.CONTEXT.read_text(encoding="utf-8")) if d]
     files: dict[Path, str] = {}
     for env in envs:
-        roles = diagram.roles([load_yaml(t) for t in trees[env].values()], context)
+        objects = [load_yaml(t) for t in trees[env].values()]
+        roles = diagram.roles(objects, nca.context(objects))
         source = diagram.render(env, connectivity.parse_list(lists[env]), roles)
         files[docs / f"{env}.txt"] = lists[env]
         files[docs / f"{env}.dot"] = source

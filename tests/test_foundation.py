@@ -28,7 +28,10 @@ def test_constructs_folder_does_not_shadow_the_library() -> None:
 
 
 def test_web_objects_have_stable_names(out: Output) -> None:
-    for kind in ("Deployment", "Service", "Ingress", "ServiceAccount", "PodDisruptionBudget"):
+    edge = [
+        k for k, mode in (("HTTPRoute", "ingress"), ("Ingress", "gateway-api")) if out.cfg.edge.mode != mode
+    ]
+    for kind in ("Deployment", "Service", "ServiceAccount", "PodDisruptionBudget", *edge):
         assert out.has(kind, "vibeyard"), f"{out.cfg.name}: {kind}/vibeyard missing"
     for obj in out.objects:
         name = obj["metadata"]["name"]
@@ -94,24 +97,29 @@ def test_web_deployment_runs_nextjs_safely(out: Output) -> None:
     assert {"configMapRef": {"name": "vibeyard-config"}} in container["envFrom"]
 
 
-def test_service_and_ingress(out: Output) -> None:
+def test_service(out: Output) -> None:
+    """The edge in front of it is tests/test_edge.py's."""
     svc = out.get("Service", "vibeyard")
     assert svc["spec"]["type"] == "ClusterIP"
     assert svc["spec"]["ports"] == [{"name": "http", "port": 3000, "protocol": "TCP", "targetPort": "http"}]
-    ing = out.get("Ingress", "vibeyard")
-    assert ing["spec"]["ingressClassName"] == "nginx"
-    assert ing["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == out.cfg.ingress.cluster_issuer
-    assert ing["spec"]["tls"] == [{"hosts": [out.cfg.ingress.host], "secretName": out.cfg.ingress.tls_secret}]
-    (path,) = ing["spec"]["rules"][0]["http"]["paths"]
-    assert path["path"] == "/" and path["backend"]["service"] == {
-        "name": "vibeyard",
-        "port": {"name": "http"},
+
+
+def _tls_secrets(out: Output) -> set[str]:
+    """The Secrets the edge serves certificates from: the Ingress's or our Gateway's."""
+    names = {t["secretName"] for i in out.of_kind("Ingress") for t in i["spec"]["tls"]}
+    names |= {
+        ref["name"]
+        for g in out.of_kind("Gateway")
+        for listener in g["spec"]["listeners"]
+        for ref in listener.get("tls", {}).get("certificateRefs", [])
     }
+    return names
 
 
 def test_tls_secrets_differ_per_environment(outputs: dict[str, Output]) -> None:
-    secrets = [o.get("Ingress", "vibeyard")["spec"]["tls"][0]["secretName"] for o in outputs.values()]
-    assert len(set(secrets)) == len(secrets) == 3
+    secrets = [_tls_secrets(o) for o in outputs.values()]
+    assert all(len(s) == 1 for s in secrets), secrets
+    assert len(set.union(*secrets)) == len(outputs), f"an environment shares another's certificate: {secrets}"
 
 
 def test_production_renders_the_design_docs_values(outputs: dict[str, Output]) -> None:
@@ -174,17 +182,3 @@ def test_dev_web_has_fixed_replicas_and_no_hpa(outputs: dict[str, Output]) -> No
     dev = outputs["dev"]
     assert dev.get("Deployment", "vibeyard")["spec"]["replicas"] == 1
     assert not dev.of_kind("HorizontalPodAutoscaler")
-
-
-def test_acme_http01_solver_is_reachable_where_lets_encrypt_issues(out: Output) -> None:
-    """Default-deny would otherwise leave every Let's Encrypt certificate Pending."""
-    present = out.has("NetworkPolicy", "acme-solver-from-ingress")
-    assert present == out.cfg.ingress.acme_http01, out.cfg.name
-    if present:
-        spec = out.get("NetworkPolicy", "acme-solver-from-ingress")["spec"]
-        assert spec["podSelector"] == {"matchLabels": {"acme.cert-manager.io/http01-solver": "true"}}
-        (rule,) = spec["ingress"]
-        assert rule["ports"] == [{"port": 8089, "protocol": "TCP"}]
-        assert rule["from"][0]["namespaceSelector"] == {
-            "matchLabels": {"kubernetes.io/metadata.name": out.cfg.network.ingress_namespace}
-        }

@@ -32,7 +32,7 @@ import yaml
 from tests.network import connectivity, diagram
 from tests.network.connectivity import INTERNET, parse_line, parse_list
 from tests.validators import nca
-from tests.validators.manifests import Manifest, load_yaml, load_yaml_all, matches, pod_template
+from tests.validators.manifests import Manifest, load_yaml, matches, pod_template
 from tests.validators.nca_queries import NS_LABEL
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,8 +54,8 @@ def _objects(tree: dict[str, str]) -> list[Manifest]:
     return [load_yaml(text) for text in tree.values()]
 
 
-def _context() -> list[Manifest]:
-    return [d for d in load_yaml_all(nca.CONTEXT.read_text(encoding="utf-8")) if d]
+def _context(objects: list[Manifest]) -> list[Manifest]:
+    return nca.context(objects)
 
 
 def _committed(env: str, ext: str) -> str:
@@ -130,7 +130,7 @@ def _our_pods(objects: list[Manifest]) -> list[tuple[str, str, dict[str, str]]]:
     return out
 
 
-def _outside(peer: dict[str, Any], ns: str) -> list[str]:
+def _outside(peer: dict[str, Any], ns: str, context: list[Manifest]) -> list[str]:
     """The list's names of what a policy peer selects outside namespace ``ns``."""
     if "ipBlock" in peer:
         return [n for n in [_endpoint_name(peer)] if n]
@@ -138,7 +138,7 @@ def _outside(peer: dict[str, Any], ns: str) -> list[str]:
         return []
     return [
         f"{p_ns}/{p['metadata']['name']}"
-        for p in _context()
+        for p in context
         if p["kind"] == "Pod"
         and (p_ns := p["metadata"]["namespace"]) != ns
         and matches(peer["namespaceSelector"], {NS_LABEL: p_ns})
@@ -152,13 +152,13 @@ def _must_have(objects: list[Manifest]) -> Iterator[tuple[str, str, str, int]]:
     The cluster context's pods and the internet have no policies, so an egress rule to
     them, or an ingress rule from them, is the whole story.
     """
-    ours = _our_pods(objects)
+    ours, context = _our_pods(objects), _context(objects)
     for policy in (o for o in objects if o["kind"] == "NetworkPolicy"):
         ns, spec = policy["metadata"]["namespace"], policy["spec"]
         pods = [n for p_ns, n, labels in ours if p_ns == ns and matches(spec["podSelector"], labels)]
         for direction, peers_key in (("egress", "to"), ("ingress", "from")):
             for rule in spec.get(direction) or []:
-                others = [o for peer in rule.get(peers_key) or [] for o in _outside(peer, ns)]
+                others = [o for peer in rule.get(peers_key) or [] for o in _outside(peer, ns, context)]
                 ports = [p for p in rule.get("ports") or [] if isinstance(p.get("port"), int)]
                 for pod, other, port in itertools.product(pods, others, ports):
                     src, dst = (pod, other) if direction == "egress" else (other, pod)
@@ -256,7 +256,7 @@ def test_planted_wider_policies_show_up_as_new_lines(trees: Trees, tmp_path: Pat
 
 @pytest.mark.parametrize("env", ENVS)
 def test_committed_diagram_source_is_drawn_from_the_list(env: str, trees: Trees) -> None:
-    roles = diagram.roles(_objects(trees[env]), _context())
+    roles = diagram.roles(_objects(trees[env]), _context(_objects(trees[env])))
     drawn = diagram.render(env, parse_list(_committed(env, "txt")), roles)
     assert _committed(env, "dot") == drawn, f"{env}: docs/network/{env}.dot is stale; {UPDATE_HINT}"
 

@@ -658,7 +658,7 @@ BAD_NOTES = {
     ),
     "object-not-kind-namespace-name": (N, note(["statefulset redis"], "t"), "objects[0]='statefulset redis'"),
     "object-twice": (N, note([REDIS, REDIS], "t"), "twice"),
-    "misspelt-object": (N, note([REDIS + "s"], "t"), "names no object"),
+    "misspelt-object": (N, note([REDIS + "s"], "t"), "none of its objects is in dist/"),
     "no-commands": (N, note([REDIS], "t", "Do it by hand.\n"), "no commands"),
     "bad-file-name": ("redis-upgrade.md", note([REDIS], "t"), "not an upgrade note name"),
     "bad-date": ("2030-02-30-x.md", note([REDIS], "t"), "is not a date"),

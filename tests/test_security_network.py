@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
+from tests.edge_facts import ACME_SOLVER, INGRESS, NS_LABEL, data_plane, edges
 from tests.support import Output
 from tests.validators import nca
 from tests.validators.nca_queries import OTHER_NAMESPACE, Query, queries_for
@@ -83,23 +83,35 @@ def test_queries_select_real_pods(out: Output) -> None:
 def test_queries_cover_every_required_path(out: Output) -> None:
     names = {q.name for q in queries_for(out.cfg)}
     cfg = out.cfg
+    edge = edges(cfg)
     required = {
-        "ingress-controller-to-web",
+        *(f"{e}-to-web" for e in edge),
         "every-pod-to-dns",
         "web-to-internet-https",
         "other-namespace-to-anything",
     }
     required |= {f"worker-{p.name}-to-internet-https" for p in cfg.workers}
     if cfg.postgres.mode == "in-cluster":
-        required |= {"web-to-postgres", "ingress-controller-to-postgres", "postgres-to-internet"}
+        required |= {"web-to-postgres", "postgres-to-internet", *(f"{e}-to-postgres" for e in edge)}
     if cfg.redis.mode == "in-cluster":
-        required |= {"web-to-redis", "ingress-controller-to-redis", "redis-to-internet", "web-to-redis-cache"}
+        required |= {
+            "web-to-redis",
+            "redis-to-internet",
+            "web-to-redis-cache",
+            *(f"{e}-to-redis" for e in edge),
+        }
         if cfg.keda.enabled:
             required.add("keda-operator-to-redis")
     if cfg.monitoring.enabled:
         required |= {"monitoring-to-web-metrics", "monitoring-to-redis-exporter", "monitoring-to-redis"}
     if cfg.postgres.mode == "managed":
         required |= {f"web-to-managed-{i}" for i in range(len(cfg.network.managed_egress))}
+    if cfg.edge.acme_http01:
+        required |= {f"{e}-to-acme-solver" for e in edge}
+    required |= {
+        f"{c}-to-web" for c in INGRESS if not (c == cfg.edge.ingress.controller and "ingress" in edge)
+    }
+    required.add("other-teams-gateway-to-web")
     missing = required - names
     assert not missing, f"{cfg.name}: no nca query for {sorted(missing)}"
 
@@ -117,14 +129,23 @@ def test_default_deny_covers_the_namespace(out: Output) -> None:
     assert len(deny) == 1, f"{out.cfg.name}: NetworkPolicy: default deny: want exactly one, have {len(deny)}"
 
 
-def test_cluster_context_matches_config(out: Output) -> None:
+def test_cluster_context_matches_config(every: Output) -> None:
     """The stand-in pods must carry the labels our policies select, or nca proves nothing."""
-    docs = [d for d in yaml.safe_load_all(nca.CONTEXT.read_text()) if d]
-    namespaces = {d["metadata"]["name"] for d in docs if d["kind"] == "Namespace"}
+    out = every
+    docs = nca.context(out.objects)
+    namespaces = {d["metadata"]["name"] for d in docs if d["kind"] == "Namespace"} | {out.cfg.namespace}
     pods = [(d["metadata"]["namespace"], d["metadata"].get("labels", {})) for d in docs if d["kind"] == "Pod"]
     net, dns, keda = out.cfg.network, out.cfg.cluster.dns, out.cfg.keda
+    proxies = [
+        (p["namespaceSelector"]["matchLabels"][NS_LABEL], p.get("podSelector", {}).get("matchLabels", {}))
+        for e in edges(out.cfg)
+        for p in data_plane(out.cfg, e)
+        if "namespaceSelector" in p
+    ]
     wanted = [
-        (net.ingress_namespace, dict(net.ingress_pod_labels)),
+        *proxies,
+        *((ns, labels) for _, ns, labels in INGRESS.values()),
+        *([(out.cfg.namespace, ACME_SOLVER[0])] if out.cfg.edge.acme_http01 else []),
         (dns.namespace, dict(dns.pod_labels)),
         (net.monitoring_namespace, {}),
         (keda.namespace, dict(keda.operator_labels)),
@@ -137,7 +158,34 @@ def test_cluster_context_matches_config(out: Output) -> None:
         )
 
 
+def test_nca_proves_every_variants_edge(variants: dict[str, Output], tmp_path: Path) -> None:
+    """The variants run the edges the environments do not (GKE's and a shared Gateway,
+    both edges, F5's and Traefik's controllers, ingress-nginx): every query holds there too."""
+    failures = []
+    for name, out in variants.items():
+        inputs = nca.write_inputs(out.files, tmp_path / name / "inputs")
+        queries = queries_for(out.cfg)
+        failures += nca.unmatched_selectors(name, out.objects, queries)
+        failures += nca.run(name, inputs, queries, tmp_path / name / "work", connectivity=False).failures(
+            queries
+        )
+    assert not failures, "\n".join(failures)
+
+
 # --- planted defects ---------------------------------------------------------------
+
+
+def test_planted_gateway_policy_open_to_every_proxy_is_caught(
+    outputs: dict[str, Output], tmp_path: Path
+) -> None:
+    """Admitting all of Envoy Gateway's namespace lets another team's Gateway in."""
+    out = next(o for o in outputs.values() if o.has("NetworkPolicy", "vibeyard-from-gateway"))
+    objects = copy.deepcopy(out.objects)
+    policy = next(o for o in objects if o["metadata"]["name"] == "vibeyard-from-gateway")
+    for peer in policy["spec"]["ingress"][0]["from"]:
+        peer.pop("podSelector", None)
+    failed = _failed(_run_variant(out, objects, tmp_path), queries_for(out.cfg))
+    assert set(failed) == {"other-teams-gateway-to-web"}, failed
 
 
 def _staging(outputs: dict[str, Output]) -> Output:
@@ -164,10 +212,11 @@ def test_planted_allow_all_ingress_on_postgres_is_caught(outputs: dict[str, Outp
         }
     )
     failed = _failed(_run_variant(out, objects, tmp_path), queries_for(out.cfg))
-    assert {"ingress-controller-to-postgres", "other-namespace-to-anything"} <= failed.keys(), failed
+    edge = edges(out.cfg)[0]
+    assert {f"{edge}-to-postgres", "other-namespace-to-anything"} <= failed.keys(), failed
     assert (
-        "staging: nca forbids ingress-controller-to-postgres: the ingress controller must not reach postgres"
-        in (failed["ingress-controller-to-postgres"])
+        f"staging: nca forbids {edge}-to-postgres: the {edge} must not reach postgres"
+        in (failed[f"{edge}-to-postgres"])
     )
     assert not [n for n in failed if n.endswith(("-to-dns", "-to-redis"))], failed
 
@@ -183,7 +232,7 @@ def test_planted_missing_dns_egress_is_caught(outputs: dict[str, Output], tmp_pa
     failed = _failed(_run_variant(out, objects, tmp_path), queries_for(out.cfg))
     assert set(failed) == {"every-pod-to-dns"}, failed
     assert failed["every-pod-to-dns"].startswith(
-        "staging: nca permits every-pod-to-dns: every pod resolves names with kube-dns on UDP and TCP 53"
+        "staging: nca permits every-pod-to-dns: every pod resolves names on UDP and TCP 53"
     )
 
 

@@ -13,6 +13,7 @@ import pytest
 from syrupy.assertion import SnapshotAssertion
 
 from tests.support import Manifest, Output, pod_spec
+from tests.variants import VARIANTS
 from vibeyard.config import Topology
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "Job")
@@ -249,6 +250,6 @@ def test_a_digest_pins_every_app_container_and_lifts_the_tag_only_skips(variants
     assert job["metadata"]["name"] == "vibeyard-migrate-2-3-4-abababababab"
 
 
-@pytest.mark.parametrize("name", ["keda-off", "managed-redis", "bare", "pinned"])
+@pytest.mark.parametrize("name", list(VARIANTS))
 def test_variant_snapshot(variants: dict[str, Output], snapshot: SnapshotAssertion, name: str) -> None:
     assert variants[name].files == snapshot

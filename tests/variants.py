@@ -2,7 +2,9 @@
 
 The committed environments never take some branches: KEDA off (workers get a
 CPU HPA), a managed Redis, the external secrets provider, monitoring or
-PgBouncer off, VPA in staging, another cloud's spot labels, another DNS mode.
+PgBouncer off, VPA in staging, another cloud's spot labels, another DNS mode,
+and every edge but their own (GKE's Gateway, a shared Gateway, both edges with
+a custom Gateway and F5's controller, Traefik, and today's ingress-nginx Ingress).
 Each variant is an overlay on a committed environment, loaded and checked the
 way an environment's own overlay is. Each flips several independent branches
 at once (so the suite synthesizes four charts, not twenty), and
@@ -26,8 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def keda_off(c: Configs) -> tuple[str, dict[str, Any]]:
-    """prod without KEDA, VPA or a read replica; GKE spot and Cloud DNS; a private
-    registry; Reloader; one pool that cannot scale at all."""
+    """prod without KEDA, VPA or a read replica; GKE spot, Cloud DNS and GKE's Gateway;
+    a private registry; Reloader; one pool that cannot scale at all."""
     fixed = {**plain(c["prod"].workers[0]), "name": "fixed", "replicas": 2, "min_replicas": 2}
     fixed["max_replicas"] = 2
     return "prod", {
@@ -38,12 +40,14 @@ def keda_off(c: Configs) -> tuple[str, dict[str, Any]]:
         "cluster": {"provider": "gke", "dns": {"mode": "gke-cloud-dns"}},
         "image_pull_secrets": ["registry-credentials"],
         "secrets": {"reloader": True},
+        "edge": {"mode": "gateway-api", "gateway": {"implementation": "gke"}},
     }
 
 
 def managed_redis(c: Configs) -> tuple[str, dict[str, Any]]:
-    """prod with a managed Redis (KEDA still on), External Secrets, AKS, NodeLocal DNS
-    and two clusters."""
+    """prod with a managed Redis (KEDA still on), External Secrets, AKS, NodeLocal DNS,
+    two clusters, and routes on the platform team's shared Gateway, whose listener
+    reads our certificate."""
     return "prod", {
         "redis": {"mode": "managed"},
         "secrets": {"provider": "external", "external_store": "vault-backend"},
@@ -54,12 +58,25 @@ def managed_redis(c: Configs) -> tuple[str, dict[str, Any]]:
                 {"name": "prod-us", "server": "https://prod-us.k8s.example.com"},
             ]
         },
+        "edge": {
+            "mode": "gateway-api",
+            "gateway": {
+                "shared": {
+                    "name": "public",
+                    "namespace": "gateway-system",
+                    "https_listener": "https-vibeyard",
+                    "tls_secret_in_app_namespace": True,
+                }
+            },
+        },
     }
 
 
 def bare(c: Configs) -> tuple[str, dict[str, Any]]:
     """staging without monitoring, PgBouncer or spot, with VPA, storage classes,
-    Karpenter, its own cluster domain, explicit DNS resolvers and an existing Secret."""
+    Karpenter, its own cluster domain, explicit DNS resolvers and an existing Secret;
+    both edges (F5's NGINX controller and a custom Gateway, an AWS load balancer
+    sending from its subnets) and DNS-01 certificates."""
     return "staging", {
         "monitoring": {"enabled": False},
         "pgbouncer": {"enabled": False},
@@ -74,12 +91,30 @@ def bare(c: Configs) -> tuple[str, dict[str, Any]]:
             "dns": {"mode": "addresses", "addresses": ["10.100.0.10/32"]},
         },
         "secrets": {"provider": "existing"},
+        "edge": {
+            "mode": "both",
+            "acme_http01": False,
+            "ingress": {"controller": "f5-nginx"},
+            "gateway": {
+                "implementation": "custom",
+                "class_name": "aws-alb",
+                "data_plane": {"cidrs": ["10.0.0.0/20", "10.0.16.0/20"]},
+            },
+        },
     }
 
 
 def pinned(c: Configs) -> tuple[str, dict[str, Any]]:
-    """prod released with a digest, as CD pins it."""
-    return "prod", {"image": {"tag": "2.3.4", "digest": "sha256:" + "ab" * 32}}
+    """prod released with a digest, as CD pins it, behind Traefik."""
+    return "prod", {
+        "image": {"tag": "2.3.4", "digest": "sha256:" + "ab" * 32},
+        "edge": {"mode": "ingress", "ingress": {"controller": "traefik"}},
+    }
+
+
+def ingress_nginx(c: Configs) -> tuple[str, dict[str, Any]]:
+    """prod on the Ingress it had before Gateway API, for clusters not yet moved."""
+    return "prod", {"edge": {"mode": "ingress"}}
 
 
 VARIANTS: dict[str, Callable[[Configs], tuple[str, dict[str, Any]]]] = {
@@ -87,6 +122,7 @@ VARIANTS: dict[str, Callable[[Configs], tuple[str, dict[str, Any]]]] = {
     "managed-redis": managed_redis,
     "bare": bare,
     "pinned": pinned,
+    "ingress-nginx": ingress_nginx,
 }
 
 

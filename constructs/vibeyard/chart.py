@@ -21,8 +21,13 @@ from .app.environment import AppEnvironment, Database
 from .app.migration import MigrationJob
 from .app.secret import AppSecret
 from .app.settings import AppSettings
-from .config.topology import Topology
+from .config.topology import GatewayRef, Topology
 from .config.types import EnvConfig, Exporters
+from .edge.certificate import ListenerCertificate
+from .edge.gateway import WebGateway
+from .edge.ingress import WebIngress
+from .edge.reference_grant import SecretGrant
+from .edge.routes import WebRoutes
 from .gitops import waves
 from .identity import Identity
 from .kube import Listener, Site, Workload
@@ -43,7 +48,6 @@ from .stores.redis import Redis
 from .stores.redis_cache import RedisCache
 from .tenancy.namespace import Namespace
 from .tenancy.quota import NamespaceQuota
-from .web.ingress import ACME_SOLVER_LABELS, ACME_SOLVER_PORT, WebIngress
 from .web.web_app import WebApp
 from .workers.worker_pool import WorkerPoolDeployment
 
@@ -114,7 +118,9 @@ class VibeyardChart(cdk8s.Chart):
     def _tenancy(self, sealed_data: Mapping[str, str] | None) -> tuple[AppSettings, str]:
         """The namespace, its quota, the Secret and the settings every process reads."""
         cfg, topo = self.cfg, self.topo
-        Namespace(self, "Namespace", name=topo.namespace, identity=self.platform)
+        shared = cfg.edge.gateway.shared if topo.edge.gateway is not None else None
+        labels = shared.namespace_labels if shared is not None else None
+        Namespace(self, "Namespace", name=topo.namespace, identity=self.platform, labels=labels)
         NamespaceQuota(self, "Quota", namespace=topo.namespace, identity=self.platform, quota=cfg.quota)
         secret = AppSecret(
             self,
@@ -240,15 +246,76 @@ class VibeyardChart(cdk8s.Chart):
 
     def _edge(self, web: WebApp) -> None:
         """The public edge in front of the web tier, and the traffic it brings in."""
-        cfg = self.cfg
-        WebIngress(self, "Ingress", namespace=self.site.namespace, ingress=cfg.ingress, backend=web)
-        edge = peers.namespace(cfg.network.ingress_namespace, cfg.network.ingress_pod_labels)
-        self.needs.admit(web, "ingress", edge)
+        cfg, plan, ns = self.cfg, self.topo.edge, self.site.namespace
+        if plan.gateway is not None:
+            self._gateway_edge(web, plan.gateway)
+        if plan.ingress_class is not None:
+            WebIngress(
+                self,
+                "Ingress",
+                namespace=ns,
+                edge=cfg.edge,
+                class_name=plan.ingress_class,
+                backend=web,
+                port_name=web.port_name,
+                identity=web.identity,
+            )
+            assert plan.ingress_data_plane is not None, "every controller has a default"
+            self._admit_edge(web, "ingress", peers.data_plane(plan.ingress_data_plane))
+
+    def _gateway_edge(self, web: WebApp, ref: GatewayRef) -> None:
+        """Our Gateway (unless we attach to the platform's), the routes, and their TLS."""
+        edge, plan, ns, who = self.cfg.edge, self.topo.edge, self.site.namespace, web.identity
+        if ref.owned:
+            WebGateway(
+                self,
+                "Gateway",
+                namespace=ns,
+                ref=ref,
+                edge=edge,
+                identity=who,
+                issues_certificate=plan.certificate == "gateway",
+            )
+        WebRoutes(
+            self,
+            "Routes",
+            namespace=ns,
+            ref=ref,
+            edge=edge,
+            backend=web,
+            unrouted=web.metrics.path,
+            identity=who,
+        )
+        if plan.certificate == "certificate":
+            ListenerCertificate(
+                self,
+                "Certificate",
+                namespace=ns,
+                secret=edge.tls_secret,
+                host=edge.host,
+                cluster_issuer=edge.cluster_issuer,
+                identity=who,
+            )
+        if plan.secret_grant:
+            SecretGrant(
+                self,
+                "SecretGrant",
+                namespace=ns,
+                secret=edge.tls_secret,
+                gateway_namespace=ref.namespace,
+                identity=who,
+            )
+        assert plan.gateway_data_plane is not None, "validation requires a custom data plane"
+        self._admit_edge(web, "gateway", peers.data_plane(plan.gateway_data_plane))
+
+    def _admit_edge(self, web: WebApp, edge: str, proxies: list[Any]) -> None:
+        """The edge's proxies reach the web tier and, while a certificate is issued or
+        renewed, cert-manager's HTTP-01 solver: default-deny would otherwise leave every
+        certificate Pending."""
+        self.needs.admit(web, edge, *proxies)
         if self.topo.acme_solver:
-            # cert-manager's HTTP-01 solver runs in this namespace during issuance and
-            # renewal; without this, default-deny leaves every certificate Pending.
-            solver = peers.labels(ACME_SOLVER_LABELS)
-            self.needs.admit_pods("acme-solver-from-ingress", solver, ACME_SOLVER_PORT, edge)
+            solver = peers.labels(peers.ACME_SOLVER_LABELS)
+            self.needs.admit_pods(f"acme-solver-from-{edge}", solver, peers.ACME_SOLVER_PORT, *proxies)
 
     def _workers(self, environment: AppEnvironment, stores: Stores) -> None:
         """One pool per job type, each with the autoscaler the topology chose."""

@@ -74,9 +74,16 @@ def meta(
     )
 
 
-def crd_meta(name: str, namespace: str | None, identity: Identity) -> cdk8s.ApiObjectMetadata:
+def crd_meta(
+    name: str, namespace: str | None, identity: Identity, annotations: Mapping[str, str] | None = None
+) -> cdk8s.ApiObjectMetadata:
     """Metadata for imported CRD classes, which take cdk8s's own metadata type."""
-    return cdk8s.ApiObjectMetadata(name=name, namespace=namespace, labels=identity.labels)
+    return cdk8s.ApiObjectMetadata(
+        name=name,
+        namespace=namespace,
+        labels=identity.labels,
+        annotations=dict(annotations) if annotations else None,
+    )
 
 
 @cache

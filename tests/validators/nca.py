@@ -1,10 +1,13 @@
 """network-config-analyzer (nca): one scheme run per environment.
 
-nca reads the environment's NetworkPolicies and workloads plus the committed
-cluster context (stand-in ingress-nginx, kube-dns, monitoring, KEDA and another
-tenant), and in one process draws the connectivity map and answers every
-permits/forbids query. Only the kinds nca models are handed to it: it would
-otherwise turn our Ingress into a simulated controller of its own.
+nca reads the environment's NetworkPolicies and workloads plus the cluster
+context (``context``): the committed stand-ins (Ingress controllers, another
+team's Gateway proxies, kube-dns, monitoring, KEDA and another tenant), and the
+ones each environment's own edge brings: Envoy Gateway's proxies for each Gateway
+its routes attach to, and cert-manager's HTTP-01 solver pod in its namespace. In
+one process nca draws the connectivity map and answers every permits/forbids query.
+Only the kinds nca models are handed to it: it would otherwise turn our Ingress
+into a simulated controller of its own.
 
 The map is the reviewers' list docs/network/<env>.txt (``tests/network/connectivity.py``):
 nca's graph output, one edge per workload pair, renamed and split into one line per
@@ -68,28 +71,77 @@ class Result:
 
 
 def write_inputs(tree: Mapping[str, str], dest: Path) -> Path:
-    """The rendered objects nca should model, as one multi-document file in ``dest``.
+    """The rendered objects nca should model, as one multi-document file in ``dest``,
+    and beside it their cluster context (``context_path``).
 
     One file in file-name order, not a directory: nca walks directories in the
     file system's order, and its map's wording depends on the order it reads.
     """
     dest.mkdir(parents=True, exist_ok=True)
+    objects = [load_yaml(text) for _, text in sorted(tree.items())]
     docs = [text for _, text in sorted(tree.items()) if load_yaml(text).get("kind") in NCA_KINDS]
     path = dest / "rendered.yaml"
     path.write_text("---\n".join(docs))
+    context_path(path).write_text(yaml.safe_dump_all(context(objects), sort_keys=False))
     return path
 
 
-def _context_pods() -> list[Manifest]:
-    return [d for d in load_yaml_all(CONTEXT.read_text()) if d and d.get("kind") == "Pod"]
+def context_path(inputs: Path) -> Path:
+    return inputs.with_name("context.yaml")
+
+
+def context(objects: Sequence[Manifest]) -> list[Manifest]:
+    """The committed stand-ins, and those the environment's edge brings with it."""
+    committed = [d for d in load_yaml_all(CONTEXT.read_text(encoding="utf-8")) if d]
+    namespace = next(o["metadata"]["name"] for o in objects if o["kind"] == "Namespace")
+    gateways = sorted(
+        {
+            (ref["name"], ref.get("namespace", namespace))
+            for route in objects
+            if route["kind"] == "HTTPRoute"
+            for ref in route["spec"]["parentRefs"]
+        }
+    )
+    proxies = [
+        _stand_in(f"envoy-{ns}-{name}", ENVOY_NAMESPACE, dict(zip(ENVOY_OWNER, (name, ns), strict=True)))
+        for name, ns in gateways
+    ]
+    # cert-manager starts the solver only for HTTP-01, which an environment opts into
+    # together with the policy that lets its edge reach it.
+    http01 = any(
+        o["kind"] == "NetworkPolicy" and o["spec"]["podSelector"].get("matchLabels") == ACME_SOLVER
+        for o in objects
+    )
+    solver = [_stand_in("cm-acme-http-solver", namespace, ACME_SOLVER)] if http01 else []
+    return [*committed, *proxies, *solver]
+
+
+# Envoy Gateway runs each Gateway's proxies in its own namespace, labelled with that
+# Gateway; cert-manager labels its HTTP-01 solver pods (both from upstream docs).
+ENVOY_NAMESPACE = "envoy-gateway-system"
+ENVOY_OWNER = ("gateway.envoyproxy.io/owning-gateway-name", "gateway.envoyproxy.io/owning-gateway-namespace")
+ACME_SOLVER = {"acme.cert-manager.io/http01-solver": "true"}
+
+
+def _stand_in(name: str, namespace: str, labels: dict[str, str]) -> Manifest:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "annotations": {"network-map/role": "edge"},
+            "labels": labels,
+        },
+        "spec": {"containers": [{"name": "stand-in", "image": "registry.k8s.io/pause:3.10"}]},
+    }
 
 
 def unmatched_selectors(env: str, objects: Sequence[Manifest], queries: Iterable[Query]) -> list[str]:
     """A query whose pods or peers select nothing passes vacuously, so each must select something."""
-    namespaces = {o["metadata"]["name"] for o in objects if o["kind"] == "Namespace"}
-    namespaces |= {p["metadata"]["namespace"] for p in _context_pods()}
+    stand_ins = [p for p in context(objects) if p["kind"] == "Pod"]
     pods: list[tuple[str, dict[str, str]]] = [
-        (p["metadata"]["namespace"], p["metadata"].get("labels") or {}) for p in _context_pods()
+        (p["metadata"]["namespace"], p["metadata"].get("labels") or {}) for p in stand_ins
     ]
     for obj in objects:
         tpl = pod_template(obj)
@@ -130,7 +182,8 @@ def run(
     if not NCA.exists():
         raise FileNotFoundError(f"{NCA} is missing: install the dev dependencies (make test does)")
     workdir.mkdir(parents=True, exist_ok=True)
-    configs: list[dict[str, Any]] = [{"name": env, "resourceList": [str(inputs), str(CONTEXT)]}]
+    resources = [str(inputs), str(context_path(inputs))]
+    configs: list[dict[str, Any]] = [{"name": env, "resourceList": resources}]
     nca_queries: list[dict[str, Any]] = []
     if connectivity:
         nca_queries.append(_map_query("connectivity", env, inputs, workdir / "connectivity.dot"))
@@ -140,7 +193,7 @@ def run(
         configs.append({"name": q.name, "networkPolicyList": [str(path)]})
         nca_queries.append({"name": q.name, q.verb: [env, q.name], "expected": 0})
     scheme = {
-        "resourceList": [str(inputs), str(CONTEXT)],
+        "resourceList": resources,
         "networkConfigList": configs,
         "queries": nca_queries,
     }
@@ -164,7 +217,7 @@ def connectivity_lists(trees: Mapping[str, Mapping[str, str]], workdir: Path) ->
     configs, queries, inputs = [], [], {}
     for env, tree in trees.items():
         inputs[env] = write_inputs(tree, workdir / env)
-        configs.append({"name": env, "resourceList": [str(inputs[env]), str(CONTEXT)]})
+        configs.append({"name": env, "resourceList": [str(inputs[env]), str(context_path(inputs[env]))]})
         queries.append(_map_query(f"connectivity-{env}", env, inputs[env], workdir / f"{env}.dot"))
     proc = _run_scheme({"networkConfigList": configs, "queries": queries}, workdir / "scheme.yaml")
     return {env: _read_map(env, inputs[env], workdir / f"{env}.dot", proc) for env in trees}

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from tests.edge_facts import ACME_SOLVER, ENVOY_NAMESPACE, ENVOY_OWNER, INGRESS, data_plane, edges
 from vibeyard import identity
 from vibeyard.config import EnvConfig
 from vibeyard.identity import Identity, instance_for
@@ -102,6 +103,74 @@ def _sel(who: Identity) -> dict[str, Any]:
     return {"matchLabels": who.selector}
 
 
+def _edge_queries(b: _Builder, cfg: EnvConfig, web: Identity, inside: list[tuple[str, Identity]]) -> None:
+    """Only the chosen edge's proxies reach the web pods (and, for HTTP-01, the ACME
+    solver), on their port only; no other edge, and no other team's Gateway, does."""
+    solver_labels, solver_port = ACME_SOLVER
+    solver = {"matchLabels": solver_labels}
+    http01 = cfg.edge.acme_http01
+    for edge in edges(cfg):
+        proxies = data_plane(cfg, edge)
+        b.add(
+            "permits",
+            f"{edge}-to-web",
+            f"the {edge} reaches web",
+            _sel(web),
+            ingress_from=proxies,
+            ports=_tcp(cfg.web.port),
+        )
+        b.add(
+            "forbids",
+            f"{edge}-to-web-other-ports",
+            f"the {edge} reaches web on TCP {cfg.web.port} only",
+            _sel(web),
+            ingress_from=proxies,
+            ports=_all_but(cfg.web.port),
+        )
+        for name, who in inside:
+            b.add(
+                "forbids",
+                f"{edge}-to-{name}",
+                f"the {edge} must not reach {name}",
+                _sel(who),
+                ingress_from=proxies,
+            )
+        if http01:
+            b.add(
+                "permits",
+                f"{edge}-to-acme-solver",
+                f"the {edge} reaches cert-manager's HTTP-01 solver",
+                solver,
+                ingress_from=proxies,
+                ports=_tcp(solver_port),
+            )
+    for name, peer in _other_edges(cfg):
+        b.add(
+            "forbids",
+            f"{name}-to-web",
+            f"{name} is not this environment's edge",
+            _sel(web),
+            ingress_from=[peer],
+        )
+        if http01:
+            b.add(
+                "forbids",
+                f"{name}-to-acme-solver",
+                f"{name} must not reach the ACME solver",
+                solver,
+                ingress_from=[peer],
+            )
+
+
+def _other_edges(cfg: EnvConfig) -> list[tuple[str, Peer]]:
+    """Every edge in the cluster context that is not this environment's."""
+    chosen = cfg.edge.ingress.controller if "ingress" in edges(cfg) else None
+    out = [(c, _namespace(ns, labels)) for c, (_, ns, labels) in INGRESS.items() if c != chosen]
+    other_gateway = dict(zip(ENVOY_OWNER, ("edge", OTHER_NAMESPACE), strict=True))
+    out.append(("other-teams-gateway", _namespace(ENVOY_NAMESPACE, other_gateway)))
+    return out
+
+
 def queries_for(cfg: EnvConfig) -> list[Query]:
     b = _Builder(cfg)
     net = cfg.network
@@ -130,26 +199,10 @@ def queries_for(cfg: EnvConfig) -> list[Query]:
         "redis-cache": 6379,
         "pgbouncer": cfg.pgbouncer.port,
     }
-    ingress_ctl = _namespace(net.ingress_namespace, dict(net.ingress_pod_labels))
     monitoring = _namespace(net.monitoring_namespace)
 
     # --- forbidden ---------------------------------------------------------------
-    for name, who in [*stores, *((f"worker-{p.name}", w) for p, w in workers)]:
-        b.add(
-            "forbids",
-            f"ingress-controller-to-{name}",
-            f"the ingress controller must not reach {name}",
-            _sel(who),
-            ingress_from=[_namespace(net.ingress_namespace)],
-        )
-    b.add(
-        "forbids",
-        "ingress-controller-to-web-other-ports",
-        f"the ingress controller reaches the web pods on TCP {cfg.web.port} only",
-        _sel(web),
-        ingress_from=[_namespace(net.ingress_namespace)],
-        ports=_all_but(cfg.web.port),
-    )
+    _edge_queries(b, cfg, web, [*stores, *((f"worker-{p.name}", w) for p, w in workers)])
     b.add(
         "forbids",
         "other-namespace-to-anything",
@@ -157,12 +210,16 @@ def queries_for(cfg: EnvConfig) -> list[Query]:
         {},
         ingress_from=[_namespace(OTHER_NAMESPACE)],
     )
+    # An edge that sends from address ranges (a cloud load balancer) is the one exception.
+    edge_ranges = sorted(
+        {p["ipBlock"]["cidr"] for e in edges(cfg) for p in data_plane(cfg, e) if "ipBlock" in p}
+    )
     b.add(
         "forbids",
         "internet-to-anything",
-        "no address outside the cluster connects to our pods directly",
+        "no address outside the cluster connects to our pods directly, but the edge's",
         {},
-        ingress_from=[{"ipBlock": {"cidr": INTERNET}}],
+        ingress_from=[{"ipBlock": {"cidr": INTERNET, **({"except": edge_ranges} if edge_ranges else {})}}],
     )
     for name, who in stores:
         b.add(
@@ -224,22 +281,21 @@ def queries_for(cfg: EnvConfig) -> list[Query]:
         )
 
     # --- permitted ---------------------------------------------------------------
-    b.add(
-        "permits",
-        "ingress-controller-to-web",
-        f"the ingress controller reaches web on TCP {cfg.web.port}",
-        _sel(web),
-        ingress_from=[ingress_ctl],
-        ports=_tcp(cfg.web.port),
-    )
     dns = cfg.cluster.dns
-    assert dns.mode == "kube-dns", "the committed environments resolve with kube-dns"
+    # Each resolver as its mode documents it (NodeLocal DNSCache's link-local address,
+    # GKE's Cloud DNS on the metadata server's).
+    resolvers = {
+        "kube-dns": [_namespace(dns.namespace, dict(dns.pod_labels))],
+        "node-local": [{"ipBlock": {"cidr": "169.254.20.10/32"}}],
+        "gke-cloud-dns": [{"ipBlock": {"cidr": "169.254.169.254/32"}}],
+        "addresses": [],
+    }[dns.mode] + [{"ipBlock": {"cidr": c}} for c in dns.addresses]
     b.add(
         "permits",
         "every-pod-to-dns",
-        "every pod resolves names with kube-dns on UDP and TCP 53",
+        "every pod resolves names on UDP and TCP 53",
         {},
-        egress_to=[_namespace(dns.namespace, dict(dns.pod_labels))],
+        egress_to=resolvers,
         ports=[{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
     )
     if cfg.monitoring.enabled:

@@ -82,8 +82,8 @@ def _overlay(name: str) -> tuple[str | None, Overlay]:
 # Where each environment's own name goes, unless its own overlay says otherwise.
 NAMED: tuple[tuple[str, ...], ...] = (
     ("namespace",),
-    ("ingress", "host"),
-    ("ingress", "tls_secret"),
+    ("edge", "host"),
+    ("edge", "tls_secret"),
     ("secrets", "sealed_file"),
     ("gitops", "destinations"),
 )
@@ -94,8 +94,8 @@ def _named(name: str) -> dict[tuple[str, ...], Any]:
 
     return {
         ("namespace",): name,
-        ("ingress", "host"): f"{name}.{ORG.base_domain}",
-        ("ingress", "tls_secret"): f"vibeyard-{name}-tls",
+        ("edge", "host"): f"{name}.{ORG.base_domain}",
+        ("edge", "tls_secret"): f"vibeyard-{name}-tls",
         ("secrets", "sealed_file"): f"secrets/{name}.sealed.yaml",
         ("gitops", "destinations"): plain(ORG.clusters.get(name, ())),
     }

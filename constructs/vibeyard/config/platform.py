@@ -95,14 +95,9 @@ class ManagedEgress:
 
 @settings
 class NetworkConfig:
-    """The neighbours NetworkPolicies admit, and the address ranges the app reaches."""
+    """The neighbours NetworkPolicies admit (the edge's are in ``edge``), and the address
+    ranges the app reaches."""
 
-    ingress_namespace: str = setting(
-        default="ingress-nginx", doc="the edge's namespace", rule=rules.dns_label()
-    )
-    ingress_pod_labels: Mapping[str, str] = setting(
-        factory=lambda: {"app.kubernetes.io/name": "ingress-nginx"}, doc="the edge's pods", rule=rules.labels
-    )
     monitoring_namespace: str = setting(
         default="monitoring", doc="Prometheus's namespace", rule=rules.dns_label()
     )

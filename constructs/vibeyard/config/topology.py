@@ -17,8 +17,9 @@ from typing import Literal
 
 from .. import identity
 from . import secret_keys as keys
+from .edge import ENVOY_GATEWAY_NAMESPACE, GATEWAYS, INGRESS_CONTROLLERS, OWNING_GATEWAY, DataPlane
 from .platform import SPOT_NODES, SpotNodes
-from .types import EnvConfig, ManagedEgress, Resources, WorkerPool
+from .types import EdgeConfig, EnvConfig, ManagedEgress, Resources, WorkerPool
 
 Scaler = Literal["fixed", "hpa", "keda"]
 
@@ -68,6 +69,79 @@ class PoolPlan:
 
 
 @dataclass(frozen=True)
+class GatewayRef:
+    """The Gateway our routes attach to: ours (``owned``) or the platform's."""
+
+    name: str
+    namespace: str
+    http_listener: str
+    https_listener: str
+    owned: bool
+    class_name: str
+
+
+# Who fills our TLS Secret: cert-manager's ingress-shim from the Ingress, its
+# gateway-shim from our own Gateway, our Certificate (for a shared Gateway's listener
+# that reads the Secret here), or the platform team, next to its shared Gateway.
+CertificateSource = Literal["ingress", "gateway", "certificate", "platform"]
+
+
+@dataclass(frozen=True)
+class EdgePlan:
+    """Which edges run, where each one's proxies connect from, and who makes the certificate."""
+
+    gateway: GatewayRef | None
+    gateway_data_plane: DataPlane | None
+    ingress_class: str | None
+    ingress_data_plane: DataPlane | None
+    certificate: CertificateSource
+    # A shared Gateway in another namespace reads our Secret: it needs our ReferenceGrant.
+    secret_grant: bool
+
+    @staticmethod
+    def of(edge: EdgeConfig, namespace: str) -> EdgePlan:
+        gateway = gateway_plane = None
+        if edge.mode in ("gateway-api", "both"):
+            gateway, gateway_plane = _gateway(edge, namespace)
+        ingress_class = ingress_plane = None
+        if edge.mode in ("ingress", "both"):
+            controller = INGRESS_CONTROLLERS[edge.ingress.controller]
+            ingress_class = edge.ingress.class_name or controller.class_name
+            ingress_plane = edge.ingress.data_plane or controller.data_plane
+        shared = edge.gateway.shared if gateway is not None else None
+        secret_here = shared is None or shared.tls_secret_in_app_namespace
+        certificate: CertificateSource
+        if ingress_class is not None:
+            certificate = "ingress"
+        elif shared is None:
+            certificate = "gateway"
+        else:
+            certificate = "certificate" if secret_here else "platform"
+        grant = shared is not None and shared.tls_secret_in_app_namespace
+        return EdgePlan(gateway, gateway_plane, ingress_class, ingress_plane, certificate, grant)
+
+
+def _gateway(edge: EdgeConfig, namespace: str) -> tuple[GatewayRef, DataPlane | None]:
+    """The Gateway our routes attach to, and where its proxies connect from."""
+    cfg, shared = edge.gateway, edge.gateway.shared
+    impl = GATEWAYS.get(cfg.implementation)
+    ref = GatewayRef(
+        name=shared.name if shared else identity.WEB[0],
+        namespace=shared.namespace if shared else namespace,
+        http_listener=shared.http_listener if shared else "http",
+        https_listener=shared.https_listener if shared else "https",
+        owned=shared is None,
+        class_name=cfg.class_name or (impl.class_name if impl else ""),
+    )
+    plane = cfg.data_plane or (impl.data_plane if impl else None)
+    if plane is None and cfg.implementation == "envoy-gateway":
+        # Envoy Gateway runs one proxy Deployment per Gateway and labels its pods with it.
+        owning = dict(zip(OWNING_GATEWAY, (ref.name, ref.namespace), strict=True))
+        plane = DataPlane(namespace=ENVOY_GATEWAY_NAMESPACE, pod_labels=owning)
+    return ref, plane
+
+
+@dataclass(frozen=True)
 class Workload:
     """A pod-producing object at its peak, for the namespace's quota."""
 
@@ -100,6 +174,7 @@ class Topology:
     vpa: bool
     migration: bool
     acme_solver: bool
+    edge: EdgePlan
     sentry: bool
     read_replica: bool
     gitops: bool
@@ -160,7 +235,8 @@ class Topology:
             dashboards=monitored and cfg.monitoring.dashboards,
             vpa=cfg.vpa_enabled,
             migration=cfg.migration.enabled,
-            acme_solver=cfg.ingress.acme_http01,
+            acme_solver=cfg.edge.acme_http01,
+            edge=EdgePlan.of(cfg.edge, ns),
             sentry=cfg.sentry_enabled,
             read_replica=pg.read_replica,
             gitops=cfg.gitops is not None,

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Literal
 
 from . import rules
+from .edge import DataPlane, EdgeConfig, GatewayConfig, IngressConfig, SharedGateway
 from .fields import setting, settings
 from .platform import (
     ClusterConfig,
@@ -41,17 +42,20 @@ from .values import (
     StoreMode,
     Toleration,
 )
-from .workloads import IngressConfig, MigrationConfig, WebConfig, WorkerPool
+from .workloads import MigrationConfig, WebConfig, WorkerPool
 
 __all__ = [
     "Autoscaling",
     "CacheConfig",
     "ClusterConfig",
+    "DataPlane",
     "Destination",
     "Disruption",
     "DnsConfig",
+    "EdgeConfig",
     "EnvConfig",
     "Exporters",
+    "GatewayConfig",
     "GitOpsConfig",
     "Image",
     "IngressConfig",
@@ -70,6 +74,7 @@ __all__ = [
     "Resources",
     "ScaleDown",
     "SecretsConfig",
+    "SharedGateway",
     "StoreMode",
     "Toleration",
     "WebConfig",
@@ -103,7 +108,7 @@ class EnvConfig:
     )
     namespace: str = setting(doc="its namespace; default: its name", rule=rules.dns_label(NAMESPACE_MAX))
     image: Image = setting(doc="the app image; a release pins it in dist/releases/<env>.json")
-    ingress: IngressConfig = setting(doc="the public edge")
+    edge: EdgeConfig = setting(doc="the public edge")
     web: WebConfig = setting(doc="the Next.js tier")
     workers: tuple[WorkerPool, ...] = setting(doc="the BullMQ worker pools")
     postgres: PostgresConfig = setting(doc="the database")
@@ -134,4 +139,4 @@ class EnvConfig:
     @property
     def app_url(self) -> str:
         """The public URL (``NEXTAUTH_URL``): the edge's host, always over TLS."""
-        return f"https://{self.ingress.host}"
+        return f"https://{self.edge.host}"

@@ -16,21 +16,6 @@ SHUTDOWN_MARGIN_SECONDS = 30
 
 
 @settings
-class IngressConfig:
-    """The public edge: one host with TLS from cert-manager."""
-
-    host: str = setting(doc="the public host; default <env>.<organisation base_domain>", rule=rules.hostname)
-    tls_secret: str = setting(
-        doc="the certificate's Secret; default vibeyard-<env>-tls", rule=rules.dns_subdomain
-    )
-    cluster_issuer: str = setting(doc="cert-manager ClusterIssuer", rule=rules.dns_subdomain)
-    class_name: str = setting(default="nginx", doc="ingressClassName", rule=rules.dns_subdomain)
-    proxy_body_size: str = setting(default="10m", doc="largest request body", rule=rules.nginx_size)
-    # cert-manager then runs a solver pod in our namespace, which the edge must be allowed to reach.
-    acme_http01: bool = setting(default=True, doc="the issuer solves ACME HTTP-01 challenges")
-
-
-@settings
 class WebConfig:
     """The Next.js tier, ``deployment/vibeyard``."""
 

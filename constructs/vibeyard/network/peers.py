@@ -14,11 +14,15 @@ from collections.abc import Iterable, Mapping
 from cdk8s_plus_28 import k8s
 
 from .. import identity
+from ..config.types import DataPlane
 from ..identity import Identity
 from ..kube import Listener
 
 INTERNET = "0.0.0.0/0"
 HTTPS = 443
+# cert-manager's HTTP-01 solver pods carry this label and listen on this port.
+ACME_SOLVER_LABELS = {"acme.cert-manager.io/http01-solver": "true"}
+ACME_SOLVER_PORT = 8089
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 COMPONENT_LABEL = "app.kubernetes.io/component"
 INSTANCE_LABEL = "app.kubernetes.io/instance"
@@ -78,3 +82,10 @@ def dns() -> list[k8s.NetworkPolicyPort]:
 def to(listener: Listener) -> tuple[k8s.NetworkPolicyPeer, int]:
     """``listener``'s pods on its port, as an egress destination."""
     return pods(of(listener.identity)), listener.port
+
+
+def data_plane(plane: DataPlane) -> list[k8s.NetworkPolicyPeer]:
+    """An edge's proxies as peers: their pods, or the ranges a load balancer sends from."""
+    if plane.namespace is not None:
+        return [namespace(plane.namespace, plane.pod_labels)]
+    return [cidr(block) for block in plane.cidrs]

@@ -1,8 +1,8 @@
 """What every environment starts from: the design doc's ``values.yaml``, in production shape.
 
 3 web replicas with an HPA of 3-10 at 70% CPU / 80% memory, requests 250m/512Mi,
-limits 1000m/1Gi, ingress class nginx and issuer letsencrypt-prod (its
-defaults in ``IngressConfig``). Third-party images are pinned by digest: a
+limits 1000m/1Gi, issuer letsencrypt-prod; the edge is Gateway API (the design's
+ingress-nginx was retired in 2026: docs/design-corrections.md). Third-party images are pinned by digest: a
 re-pushed tag can never change what runs. Organisation-specific values come from
 ``organisation.py``.
 """
@@ -50,7 +50,9 @@ DEFAULT_POOL: dict[str, Any] = {"name": "default", "queues": ["default"]}
 
 BASE: dict[str, Any] = {
     "image": {"repository": f"{ORG.registry}/vibeyard", "tag": "1.0.0"},
-    "ingress": {"cluster_issuer": ORG.cluster_issuer},
+    # The release that moves the edge: Gateway API and the Ingress side by side, for one host,
+    # so traffic moves by DNS (upgrades/2026-12-05-edge-gateway-api.md).
+    "edge": {"mode": "both", "cluster_issuer": ORG.cluster_issuer},
     "web": {
         "replicas": 3,
         "resources": {

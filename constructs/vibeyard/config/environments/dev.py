@@ -9,7 +9,12 @@ from .base import DEFAULT_POOL
 OVERLAY: dict[str, Any] = {
     # Built and loaded into kind/minikube by hand (docs/operations.md): never pulled.
     "image": {"repository": "vibeyard", "tag": "local", "pull_policy": "Never"},
-    "ingress": {"host": "vibeyard.dev.localhost", "cluster_issuer": "selfsigned", "acme_http01": False},
+    "edge": {
+        "mode": "gateway-api",
+        "host": "vibeyard.dev.localhost",
+        "cluster_issuer": "selfsigned",
+        "acme_http01": False,
+    },
     "web": {
         "replicas": 1,
         "resources": {

@@ -9,7 +9,7 @@ from .base import DEFAULT_POOL
 
 OVERLAY: dict[str, Any] = {
     "namespace": "production",
-    "ingress": {"host": ORG.base_domain, "tls_secret": "vibeyard-tls"},
+    "edge": {"host": ORG.base_domain, "tls_secret": "vibeyard-tls"},
     "postgres": {"host": ORG.managed_database_host, "read_replica": True},
     "pgbouncer": {"enabled": True, "server_tls_sslmode": "require"},
     "workers": [
