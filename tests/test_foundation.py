@@ -123,7 +123,9 @@ def test_tls_secrets_differ_per_environment(outputs: dict[str, Output]) -> None:
 
 
 def test_production_renders_the_design_docs_values(outputs: dict[str, Output]) -> None:
-    """values.yaml: HPA 3-10 at 70% CPU / 80% memory, 250m/512Mi requests, 1000m/1Gi limits, nginx, LE."""
+    """values.yaml: HPA 3-10 at 70% CPU / 80% memory, 250m/512Mi requests, 1000m/1Gi limits, LE.
+
+    Its ingress-nginx class is corrected to a Gateway (docs/design-corrections.md 25)."""
     prod = outputs["prod"]
     hpa = prod.get("HorizontalPodAutoscaler", "vibeyard")["spec"]
     assert (hpa["minReplicas"], hpa["maxReplicas"]) == (3, 10)
@@ -134,9 +136,11 @@ def test_production_renders_the_design_docs_values(outputs: dict[str, Output]) -
         "limits": {"cpu": "1000m", "memory": "1Gi"},
         "requests": {"cpu": "250m", "memory": "512Mi"},
     }
-    ingress = prod.get("Ingress", "vibeyard")
-    assert ingress["spec"]["ingressClassName"] == "nginx"
-    assert ingress["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == "letsencrypt-prod"
+    gateway = prod.get("Gateway", "vibeyard")
+    assert gateway["metadata"]["annotations"]["cert-manager.io/cluster-issuer"] == "letsencrypt-prod"
+    https = next(item for item in gateway["spec"]["listeners"] if item["protocol"] == "HTTPS")
+    assert https["hostname"] == "vibeyard.example.com"
+    assert https["tls"]["certificateRefs"] == [{"name": "vibeyard-tls"}]
 
 
 def test_files_apply_in_one_pass(out: Output) -> None:

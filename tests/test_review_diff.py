@@ -282,6 +282,9 @@ BLOCKING: dict[str, tuple[Callable[[str], Pair], str]] = {
     "removed-externalsecret": (
         lambda ns: (external_secret("s", ns, ["k"]), None),
         "removed"),
+    "removed-ingress": (
+        lambda ns: (simple("networking.k8s.io/v1", "Ingress", "web", ns, spec={"rules": []}), None),
+        "move DNS first"),
 }  # fmt: skip
 
 # Changes a cluster takes in place: listed, never blocking.

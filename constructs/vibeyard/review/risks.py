@@ -1,7 +1,8 @@
 """Risk flags: what a real cluster refuses or loses (blocking), and what a reviewer should see.
 
 Blocking: the API server rejects an update of an immutable field, so the sync stops at that
-object's wave; or pruning a removed stateful object loses data; or an Argo CD Application
+object's wave; or pruning a removed stateful object loses data; or pruning a removed public
+edge drops the site for every client whose DNS still points at it; or an Argo CD Application
 moves, which builds a second copy of the environment while the first keeps running
 unmanaged. Each needs hand steps, which an upgrade note gives (notes.py).
 """
@@ -19,6 +20,8 @@ from vibeyard.review.tree import Doc, Obj
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet")
 # Pruning these loses data (volumes, sealed keys) or, for a Namespace, everything in it.
 STATEFUL = ("StatefulSet", "PersistentVolumeClaim", "Namespace", "SealedSecret", "Secret", "ExternalSecret")
+# Pruning these takes the site off the address DNS may still point at.
+EDGE = ("Ingress", "Gateway", "HTTPRoute")
 HOOK = "argocd.argoproj.io/hook"
 
 
@@ -111,6 +114,9 @@ def blocking(folder: str, old: dict[str, Obj], new: dict[str, Obj]) -> list[Flag
         if old[key].kind in STATEFUL:
             what = "everything in it" if old[key].kind == "Namespace" else "its data"
             flags.append(Flag(True, folder, key, f"removed: deleting or pruning it loses {what}"))
+        elif old[key].kind in EDGE:
+            text = "removed: clients whose DNS still points at this edge lose the site; move DNS first"
+            flags.append(Flag(True, folder, key, text))
     return flags
 
 

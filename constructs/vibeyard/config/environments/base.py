@@ -2,8 +2,8 @@
 
 3 web replicas with an HPA of 3-10 at 70% CPU / 80% memory, requests 250m/512Mi,
 limits 1000m/1Gi, issuer letsencrypt-prod; the edge is Gateway API (the design's
-ingress-nginx was retired in 2026: docs/design-corrections.md). Third-party images are pinned by digest: a
-re-pushed tag can never change what runs. Organisation-specific values come from
+ingress-nginx was retired in 2026: docs/design-corrections.md). Third-party images are
+pinned by digest: a re-pushed tag can never change what runs. Organisation-specific values come from
 ``organisation.py``.
 """
 
@@ -50,9 +50,9 @@ DEFAULT_POOL: dict[str, Any] = {"name": "default", "queues": ["default"]}
 
 BASE: dict[str, Any] = {
     "image": {"repository": f"{ORG.registry}/vibeyard", "tag": "1.0.0"},
-    # The release that moves the edge: Gateway API and the Ingress side by side, for one host,
-    # so traffic moves by DNS (upgrades/2026-12-05-edge-gateway-api.md).
-    "edge": {"mode": "both", "cluster_issuer": ORG.cluster_issuer},
+    # Gateway API only: the release before rendered the Ingress beside it while DNS moved
+    # (upgrades/2026-12-05-edge-gateway-api.md); "ingress" or "both" keep a cluster on it.
+    "edge": {"mode": "gateway-api", "cluster_issuer": ORG.cluster_issuer},
     "web": {
         "replicas": 3,
         "resources": {

@@ -10,7 +10,6 @@ OVERLAY: dict[str, Any] = {
     # Built and loaded into kind/minikube by hand (docs/operations.md): never pulled.
     "image": {"repository": "vibeyard", "tag": "local", "pull_policy": "Never"},
     "edge": {
-        "mode": "gateway-api",
         "host": "vibeyard.dev.localhost",
         "cluster_issuer": "selfsigned",
         "acme_http01": False,
