@@ -128,9 +128,9 @@ exec_command = all_of(
 
 def image_tag(value: str) -> str | None:
     # A label value too: the tag becomes the app.kubernetes.io/version label.
-    if TAG.fullmatch(value) and value != "latest":
+    if TAG.fullmatch(value) and LABEL_VALUE.fullmatch(value) and value != "latest":
         return None
-    return "an image tag of [A-Za-z0-9_.-], at most 63 characters, and never 'latest'"
+    return "an image tag of [A-Za-z0-9_.-], alphanumeric at both ends, at most 63 characters, never 'latest'"
 
 
 def cpu(value: str) -> str | None:
