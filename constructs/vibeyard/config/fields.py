@@ -184,13 +184,23 @@ def _child(data: Any, key: Any) -> Any:
         return MISSING
 
 
+def _step(key: object, *, field: bool = False) -> str:
+    """A key as a step of a path, kept on one line: ``.name``, ``[key]``, or ``[repr]``."""
+    if isinstance(key, str) and (key.isidentifier() if field else key.isprintable() and key):
+        return f".{key}" if field else f"[{key}]"
+    return f"[{key!r}]"
+
+
 def _type_problems(err: BaseException, path: str, data: Any, annotation: Any) -> Iterator[Problem]:
     """Every leaf of cattrs' exception tree, with its path and the value found there."""
     if isinstance(err, ClassValidationError | IterableValidationError):
         with_notes, rest = err.group_exceptions()
         for sub, note in with_notes:
             if isinstance(note, IterableValidationNote):
-                key, step = note.index, f"[{note.index}]"
+                key, step = note.index, _step(note.index)
+                if isinstance(data, Mapping) and not isinstance(key, str):  # every config mapping's keys
+                    yield Problem(f"{path}{step}", key, "a string as the key", "types")
+                    continue
             else:
                 key, step = note.name, f".{note.name}"
             yield from _type_problems(sub, f"{path}{step}", _child(data, key), note.type)
@@ -198,9 +208,9 @@ def _type_problems(err: BaseException, path: str, data: Any, annotation: Any) ->
             yield from _type_problems(sub, path, data, annotation)
     elif isinstance(err, ForbiddenExtraKeysError):
         known = ", ".join(f.name for f in dataclasses.fields(err.cl))
-        for key in sorted(err.extra_fields):
+        for key in sorted(err.extra_fields, key=repr):
             why = f"not a field of {err.cl.__name__}; its fields are {known}"
-            yield Problem(f"{path}.{key}", _child(data, key), why, "types")
+            yield Problem(f"{path}{_step(key, field=True)}", _child(data, key), why, "types")
     elif isinstance(err, KeyError):
         yield Problem(path, MISSING, "required", "types")
     else:

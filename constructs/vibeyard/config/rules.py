@@ -163,7 +163,11 @@ def url(*schemes: str) -> Rule:
     allowed = f"an absolute {' or '.join(schemes)} URL"
 
     def check(value: str) -> str | None:
-        parts = urlsplit(value)
-        return None if parts.scheme in schemes and parts.hostname and " " not in value else allowed
+        try:
+            parts = urlsplit(value)
+            ok = parts.scheme in schemes and parts.hostname and " " not in value
+        except ValueError:  # 'https://[bad': urlsplit refuses a broken IPv6 literal
+            ok = False
+        return None if ok else allowed
 
     return check
