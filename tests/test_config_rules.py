@@ -935,6 +935,12 @@ CASES = [
         at("gitops.destinations", [{"name": "prod-eu", "server": "http://prod.k8s.example.com"}]),
         "prod: gitops.destinations[0].server='http://prod.k8s.example.com' is invalid: an absolute https URL",
     ),
+    C(
+        "Destination.server",
+        at("gitops.destinations", [{"name": "prod-eu", "server": "https://[fd00::1"}]),
+        "prod: gitops.destinations[0].server='https://[fd00::1' is invalid: an absolute https URL",
+        at("gitops.destinations", [{"name": "prod-eu", "server": "https://[fd00::1]:6443"}]),
+    ),
     # --- ENV_CHECKS: one environment, several blocks -----------------------------------
     C(
         "env.named_once",

@@ -33,6 +33,7 @@ from tests.config_walk import (
 )
 from vibeyard.config import ConfigError, load, names
 from vibeyard.config.load import data_of
+from vibeyard.config.types import Disruption
 
 INT = "an integer up to 2147483647 (int32)"
 REQUIRED = " is invalid: required"
@@ -193,11 +194,25 @@ def test_a_tuple_without_its_trailing_comma(path: Path, annotation: Any) -> None
         (at("workers", ["default"]), "workers[0]='default' is invalid: a WorkerPool block"),
         (at("workers", [{"name": "default"}]), "workers[0].queues=<missing> is invalid: required"),
         (at("image.tag", 1.0), "image.tag=1.0 is invalid: a string"),
+        # A key is named so that the line stays one line.
+        (at("extra_env", {1: "on"}), "extra_env[1]=1 is invalid: a string as the key"),
+        (at("extra_env", {"A\nB": 1}), "extra_env['A\\nB']=1 is invalid: a string"),
+        (at("extra_env", {"": 1}), "extra_env['']=1 is invalid: a string"),
     ],
-    ids=lambda x: "" if isinstance(x, str) else next(iter(x)),
+    ids=lambda x: "" if isinstance(x, str) else repr(x)[:40],
 )
 def test_what_each_kind_of_field_takes(overlay: dict[str, Any], expected: str) -> None:
     assert lines_of(overlay) == [f"{ENV}: {expected}"]
+
+
+def test_unknown_keys_of_any_kind_each_on_one_line() -> None:
+    known = ", ".join(f.name for f in dataclasses.fields(Disruption))
+    why = f"is invalid: not a field of Disruption; its fields are {known}"
+    assert lines_of(at("web.disruption", {1: "a", "max\nunavailable": 1, "colour": 2})) == [
+        f"{ENV}: web.disruption.colour=2 {why}",
+        f"{ENV}: web.disruption['max\\nunavailable']=1 {why}",
+        f"{ENV}: web.disruption[1]='a' {why}",
+    ]
 
 
 def test_a_huge_value_is_cut_in_its_line() -> None:
