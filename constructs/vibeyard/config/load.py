@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import functools
 import importlib
+import os
 import traceback
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -51,7 +52,9 @@ def slip(err: BaseException) -> str:
     ours = [f for f in frames if Path(f.filename).resolve().is_relative_to(CONFIG_DIR)]
     where = (ours or frames)[-1] if (ours or frames) else None
     place = f"{_rel(where.filename)}:{where.lineno}: " if where else ""
-    return f"{place}{type(err).__name__}: {err}"
+    # One line, with paths as the user knows them (an ImportError names the module's file).
+    message = " ".join(str(err).replace(f"{ROOT}{os.sep}", "").splitlines())
+    return f"{place}{type(err).__name__}: {message}"
 
 
 def names() -> list[str]:
