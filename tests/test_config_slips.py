@@ -48,7 +48,7 @@ class Slip:
     plants: Mapping[str, str]  # config file (under constructs/vibeyard/config/) -> lines appended to it
     file: str | None  # the file the line must name; None: a line about a value, not a file
     at: str  # the planted line the error points at (``file``), or the whole expected line
-    message: str  # after "<file>:<line>: "; ``{root}`` is the copy's folder
+    message: str  # after "<file>:<line>: "
 
 
 SLIPS = [
@@ -79,7 +79,7 @@ SLIPS = [
         env_file(FIRST),
         "from .base import DEFAULT_POOLS",
         "ImportError: cannot import name 'DEFAULT_POOLS' from 'vibeyard.config.environments.base' "
-        f"({{root}}/{CONFIG}/environments/base.py)",
+        f"({CONFIG}/environments/base.py)",
     ),
     Slip(
         "missing-dict-key",
@@ -126,6 +126,13 @@ SLIPS = [
         env_file(SECOND),
         f'FROM = "{SECOND}"',
         f"FROM makes a loop: {SECOND} -> {SECOND}",
+    ),
+    Slip(
+        "an-error-of-several-lines",
+        {env_file(FIRST): 'raise ValueError("first\\nsecond")\n'},
+        env_file(FIRST),
+        'raise ValueError("first\\nsecond")',
+        "ValueError: first second",
     ),
     Slip(
         "slip-in-the-base",
@@ -255,7 +262,7 @@ def test_a_slip_is_one_line_naming_the_file_and_line(slip: Slip, runs: dict[str,
         expected = f"config error: {slip.at}"
     else:
         where = f"{CONFIG}/{slip.file}:{line_of(run.root, slip.file, slip.at)}"
-        expected = f"config error: {where}: {slip.message.format(root=run.root)}"
+        expected = f"config error: {where}: {slip.message}"
     assert (run.process.returncode, run.stderr, run.stdout) == (2, expected + "\n", "")
     assert snapshot(run.root) == run.before, "a failed check must write nothing"
 
