@@ -24,6 +24,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+# The package of environment modules (only a docstring), imported now: the first import of a
+# subpackage sets it as an attribute of its parent, and if that happened at the first load, it
+# would replace the function ``vibeyard.config.environments`` that ``__init__`` binds after this.
+from . import environments as _  # noqa: F401
 from .fields import ConfigError, Problem, build, merge, plain
 from .types import EnvConfig
 from .validate import validate, validate_together
