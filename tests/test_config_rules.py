@@ -28,6 +28,7 @@ import vibeyard.config
 from tests.config_walk import at, config_classes
 from vibeyard.config import ConfigError, EnvConfig, load, load_all, names
 from vibeyard.config.fields import checks_of
+from vibeyard.config.load import environments as every_environment
 from vibeyard.config.validate import ENV_CHECKS, TOGETHER_CHECKS
 
 Overlay = Mapping[str, Any]
@@ -1137,6 +1138,13 @@ def test_a_committed_environment_loads_without_a_problem(env: str) -> None:
 
 def test_the_committed_environments_load_together() -> None:
     assert list(load_all()) == names()
+
+
+def test_loading_leaves_the_environments_function_in_place() -> None:
+    """Importing ``environments/`` at the first load once replaced ``vibeyard.config.environments``
+    (the function) with the package, and ``from vibeyard.config import environments`` broke."""
+    load(names()[0])
+    assert vibeyard.config.environments is every_environment
 
 
 def settings_classes() -> set[type]:
