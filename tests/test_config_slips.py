@@ -7,8 +7,7 @@ missing dict key, a positional argument) and a misshapen environment module
 each end as ``config error: <file>:<line>: <message>`` with exit 2 and nothing
 written, never as a traceback. Each case plants its slip in a copy of the
 repository (lines appended to a config file) and runs ``main.py --check`` there,
-which loads every environment and never starts jsii; the copies run side by side,
-so the whole file takes about as long as two of them.
+which loads every environment and never starts jsii; the copies run side by side.
 
 The environments are read from ``dist/environments.json``, not from the loader.
 """
@@ -208,19 +207,32 @@ def snapshot(root: Path) -> dict[str, bytes]:
     return out
 
 
-def start(root: Path, plants: Mapping[str, str], argv: list[str]) -> Run:
-    """A copy of the repository at ``root`` with ``plants`` appended, running ``argv``."""
+def copy_of_the_repository(root: Path) -> Path:
+    """What ``main.py --check`` reads, copied once: the cases link their files to it."""
     for part in ("constructs", "dist", "secrets"):
         shutil.copytree(ROOT / part, root / part, symlinks=True)
     shutil.copy2(ROOT / "main.py", root / "main.py")
+    return root
+
+
+def start(template: Path, root: Path, plants: Mapping[str, str], argv: list[str]) -> Run:
+    """A copy of ``template`` at ``root`` with ``plants`` appended, running ``argv``.
+
+    Its files are hard links to the template's (a copy each costs seconds on this disk), but a
+    planted file is a file of its own; a run that wrote anything still shows in its snapshot,
+    and the worktree is never linked.
+    """
+    shutil.copytree(template, root, copy_function=os.link)
     for link in (".venv", "node_modules"):
         (root / link).symlink_to(ROOT / link)
     for file, text in plants.items():
-        with (root / CONFIG / file).open("a", encoding="utf-8") as f:
-            f.write(text)
+        path = root / CONFIG / file
+        before = path.read_text(encoding="utf-8") if path.exists() else ""
+        path.unlink(missing_ok=True)
+        path.write_text(before + text, encoding="utf-8")
     environ = {k: v for k, v in os.environ.items() if k not in CD_VARIABLES}
     environ["PYTHONDONTWRITEBYTECODE"] = "1"
-    before = snapshot(root)
+    before_run = snapshot(root)
     process = subprocess.Popen(
         [sys.executable, *argv],
         cwd=root,
@@ -229,15 +241,18 @@ def start(root: Path, plants: Mapping[str, str], argv: list[str]) -> Run:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    return Run(root, before, process)
+    return Run(root, before_run, process)
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Run]]:
     """Every case's run, started together and awaited together."""
     base = tmp_path_factory.mktemp("slips")
-    started = {slip.id: start(base / slip.id, slip.plants, ["main.py", "--check"]) for slip in SLIPS}
-    started["named"] = start(base / "named", NAMED_PLANTS, ["-c", NAMED_SCRIPT])
+    template = copy_of_the_repository(base / "template")
+    started = {
+        slip.id: start(template, base / slip.id, slip.plants, ["main.py", "--check"]) for slip in SLIPS
+    }
+    started["named"] = start(template, base / "named", NAMED_PLANTS, ["-c", NAMED_SCRIPT])
     try:
         for run in started.values():
             run.stdout, run.stderr = run.process.communicate(timeout=60)
