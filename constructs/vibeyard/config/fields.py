@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 import types
 import typing
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, dataclass_transform, get_args, get_origin
 
@@ -39,11 +40,13 @@ _VALUE_SHOWN = 60
 
 
 class ConfigError(ValueError):
-    """Config mistakes, each printed as one line by the CLI."""
+    """Config mistakes, each printed as one line by the CLI; ``problems`` are the ones a
+    rule found (a slip in a config file has none), so a test can tell which rule spoke."""
 
-    def __init__(self, *lines: str) -> None:
+    def __init__(self, *lines: str, problems: Iterable[Problem] = ()) -> None:
         super().__init__("\n".join(lines))
         self.lines = lines
+        self.problems = tuple(problems)
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,10 @@ MISSING: Any = _Missing()
 def shown(value: object) -> str:
     """``repr`` cut to a readable length: a pasted 50 MB value must not become the error line."""
     text = repr(value)
-    return text if len(text) <= _VALUE_SHOWN else f"{text[:_VALUE_SHOWN]}...({len(text)} characters)"
+    if len(text) <= _VALUE_SHOWN:
+        return text
+    size = len(value) if isinstance(value, str) else len(text)  # a string's own length, as its rule counts
+    return f"{text[:_VALUE_SHOWN]}...({size} characters)"
 
 
 def setting(
@@ -127,7 +133,7 @@ def describe(annotation: Any) -> str:
         return f"{article} {annotation.__name__} block"
     words = {
         int: f"an integer up to {INT32} (int32)",
-        float: "a number",
+        float: "a finite number",
         str: "a string",
         bool: "True or False",
     }
@@ -137,7 +143,11 @@ def describe(annotation: Any) -> str:
 def _scalar(kind: type) -> Callable[[Any, Any], Any]:
     def strict(value: Any, _: Any) -> Any:
         ok = type(value) is kind or (kind is float and type(value) is int)
-        if not ok or (kind is int and not -INT32 - 1 <= value <= INT32):
+        if ok and kind is int:
+            ok = -INT32 - 1 <= value <= INT32
+        elif ok and kind is float:  # an inf threshold renders an alert that never fires
+            ok = math.isfinite(value)
+        if not ok:
             raise TypeError(describe(kind))
         return value
 
@@ -175,13 +185,23 @@ def _child(data: Any, key: Any) -> Any:
         return MISSING
 
 
+def _step(key: object, *, field: bool = False) -> str:
+    """A key as a step of a path, kept on one line: ``.name``, ``[key]``, or ``[repr]``."""
+    if isinstance(key, str) and (key.isidentifier() if field else key.isprintable() and key):
+        return f".{key}" if field else f"[{key}]"
+    return f"[{key!r}]"
+
+
 def _type_problems(err: BaseException, path: str, data: Any, annotation: Any) -> Iterator[Problem]:
     """Every leaf of cattrs' exception tree, with its path and the value found there."""
     if isinstance(err, ClassValidationError | IterableValidationError):
         with_notes, rest = err.group_exceptions()
         for sub, note in with_notes:
             if isinstance(note, IterableValidationNote):
-                key, step = note.index, f"[{note.index}]"
+                key, step = note.index, _step(note.index)
+                if isinstance(data, Mapping) and not isinstance(key, str):  # every config mapping's keys
+                    yield Problem(f"{path}{step}", key, "a string as the key", "types")
+                    continue
             else:
                 key, step = note.name, f".{note.name}"
             yield from _type_problems(sub, f"{path}{step}", _child(data, key), note.type)
@@ -189,14 +209,14 @@ def _type_problems(err: BaseException, path: str, data: Any, annotation: Any) ->
             yield from _type_problems(sub, path, data, annotation)
     elif isinstance(err, ForbiddenExtraKeysError):
         known = ", ".join(f.name for f in dataclasses.fields(err.cl))
-        for key in sorted(err.extra_fields):
+        for key in sorted(err.extra_fields, key=repr):
             why = f"not a field of {err.cl.__name__}; its fields are {known}"
-            yield Problem(f"{path}.{key}", _child(data, key), why, "types")
+            yield Problem(f"{path}{_step(key, field=True)}", _child(data, key), why, "types")
     elif isinstance(err, KeyError):
         yield Problem(path, MISSING, "required", "types")
     else:
         allowed = describe(annotation)
-        if isinstance(data, str) and get_origin(annotation) is tuple:
+        if isinstance(data, str) and any(get_origin(a) is tuple for a in (annotation, *get_args(annotation))):
             allowed += f"; write ({data!r},) with a trailing comma"
         yield Problem(path, data, allowed, "types")
 

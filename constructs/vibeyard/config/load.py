@@ -8,13 +8,16 @@ sets them, so ``make new-env NAME=qa FROM=prod`` gets namespace ``qa``, not
 
 The config files are Python, so a slip in one (a syntax error, a misspelt name,
 a missing dict key) is reported as ``<file>:<line>: <message>``, never as a
-traceback.
+traceback; so is a misshapen environment module (no ``OVERLAY`` dict, a ``FROM``
+that names no environment or makes a loop), at the line that assigns it.
 """
 
 from __future__ import annotations
 
+import ast
 import functools
 import importlib
+import os
 import traceback
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -23,7 +26,7 @@ from typing import Any
 
 from .fields import ConfigError, Problem, build, merge, plain
 from .types import EnvConfig
-from .validate import validate
+from .validate import validate, validate_together
 
 CONFIG_DIR = Path(__file__).resolve().parent
 ENV_DIR = CONFIG_DIR / "environments"
@@ -49,7 +52,9 @@ def slip(err: BaseException) -> str:
     ours = [f for f in frames if Path(f.filename).resolve().is_relative_to(CONFIG_DIR)]
     where = (ours or frames)[-1] if (ours or frames) else None
     place = f"{_rel(where.filename)}:{where.lineno}: " if where else ""
-    return f"{place}{type(err).__name__}: {err}"
+    # One line, with paths as the user knows them (an ImportError names the module's file).
+    message = " ".join(str(err).replace(f"{ROOT}{os.sep}", "").splitlines())
+    return f"{place}{type(err).__name__}: {message}"
 
 
 def names() -> list[str]:
@@ -59,23 +64,34 @@ def names() -> list[str]:
     )
 
 
-def _module(name: str) -> ModuleType:
+def _import(module: str) -> ModuleType:
+    """A config module (an environment, the base, the organisation), slips reported."""
     try:
-        return importlib.import_module(f"{PACKAGE}.{name}")
+        return importlib.import_module(module)
     except Exception as err:
         raise ConfigError(slip(err)) from None
 
 
+def _assigned(name: str, variable: str) -> str:
+    """``<file>:<line>`` where environment ``name``'s file assigns ``variable`` (line 1 if it does not)."""
+    path, line = ENV_DIR / f"{name}.py", 1
+    for node in ast.parse(path.read_bytes()).body:
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        if any(isinstance(t, ast.Name) and t.id == variable for t in targets):
+            line = node.lineno
+    return f"{_rel(path)}:{line}"
+
+
 def _overlay(name: str) -> tuple[str | None, Overlay]:
-    module = _module(name)
+    module = _import(f"{PACKAGE}.{name}")
     overlay, parent = getattr(module, "OVERLAY", None), getattr(module, "FROM", None)
-    rel = _rel(ENV_DIR / f"{name}.py")
     if not isinstance(overlay, Mapping):
-        raise ConfigError(
-            f"{rel}: OVERLAY must be a dict of what {name} changes (it is {type(overlay).__name__})"
-        )
+        it = f"a {type(overlay).__name__}" if hasattr(module, "OVERLAY") else "missing"
+        why = f"OVERLAY must be a dict of what {name} changes ({it})"
+        raise ConfigError(f"{_assigned(name, 'OVERLAY')}: {why}")
     if parent is not None and parent not in names():
-        raise ConfigError(f"{rel}: FROM={parent!r} is not an environment; choose one of {', '.join(names())}")
+        why = f"FROM={parent!r} is not an environment; choose one of {', '.join(names())}"
+        raise ConfigError(f"{_assigned(name, 'FROM')}: {why}")
     return parent, overlay
 
 
@@ -90,14 +106,13 @@ NAMED: tuple[tuple[str, ...], ...] = (
 
 
 def _named(name: str) -> dict[tuple[str, ...], Any]:
-    from .organisation import ORG  # noqa: PLC0415 (a slip in it is reported like any config file's)
-
+    org = _import(f"{__package__}.organisation").ORG
     return {
         ("namespace",): name,
-        ("edge", "host"): f"{name}.{ORG.base_domain}",
+        ("edge", "host"): f"{name}.{org.base_domain}",
         ("edge", "tls_secret"): f"vibeyard-{name}-tls",
         ("secrets", "sealed_file"): f"secrets/{name}.sealed.yaml",
-        ("gitops", "destinations"): plain(ORG.clusters.get(name, ())),
+        ("gitops", "destinations"): plain(org.clusters.get(name, ())),
     }
 
 
@@ -114,18 +129,20 @@ def _set(data: dict[str, Any], path: tuple[str, ...], value: Any, *, only_if_uns
 
 
 def _chain(name: str, seen: tuple[str, ...] = ()) -> list[Overlay]:
-    if name in seen:
-        raise ConfigError(f"{_rel(ENV_DIR / f'{name}.py')}: FROM makes a loop: {' -> '.join((*seen, name))}")
+    if name in seen:  # told from its first environment by name, so every way into the loop reads the same
+        loop = seen[seen.index(name) :]
+        start = loop.index(min(loop))
+        loop = (*loop[start:], *loop[:start])
+        raise ConfigError(f"{_assigned(loop[0], 'FROM')}: FROM makes a loop: {' -> '.join((*loop, loop[0]))}")
     parent, overlay = _overlay(name)
     return [*(_chain(parent, (*seen, name)) if parent else []), overlay]
 
 
 def data_of(name: str, extra: Overlay | None = None) -> dict[str, Any]:
     """The plain data of environment ``name``: base, inherited overlays, its own, then ``extra``."""
-    from .environments.base import BASE  # noqa: PLC0415 (a slip in it is reported like any config file's)
-
+    base = _import(f"{PACKAGE}.base").BASE
     chain = _chain(name)
-    inherited: dict[str, Any] = plain(BASE)
+    inherited: dict[str, Any] = plain(base)
     for overlay in chain[:-1]:
         inherited = merge(inherited, plain(overlay))
     for path in NAMED:
@@ -137,73 +154,59 @@ def data_of(name: str, extra: Overlay | None = None) -> dict[str, Any]:
     return merge(data, plain(extra or {}))
 
 
-def _load(name: str, extra: Overlay | None) -> tuple[EnvConfig | None, list[str]]:
-    try:
-        data = data_of(name, extra)
-    except ConfigError as err:
-        return None, list(err.lines)
+def _checked(data: Mapping[str, Any], label: str) -> EnvConfig:
+    """The typed config of ``data``, or ``ConfigError`` with every problem it has: one
+    line per field, so a value that broke its own rule is not judged again by ``validate``."""
     cfg, problems = build(data, EnvConfig)
     if cfg is not None:
-        problems += validate(cfg)
-    return (None if problems else cfg), [p.line(name) for p in problems]
+        blamed = {p.path for p in problems}
+        problems += (p for p in validate(cfg) if p.path not in blamed)
+    if cfg is None or problems:
+        raise ConfigError(*(p.line(label) for p in problems), problems=problems)
+    return cfg
 
 
 def check(cfg: EnvConfig, label: str | None = None) -> None:
     """Check a config built in code (a test's variant) exactly like one loaded from data."""
-    built, problems = build(plain(cfg), EnvConfig)
-    if built is not None:
-        problems += validate(built)
-    if problems:
-        raise ConfigError(*(p.line(label or cfg.name) for p in problems))
+    _checked(plain(cfg), label or cfg.name)
+
+
+def _unknown(wanted: Iterable[str]) -> None:
+    if unknown := [n for n in wanted if n not in names()]:
+        choose = ", ".join(names())
+        raise ConfigError(*(f"{n}: unknown environment {n!r}: choose one of {choose}" for n in unknown))
 
 
 def load(name: str, extra: Overlay | None = None) -> EnvConfig:
-    """One environment, checked; ``ConfigError`` with every problem otherwise."""
-    if name not in names():
-        raise ConfigError(f"{name}: unknown environment {name!r}: choose one of {', '.join(names())}")
-    cfg, lines = _load(name, extra)
-    if cfg is None:
-        raise ConfigError(*lines)
-    return cfg
+    """One environment, checked; ``ConfigError`` with every problem otherwise.
+    ``extra`` goes over its own overlay (a release pin, a test's mistake)."""
+    _unknown([name])
+    return _checked(data_of(name, extra), name)
 
 
-def load_all(chosen: Iterable[str] | None = None) -> dict[str, EnvConfig]:
-    """Every environment (or ``chosen``), checked together: all problems of all of them."""
+def load_all(
+    chosen: Iterable[str] | None = None, extra: Mapping[str, Overlay] | None = None
+) -> dict[str, EnvConfig]:
+    """Every environment (or ``chosen``), checked together: all problems of all of them.
+    ``extra`` maps an environment to what goes over its own overlay."""
     wanted = list(chosen) if chosen is not None else names()
-    unknown = [n for n in wanted if n not in names()]
-    if unknown:
-        raise ConfigError(
-            *(f"{n}: unknown environment {n!r}: choose one of {', '.join(names())}" for n in unknown)
-        )
-    lines: list[str] = []
+    _unknown(wanted)
     configs: dict[str, EnvConfig] = {}
+    lines: list[str] = []
+    problems: list[Problem] = []
     for name in wanted:
-        cfg, problems = _load(name, None)
-        lines += [p for p in problems if p not in lines]
-        if cfg is not None:
-            configs[name] = cfg
+        try:
+            configs[name] = load(name, (extra or {}).get(name))
+        except ConfigError as err:  # a slip in a shared file is the same line for each environment
+            lines += [line for line in err.lines if line not in lines]
+            problems += err.problems
     if not lines:
-        lines = _together(configs)
+        for env, problem in validate_together(configs):
+            lines.append(problem.line(env))
+            problems.append(problem)
     if lines:
-        raise ConfigError(*lines)
+        raise ConfigError(*lines, problems=problems)
     return configs
-
-
-def _together(configs: Mapping[str, EnvConfig]) -> list[str]:
-    """What no single environment can check: two environments sharing a namespace
-    would overwrite each other's objects and prune each other in Argo CD."""
-    seen: dict[str, str] = {}
-    lines = []
-    for env, cfg in configs.items():
-        other = seen.setdefault(cfg.namespace, env)
-        if other != env:
-            why = f"a namespace of its own; {other} uses it already"
-            lines.append(Problem("namespace", cfg.namespace, why, "env.namespace_unique").line(env))
-        source = cfg.gitops.promote_from if cfg.gitops else None
-        if source is not None and (source == env or source not in configs or configs[source].gitops is None):
-            why = "another environment deployed by Argo CD, or None"
-            lines.append(Problem("gitops.promote_from", source, why, "env.promote_from").line(env))
-    return lines
 
 
 @functools.cache

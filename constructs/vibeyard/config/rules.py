@@ -128,9 +128,9 @@ exec_command = all_of(
 
 def image_tag(value: str) -> str | None:
     # A label value too: the tag becomes the app.kubernetes.io/version label.
-    if TAG.fullmatch(value) and value != "latest":
+    if TAG.fullmatch(value) and LABEL_VALUE.fullmatch(value) and value != "latest":
         return None
-    return "an image tag of [A-Za-z0-9_.-], at most 63 characters, and never 'latest'"
+    return "an image tag of [A-Za-z0-9_.-], alphanumeric at both ends, at most 63 characters, never 'latest'"
 
 
 def cpu(value: str) -> str | None:
@@ -163,7 +163,11 @@ def url(*schemes: str) -> Rule:
     allowed = f"an absolute {' or '.join(schemes)} URL"
 
     def check(value: str) -> str | None:
-        parts = urlsplit(value)
-        return None if parts.scheme in schemes and parts.hostname and " " not in value else allowed
+        try:
+            parts = urlsplit(value)
+            ok = parts.scheme in schemes and parts.hostname and " " not in value
+        except ValueError:  # 'https://[bad': urlsplit refuses a broken IPv6 literal
+            ok = False
+        return None if ok else allowed
 
     return check

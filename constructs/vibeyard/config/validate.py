@@ -2,15 +2,20 @@
 
 Field rules live beside their fields (``setting(rule=...)``) and rules across one
 block's fields beside them (``@check``); what is left here reads several blocks
-or what the environment runs. Each check is registered in ``ENV_CHECKS`` under
-an id, so tests can prove that every rule has a failing example.
+or what the environment runs (``ENV_CHECKS``), or several environments at once
+(``TOGETHER_CHECKS``). Each check is registered under an id, so tests can prove
+that every rule has a failing example.
+
+They run even when a field broke its own rule, so that one run reports every
+mistake: a check reads such values without failing (a quantity that does not
+parse counts as zero), and ``load`` drops its line for a field that has one.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 from .fields import Problem
 from .quantity import cpu_millis, memory_bytes
@@ -70,6 +75,7 @@ def _quota(cfg: EnvConfig, topo: Topology) -> Iterator[Problem]:
         ("memory_limits", memory_bytes(q.memory_limits), peak.memory_limits_bytes, "Mi"),
         ("pods", q.pods, peak.pods, ""),
         ("storage", memory_bytes(q.storage), peak.storage_bytes, "Mi"),
+        ("pvcs", q.pvcs, sum(w.replicas for w in topo.workloads if w.storage is not None), ""),
     ):
         if (have or 0) < need:
             shown = need if unit in ("", "m") else math.ceil(need / 1024**2)
@@ -87,7 +93,41 @@ ENV_CHECKS: dict[str, EnvCheck] = {
 
 
 def validate(cfg: EnvConfig) -> Iterator[Problem]:
-    """Every environment-wide problem of a config whose blocks already passed their own rules."""
+    """Every environment-wide problem of one environment."""
     topo = Topology.of(cfg)
     for rule, check in ENV_CHECKS.items():
         yield from (dataclasses.replace(p, rule=rule) for p in check(cfg, topo))
+
+
+Named = Iterator[tuple[str, Problem]]  # a problem and the environment it is reported for
+
+
+def _namespace_unique(configs: Mapping[str, EnvConfig]) -> Named:
+    """Two environments in one namespace would overwrite each other's objects and prune
+    each other in Argo CD."""
+    seen: dict[str, str] = {}
+    for env, cfg in configs.items():
+        other = seen.setdefault(cfg.namespace, env)
+        if other != env:
+            why = f"a namespace of its own; {other} uses it already"
+            yield env, Problem("namespace", cfg.namespace, why, "")
+
+
+def _promote_from(configs: Mapping[str, EnvConfig]) -> Named:
+    for env, cfg in configs.items():
+        source = cfg.gitops.promote_from if cfg.gitops else None
+        if source is not None and (source == env or source not in configs or configs[source].gitops is None):
+            why = "another environment deployed by Argo CD, or None"
+            yield env, Problem("gitops.promote_from", source, why, "")
+
+
+TOGETHER_CHECKS: dict[str, Callable[[Mapping[str, EnvConfig]], Named]] = {
+    "env.namespace_unique": _namespace_unique,
+    "env.promote_from": _promote_from,
+}
+
+
+def validate_together(configs: Mapping[str, EnvConfig]) -> Named:
+    """What no single environment can check, over environments that each passed their own."""
+    for rule, check in TOGETHER_CHECKS.items():
+        yield from ((env, dataclasses.replace(p, rule=rule)) for env, p in check(configs))
