@@ -72,21 +72,15 @@ def service_matches(selector: Mapping[str, str] | None, labels: Mapping[str, str
 
 @dataclass(frozen=True)
 class Pods:
-    """One workload's pod template."""
+    """One workload's pod template, known by its pods' app.kubernetes.io/name."""
 
-    workload: str  # "Deployment/vibeyard"
-    name: str  # the pods' app.kubernetes.io/name
+    name: str
     labels: Mapping[str, str]
 
 
 def pods_of(out: Output) -> list[Pods]:
-    return [
-        Pods(
-            f"{w['kind']}/{w['metadata']['name']}", w["spec"]["template"]["metadata"]["labels"][NAME], labels
-        )
-        for w in out.workloads()
-        for labels in [w["spec"]["template"]["metadata"]["labels"]]
-    ]
+    templates = [w["spec"]["template"]["metadata"]["labels"] for w in out.workloads()]
+    return [Pods(labels[NAME], labels) for labels in templates]
 
 
 def look_alikes(
@@ -123,6 +117,7 @@ def _exactly(
 
 
 def selects(selector: Mapping[str, Any] | None) -> Callable[[Mapping[str, str]], bool]:
+    """The label-selector ``selector`` as a test of a pod's labels."""
     return lambda labels: matches(selector, labels)
 
 
@@ -253,6 +248,8 @@ def called(request: pytest.FixtureRequest) -> str:
 
 
 def test_every_selector_selects_exactly_its_own_workloads_pods(every: Output, called: str) -> None:
+    names = [p.name for p in pods_of(every)]
+    assert len(names) == len(set(names)), f"{called}: two workloads' pods share a name: {sorted(names)}"
     problems = [p for obj in every.objects for p in problems_of(every, obj)]
     assert not problems, "\n".join(f"{called}: {p}" for p in problems)
 
