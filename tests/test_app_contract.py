@@ -54,7 +54,7 @@ def listed_for(role: str) -> set[str]:
 
 
 def _pool_has_metrics(out: Output, workload: dict[str, Any], seen: dict[str, str | None], var: str) -> bool:
-    (pool,) = [p for p in out.cfg.workers if p.name == seen.get("WORKER_POOL")]
+    (pool,) = [p for p in out.cfg.workers if workload["metadata"]["name"] == f"vibeyard-worker-{p.name}"]
     return pool.metrics_port is not None
 
 
