@@ -3,11 +3,16 @@
 The contract is what the app's developers build the image to; the config has its
 own copy of each value (port, paths, commands, uid) so that each stays
 configurable. These tests are the guard that the two agree for every committed
-environment: a config edit that leaves the contract behind fails here.
+environment and variant: a config edit that leaves the contract behind fails here.
+Variables are checked both ways: every one the contract lists for a workload is set
+on it (where its ``only_when`` condition holds, and only there), and the chart sets
+no variable the contract does not list for that workload.
 """
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -31,8 +36,61 @@ def component(workload: dict[str, Any]) -> str:
     return value
 
 
+def variables(out: Output, container: dict[str, Any]) -> dict[str, str | None]:
+    """Every variable the container sees: each ConfigMap it reads whole, then its own env."""
+    seen: dict[str, str | None] = {}
+    for source in container.get("envFrom", []):
+        assert "configMapRef" in source, f"envFrom {source}: only ConfigMaps' keys can be known here"
+        data = out.get("ConfigMap", source["configMapRef"]["name"])["data"]
+        seen |= {source.get("prefix", "") + k: v for k, v in data.items()}
+    return seen | {e["name"]: e.get("value") for e in container.get("env", [])}
+
+
+def listed_for(role: str) -> set[str]:
+    """The variables the contract lists for the web, a worker or the migration."""
+    env = CONTRACT["env"]
+    listed = set(CONTRACT.get(role, {}).get("env", []))
+    return listed | ({*env["config"], *env["secret"]} if role in env["read_by"] else set())
+
+
+def _pool_has_metrics(out: Output, workload: dict[str, Any], seen: dict[str, str | None], var: str) -> bool:
+    (pool,) = [p for p in out.cfg.workers if workload["metadata"]["name"] == f"vibeyard-worker-{p.name}"]
+    return pool.metrics_port is not None
+
+
+def _expanded(out: Output, workload: dict[str, Any], seen: dict[str, str | None], var: str) -> bool:
+    return any(f"$({var})" in (value or "") for name, value in seen.items() if name != var)
+
+
+# The conditions docs/app-contract.yaml names under ``only_when``.
+CONDITIONS: dict[str, Callable[[Output, dict[str, Any], dict[str, str | None], str], bool]] = {
+    "sentry": lambda out, *_: out.cfg.sentry_enabled,
+    "read_replica": lambda out, *_: out.cfg.postgres.read_replica,
+    "metrics_port": _pool_has_metrics,
+    "expanded": _expanded,
+}
+
+
+def contract_gaps(out: Output, workload: dict[str, Any]) -> list[str]:
+    """Each variable the contract lists for the workload and does not find on it (or finds
+    where its condition does not hold), one line each."""
+    role, where = component(workload), f"{workload['kind']}/{workload['metadata']['name']}"
+    (container,) = pod_spec(workload)["containers"]
+    seen = variables(out, container)
+    gaps = []
+    for var in sorted(listed_for(role)):
+        condition = CONTRACT["only_when"].get(var)
+        wanted = condition is None or CONDITIONS[condition](out, workload, seen, var)
+        if wanted and var not in seen:
+            why = f", as {condition} holds" if condition else ""
+            gaps.append(f"{where} lacks {var}, which docs/app-contract.yaml lists for the {role}{why}")
+        elif not wanted and var in seen:
+            gaps.append(f"{where} sets {var}, which docs/app-contract.yaml sets only when {condition}")
+    return gaps
+
+
 def test_the_contract_file_is_complete() -> None:
-    for key in ("image", "web", "worker", "migration", "env", "metrics", "cluster_metrics"):
+    for key in ("image", "web", "worker", "migration", "env", "only_when", "metrics", "cluster_metrics"):
         assert key in CONTRACT, key
     assert (ROOT / "docs" / "app-contract.md").read_text(encoding="utf-8").count("app-contract.yaml") >= 1
 
@@ -76,7 +134,6 @@ def test_workers_run_the_contracts_entry_point_and_expose_its_metrics(out: Outpu
         (c,) = pod_spec(wl)["containers"]
         assert c["command"] == worker["command"], wl["metadata"]["name"]
         env = {e["name"]: e.get("value") for e in c["env"]}
-        assert {"WORKER_POOL", "WORKER_QUEUES", "WORKER_CONCURRENCY"} <= env.keys()
         if "METRICS_PORT" in env:
             assert env["METRICS_PORT"] == str(worker["metrics_port"])
             assert [p["containerPort"] for p in c["ports"]] == [worker["metrics_port"]]
@@ -90,23 +147,48 @@ def test_the_migration_runs_the_contracts_command_with_database_access_only(out:
     (job,) = out.of_kind("Job")
     (c,) = pod_spec(job)["containers"]
     assert c["command"] == migration["command"]
-    assert {e["name"] for e in c["env"]} <= set(migration["env"])
     home = {e["name"]: e.get("value") for e in c["env"]}["HOME"]
     assert home == CONTRACT["image"]["home"] and home in CONTRACT["image"]["writable_paths"]
 
 
-def test_every_variable_the_chart_sets_is_one_the_app_reads(out: Output) -> None:
-    known = {
-        *CONTRACT["env"]["config"],
-        *CONTRACT["env"]["secret"],
-        *CONTRACT["worker"]["env"],
-        *CONTRACT["migration"]["env"],
-    }
-    assert set(out.get("ConfigMap", "vibeyard-config")["data"]) - set(out.cfg.extra_env) <= known
-    for wl in app_workloads(out):
+def test_every_variable_the_contract_lists_is_set_on_its_workload(every: Output) -> None:
+    """Contract ⊆ chart: the web, each worker pool and the migration, with only_when honoured."""
+    roles = {component(wl) for wl in app_workloads(every)}
+    assert {"web", "worker"} <= roles, every.cfg.name
+    gaps = [gap for wl in app_workloads(every) for gap in contract_gaps(every, wl)]
+    assert not gaps, "\n".join(gaps)
+
+
+def test_every_variable_the_chart_sets_is_one_the_app_reads(every: Output) -> None:
+    """Chart ⊆ contract, per workload: none gets a variable the contract does not list for it."""
+    extra = set(every.cfg.extra_env)
+    for wl in app_workloads(every):
         for c in pod_spec(wl)["containers"]:
-            unknown = {e["name"] for e in c.get("env", [])} - known
+            unknown = set(variables(every, c)) - listed_for(component(wl)) - extra
             assert not unknown, f"{wl['metadata']['name']}: not in the contract: {sorted(unknown)}"
+
+
+def test_a_contract_variable_removed_from_the_web_is_named(every: Output) -> None:
+    """The planted omission: each variable the web has, taken away in turn (from its env, or
+    from the ConfigMap it reads), fails with a line that names it."""
+    web = every.get("Deployment", "vibeyard")
+    (container,) = pod_spec(web)["containers"]
+    present = sorted(listed_for("web") & set(variables(every, container)))
+    assert present
+    for var in present:
+        planted = copy.copy(every)
+        planted.objects = copy.deepcopy(every.objects)
+        (c,) = pod_spec(planted.get("Deployment", "vibeyard"))["containers"]
+        c["env"] = [e for e in c["env"] if e["name"] != var]
+        planted.get("ConfigMap", "vibeyard-config")["data"].pop(var, None)
+        gaps = contract_gaps(planted, planted.get("Deployment", "vibeyard"))
+        assert any(f"lacks {var}," in gap for gap in gaps), f"{every.cfg.name}: removing {var} passes: {gaps}"
+
+
+def test_every_condition_the_contract_names_is_checked() -> None:
+    assert set(CONTRACT["only_when"].values()) == set(CONDITIONS)
+    listed = {v for role in ("web", "worker", "migration") for v in listed_for(role)}
+    assert set(CONTRACT["only_when"]) <= listed, "only_when names a variable no workload reads"
 
 
 def test_the_failure_alert_window_fits_inside_the_kept_failed_jobs() -> None:

@@ -100,13 +100,19 @@ def test_budgets_never_block_a_drain(out: Output) -> None:
     assert {"vibeyard", *(f"vibeyard-worker-{p.name}" for p in out.cfg.workers)} <= covered
 
 
-def test_web_hpa_follows_the_design_doc(outputs: dict[str, Output]) -> None:
-    hpa = outputs["prod"].get("HorizontalPodAutoscaler", "vibeyard")
+def test_web_hpa_renders_the_configs_bounds_and_damps_scale_down(out: Output) -> None:
+    """The values themselves are pinned once, in tests/design_values.py."""
+    scaling = out.cfg.web.autoscaling
+    assert out.has("HorizontalPodAutoscaler", "vibeyard") == scaling.enabled, out.cfg.name
+    if not scaling.enabled:
+        return
+    hpa = out.get("HorizontalPodAutoscaler", "vibeyard")
     assert hpa["apiVersion"] == "autoscaling/v2"
     spec = hpa["spec"]
-    assert (spec["minReplicas"], spec["maxReplicas"]) == (3, 10)
+    assert (spec["minReplicas"], spec["maxReplicas"]) == (scaling.min_replicas, scaling.max_replicas)
     targets = {m["resource"]["name"]: m["resource"]["target"]["averageUtilization"] for m in spec["metrics"]}
-    assert targets == {"cpu": 70, "memory": 80}
+    memory = {} if scaling.memory_utilization is None else {"memory": scaling.memory_utilization}
+    assert targets == {"cpu": scaling.cpu_utilization, **memory}
     down = spec["behavior"]["scaleDown"]
     assert down["stabilizationWindowSeconds"] >= 60
     assert all(p["type"] == "Percent" and p["value"] < 100 for p in down["policies"])
