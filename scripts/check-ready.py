@@ -78,9 +78,7 @@ PLACEHOLDERS: tuple[Placeholder, ...] = (
         re.compile(r"[\w.-]*\b(?:example\.(?:com|net|org)|[\w-]+\.(?:example|invalid|test))\b"),
         host_field,
     ),
-    Placeholder(
-        "a local-only host", re.compile(r"[\w.-]+\.localhost\b"), host_field, deployed_only=True
-    ),
+    Placeholder("a local-only host", re.compile(r"[\w.-]+\.localhost\b"), host_field, deployed_only=True),
 )
 LOCAL_IMAGE_FIX = (
     "a locally built image cannot be pulled by the cluster: release a pushed image "
@@ -99,7 +97,9 @@ def strings(node: object, path: str = "") -> Iterator[tuple[str, str]]:
             yield from strings(value, f"{path}.{key}" if path else str(key))
     elif isinstance(node, list):
         for index, item in enumerate(node):
-            label = item.get("name") if isinstance(item, dict) and isinstance(item.get("name"), str) else index
+            label = (
+                item.get("name") if isinstance(item, dict) and isinstance(item.get("name"), str) else index
+            )
             yield from strings(item, f"{path}[{label}]")
     elif isinstance(node, str):
         yield path, node
@@ -113,7 +113,9 @@ def containers(node: object, path: str = "") -> Iterator[tuple[str, dict[str, An
             yield from containers(value, f"{path}.{key}" if path else str(key))
     elif isinstance(node, list):
         for index, item in enumerate(node):
-            label = item.get("name") if isinstance(item, dict) and isinstance(item.get("name"), str) else index
+            label = (
+                item.get("name") if isinstance(item, dict) and isinstance(item.get("name"), str) else index
+            )
             yield from containers(item, f"{path}[{label}]")
 
 
@@ -138,7 +140,11 @@ def findings(env: str, doc: dict[str, Any], deployed: bool) -> Iterator[tuple[st
             image = str(container["image"])
             if local_only(image) or container.get("imagePullPolicy") == "Never":
                 policy = container.get("imagePullPolicy", "-")
-                yield f"{path}.image = {image} (imagePullPolicy {policy})", "a local-only image", LOCAL_IMAGE_FIX
+                yield (
+                    f"{path}.image = {image} (imagePullPolicy {policy})",
+                    "a local-only image",
+                    LOCAL_IMAGE_FIX,
+                )
 
 
 def sources(env: str, dist: Path, spec: dict[str, Any]) -> list[Path]:
@@ -169,14 +175,18 @@ def check(env: str, dist: Path) -> list[str]:
         shown = path.relative_to(dist.parent) if dist.parent in path.parents else path
         for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
             if isinstance(doc, dict):
-                lines += [f"{shown}: {where}: {what}: {fix}" for where, what, fix in findings(env, doc, deployed)]
+                lines += [
+                    f"{shown}: {where}: {what}: {fix}" for where, what, fix in findings(env, doc, deployed)
+                ]
     return lines
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("env", nargs="?", default="")
-    parser.add_argument("--dist", type=Path, default=ROOT / "dist", help="the rendered output (default: dist/)")
+    parser.add_argument(
+        "--dist", type=Path, default=ROOT / "dist", help="the rendered output (default: dist/)"
+    )
     args = parser.parse_args(argv)
     try:
         if not args.env:

@@ -32,7 +32,7 @@ DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 Environments = dict[str, dict[str, Any]]
 
 
-class Refused(Exception):
+class RefusedError(Exception):
     """A request this workflow will not run; the message is the one line the run page shows."""
 
 
@@ -44,9 +44,11 @@ def load_environments() -> Environments:
     try:
         data = json.loads(ENVIRONMENTS_FILE.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
-        raise Refused(f"{ENVIRONMENTS_FILE}: cannot read the environments ({err}); run `make synth`") from err
+        raise RefusedError(
+            f"{ENVIRONMENTS_FILE}: cannot read the environments ({err}); run `make synth`"
+        ) from err
     if not isinstance(data, dict):
-        raise Refused(f"{ENVIRONMENTS_FILE}: expected an object of environments; run `make synth`")
+        raise RefusedError(f"{ENVIRONMENTS_FILE}: expected an object of environments; run `make synth`")
     return {name: spec for name, spec in data.items() if isinstance(spec, dict) and spec.get("gitops")}
 
 
@@ -55,16 +57,20 @@ def by_branch(envs: Environments, branch: str) -> str:
     if len(found) != 1:
         pairs = ", ".join(f"{spec['gitops']['branch']} -> {name}" for name, spec in sorted(envs.items()))
         what = "deploys nothing" if not found else f"is tracked by several environments ({', '.join(found)})"
-        raise Refused(f"push to '{branch}' {what} ({pairs}; {ENVIRONMENTS_FILE})")
+        raise RefusedError(f"push to '{branch}' {what} ({pairs}; {ENVIRONMENTS_FILE})")
     return found[0]
 
 
 def first_stage(envs: Environments) -> str:
     """An image-published event without an environment goes to the start of the promotion chain."""
-    sources = {spec["gitops"].get("promote_from") for spec in envs.values()} - {None}
+    sources = {
+        str(spec["gitops"]["promote_from"]) for spec in envs.values() if spec["gitops"].get("promote_from")
+    }
     starts = sorted(name for name in sources if name in envs and not envs[name]["gitops"].get("promote_from"))
     if len(starts) != 1:
-        raise Refused("image-published needs client_payload.environment (no single first stage to default to)")
+        raise RefusedError(
+            "image-published needs client_payload.environment (no single first stage to default to)"
+        )
     return starts[0]
 
 
@@ -76,13 +82,13 @@ def chosen(envs: Environments) -> str:
         name = env("INPUT_ENVIRONMENT").strip()
     elif event == "repository_dispatch":
         if not env("PAYLOAD_TAG"):
-            raise Refused("image-published needs client_payload.image_tag")
+            raise RefusedError("image-published needs client_payload.image_tag")
         name = env("PAYLOAD_ENVIRONMENT").strip() or first_stage(envs)
     else:
-        raise Refused(f"unexpected event {event}")
+        raise RefusedError(f"unexpected event {event}")
     if name not in envs:
         valid = ", ".join(sorted(envs))
-        raise Refused(f"unknown environment '{name}': valid names are {valid} ({ENVIRONMENTS_FILE})")
+        raise RefusedError(f"unknown environment '{name}': valid names are {valid} ({ENVIRONMENTS_FILE})")
     return name
 
 
@@ -94,9 +100,13 @@ def environment() -> dict[str, str]:
     source = gitops.get("promote_from") or ""
     if promote and not source:
         froms = sorted(n for n, s in envs.items() if s["gitops"].get("promote_from"))
-        raise Refused(f"{name} is promoted from nothing; promote=true works for: {', '.join(froms) or 'none'}")
+        raise RefusedError(
+            f"{name} is promoted from nothing; promote=true works for: {', '.join(froms) or 'none'}"
+        )
     if promote and (env("INPUT_TAG") or env("INPUT_DIGEST")):
-        raise Refused(f"promote takes the image from {source}'s release: leave image_tag and image_digest empty")
+        raise RefusedError(
+            f"promote takes the image from {source}'s release: leave image_tag and image_digest empty"
+        )
     apps = gitops.get("applications") or [f"vibeyard-{name}"]
     return {
         "environment": name,
@@ -116,12 +126,14 @@ def promoted_release() -> tuple[str, str]:
     source, branch = env("PROMOTE_FROM"), env("PROMOTE_BRANCH")
     record = Path(env("PROMOTED_RELEASES") or "releases") / f"{source}.json"
     if not record.is_file():
-        raise Refused(f"{branch} has no {record.name} in its releases: nothing was released to {source} yet")
+        raise RefusedError(
+            f"{branch} has no {record.name} in its releases: nothing was released to {source} yet"
+        )
     try:
         data = json.loads(record.read_text(encoding="utf-8"))
         tag, digest = str(data["tag"]), str(data.get("digest") or "")
     except (ValueError, KeyError, TypeError) as err:
-        raise Refused(f"{record.name} on {branch} is not a release record ({err})") from err
+        raise RefusedError(f"{record.name} on {branch} is not a release record ({err})") from err
     print(f"Promoting the {source} release: {tag}{'@' + digest if digest else ''}")
     return tag, digest
 
@@ -137,11 +149,11 @@ def image() -> dict[str, str]:
     else:
         tag, digest = "", ""
     if tag and not TAG.match(tag):
-        raise Refused(f"image tag '{tag}' is not a valid OCI tag")
+        raise RefusedError(f"image tag '{tag}' is not a valid OCI tag")
     if digest and not DIGEST.match(digest):
-        raise Refused("image digest must be sha256:<64 hex>")
+        raise RefusedError("image digest must be sha256:<64 hex>")
     if digest and not tag:
-        raise Refused("an image digest needs its image tag (the tag labels the release)")
+        raise RefusedError("an image digest needs its image tag (the tag labels the release)")
     return {"image_tag": tag, "image_digest": digest}
 
 
@@ -152,7 +164,7 @@ def main(argv: list[str]) -> int:
         return 2
     try:
         outputs = steps[argv[0]]()
-    except Refused as err:
+    except RefusedError as err:
         print(f"::error title=deploy::{err}")
         return 1
     with open(env("GITHUB_OUTPUT") or os.devnull, "a", encoding="utf-8") as out:

@@ -170,7 +170,11 @@ def markdown(
     ]
     lines += [f"- ignore file: {problem}" for problem in problems]
     if rows:
-        lines += ["", "| Severity | ID | Package | Fixed in | Target | Verdict |", "|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "| Severity | ID | Package | Fixed in | Target | Verdict |",
+            "|---|---|---|---|---|---|",
+        ]
         lines += rows[:MAX_ROWS]
         if len(rows) > MAX_ROWS:
             lines += ["", f"_{len(rows) - MAX_ROWS} more in the SARIF upload and the scan artifact._"]

@@ -38,7 +38,7 @@ APP_COMPONENTS = {"web", "worker", "migration"}
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "Job", "CronJob", "DaemonSet"}
 
 
-class Refused(Exception):
+class RefusedError(Exception):
     pass
 
 
@@ -83,7 +83,9 @@ def resolve(env: str, dist: Path) -> dict[str, str]:
     images = app_images(folder)
     if len(images) != 1:
         found = "; ".join(f"{image} ({', '.join(files)})" for image, files in sorted(images.items()))
-        raise Refused(f"{folder}: the app workloads must run exactly one image, found: {found or 'none'}")
+        raise RefusedError(
+            f"{folder}: the app workloads must run exactly one image, found: {found or 'none'}"
+        )
     (image,) = images
     repository, tag, digest = split(image)
     verify = env in ORG.verify_image_signature
@@ -94,7 +96,7 @@ def resolve(env: str, dist: Path) -> dict[str, str]:
             if promoted
             else "deploy again with image_digest=sha256:<64 hex> (the digest the app's build pushed)"
         )
-        raise Refused(
+        raise RefusedError(
             f"{env}: the release {image} has no digest, and {env} verifies signatures "
             f"(organisation.py verify_image_signature), so it must be released by digest: {how}"
         )
@@ -110,11 +112,13 @@ def resolve(env: str, dist: Path) -> dict[str, str]:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("env")
-    parser.add_argument("--dist", type=Path, default=ROOT / "dist", help="the rendered output (default: dist/)")
+    parser.add_argument(
+        "--dist", type=Path, default=ROOT / "dist", help="the rendered output (default: dist/)"
+    )
     args = parser.parse_args(argv)
     try:
         outputs = resolve(args.env, args.dist)
-    except Refused as err:
+    except RefusedError as err:
         print(f"::error title=deploy::{err}")
         return 1
     except (OSError, yaml.YAMLError) as err:
