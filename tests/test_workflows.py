@@ -885,6 +885,7 @@ def bad_requests() -> list[dict[str, str]]:
     some = DEPLOYED_ENVS[0]
     return [
         {"EVENT_NAME": "push", "REF_NAME": "feature/x"},
+        {"EVENT_NAME": "workflow_dispatch", "INPUT_ENVIRONMENT": " "},  # no default environment
         {"EVENT_NAME": "repository_dispatch"},  # no image tag
         {"EVENT_NAME": "repository_dispatch", "PAYLOAD_ENVIRONMENT": "qa", "PAYLOAD_TAG": "v1"},
         {"EVENT_NAME": "workflow_dispatch", "INPUT_ENVIRONMENT": some, "INPUT_TAG": "v1;rm -rf /"},
