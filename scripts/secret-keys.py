@@ -20,7 +20,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "constructs"))
 
-from vibeyard.config import ENVIRONMENTS, EnvConfig, Topology
+from vibeyard.config import EnvConfig, Topology, environments
 
 API_VERSION = "bitnami.com/v1alpha1"
 
@@ -30,9 +30,10 @@ class UsageError(Exception):
 
 
 def env_config(name: str) -> EnvConfig:
-    if name not in ENVIRONMENTS:
-        raise UsageError(f"unknown environment {name!r}: choose one of {', '.join(sorted(ENVIRONMENTS))}")
-    cfg = ENVIRONMENTS[name]
+    every = environments()
+    if name not in every:
+        raise UsageError(f"unknown environment {name!r}: choose one of {', '.join(sorted(every))}")
+    cfg = every[name]
     if cfg.secrets.provider != "sealed":
         raise UsageError(f"{name} does not use sealed secrets (secrets.provider={cfg.secrets.provider!r})")
     return cfg

@@ -31,8 +31,8 @@ if (_node_bin / "node").exists():
 from tests.test_network_diagrams import DOCS, dot_path, dot_sources, svg_path  # noqa: E402
 from tests.validators import nca  # noqa: E402
 from tests.validators.nca_queries import queries_for  # noqa: E402
-from vibeyard.synth.cli import synthesize  # noqa: E402
-from vibeyard.synth.inputs import resolve  # noqa: E402
+from vibeyard.config import environments  # noqa: E402
+from vibeyard.synth.charts import synthesize  # noqa: E402
 
 
 def write(path: Path, text: str) -> None:
@@ -49,7 +49,7 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
-    configs = resolve(None, overrides={})
+    configs = list(environments().values())
     trees = synthesize(configs, ROOT)
     maps: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -28,21 +28,21 @@ if (_NODE_BIN / "node").exists():
 # pytest-xdist the controller process loads this file too, and never renders.
 from tests import variants as variant_configs  # noqa: E402
 from tests.support import Output  # noqa: E402
-from vibeyard.config import ENVIRONMENTS, EnvConfig  # noqa: E402
-from vibeyard.synth.cli import synthesize  # noqa: E402
-from vibeyard.synth.inputs import resolve  # noqa: E402
+from vibeyard.config import EnvConfig, environments, names  # noqa: E402
+from vibeyard.gitops.environments import FILE, environments_json  # noqa: E402
+from vibeyard.synth.charts import synthesize  # noqa: E402
+from vibeyard.synth.inputs import RELEASES, releases, resolve  # noqa: E402
 from vibeyard.synth.render import render  # noqa: E402
-from vibeyard.synth.sealed import load_sealed  # noqa: E402
 
-ENV_NAMES = tuple(ENVIRONMENTS)
+ENV_NAMES = tuple(names())
+
+Trees = dict[str, dict[str, str]]
 
 
 @pytest.fixture(scope="session")
 def configs() -> dict[str, EnvConfig]:
-    return {cfg.name: cfg for cfg in resolve(None, overrides={})}
-
-
-Trees = dict[str, dict[str, str]]
+    """The committed environments with the code's own image (no release record applies)."""
+    return dict(environments())
 
 
 def _once(factory: pytest.TempPathFactory, name: str, render_trees: Callable[[], Trees]) -> Trees:
@@ -74,14 +74,15 @@ def synthesized(configs: dict[str, EnvConfig], tmp_path_factory: pytest.TempPath
 def committed_output(
     configs: dict[str, EnvConfig], synthesized: Trees, tmp_path_factory: pytest.TempPathFactory
 ) -> Trees:
-    """What ``dist/`` must hold: the synth with the committed release pins."""
-    pinned = resolve(None, overrides={}, root=ROOT)
+    """What ``dist/`` must hold: the synth with the committed release pins, the records
+    themselves, and (under ".") the files at its top."""
+    pinned, every = resolve([], {}, ROOT)
     changed = [cfg for cfg in pinned if cfg != configs[cfg.name]]
-    if not changed:
-        return synthesized
     # Only the released environments render differently; the Argo CD chart reads no pin.
-    fresh = _once(tmp_path_factory, "pinned", lambda: synthesize(changed, ROOT, gitops=pinned))
-    return {**synthesized, **fresh}
+    fresh = _once(tmp_path_factory, "pinned", lambda: synthesize(changed, ROOT, every)) if changed else {}
+    records = releases(every, pinned, {}, ROOT)
+    top = {FILE: environments_json(every)}
+    return {**synthesized, **fresh, **({RELEASES: records} if records else {}), ".": top}
 
 
 @pytest.fixture(scope="session")
@@ -108,7 +109,7 @@ def variants(configs: dict[str, EnvConfig], tmp_path_factory: pytest.TempPathFac
         app = cdk8s.App()
         trees = {}
         for name, cfg in built.items():
-            sealed = load_sealed(cfg, ROOT) if cfg.secrets.provider == "sealed" else None
+            sealed = variant_configs.sealed_data(cfg) if cfg.secrets.provider == "sealed" else None
             trees[name] = render(VibeyardChart(app, name, cfg=cfg, sealed_data=sealed).manifests())
         return trees
 

@@ -45,6 +45,7 @@ from vibeyard.config.organisation import ORG
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / ".github" / "workflows" / "deploy.yml"
 ENVIRONMENTS = json.loads((ROOT / "dist" / "environments.json").read_text(encoding="utf-8"))
+RELEASES = yaml.safe_load(DEPLOY.read_text("utf-8"))["env"]["RELEASES"]  # where the records live
 DIGEST = "sha256:" + "5eed" * 16
 STAGED = "sha256:" + "57a9" * 16
 SEEDED = (
@@ -112,16 +113,15 @@ def plain() -> str:
 
 
 # Stands in for `make synth ENV=<env>`: the image exactly as cli.main resolves it (override,
-# then releases/<env>.json, then the code's default), written as one app Deployment with a
+# then the release record, then the code's default), written as one app Deployment with a
 # filled-in registry, plus dist/<env>/image.txt; records the release when VIBEYARD_IMAGE_TAG is set.
 _FAKE_SYNTH = """
 import os, sys
 from pathlib import Path
 sys.path.insert(0, os.environ["CONSTRUCTS"])
-from vibeyard.synth.inputs import IMAGE_TAG_VAR, resolve
-from vibeyard.synth.releases import record_release
+from vibeyard.synth.inputs import IMAGE_TAG_VAR, release_rel, release_text, resolve
 root, env = Path.cwd(), sys.argv[1]
-(cfg,) = resolve([env], overrides=os.environ, root=root)
+(cfg,), _ = resolve([env], os.environ, root)
 out = root / "dist" / env
 out.mkdir(parents=True, exist_ok=True)
 (out / "image.txt").write_text(f"{cfg.image.tag} {cfg.image.digest or ''}\\n")
@@ -133,7 +133,8 @@ image = f"ghcr.io/acme-robotics/vibeyard:{cfg.image.tag}{pin}"
     f"      - name: vibeyard\\n        image: {image}\\n        imagePullPolicy: IfNotPresent\\n"
 )
 if os.environ.get(IMAGE_TAG_VAR):
-    record_release(root, env, cfg.image.tag, cfg.image.digest)
+    (root / release_rel(env)).parent.mkdir(parents=True, exist_ok=True)
+    (root / release_rel(env)).write_text(release_text(cfg.image.tag, cfg.image.digest))
 """
 _FAKE_MAKE = """#!/usr/bin/env bash
 set -eu
@@ -337,9 +338,8 @@ class DeployRig:
         job = self.doc["jobs"][job_id]
         self.runs += 1
         work = self.clone(f"{job_id}-{self.runs}", branch)
-        (work / ".venv" / "bin").mkdir(parents=True)
-        (work / ".venv" / "bin" / "python").symlink_to(sys.executable)
-        (work / ".git" / "info" / "exclude").write_text(".venv/\n", encoding="utf-8")
+        (work / ".venv").symlink_to(ROOT / ".venv")  # the project's venv, as `make install` leaves it
+        (work / ".git" / "info" / "exclude").write_text("/.venv\n", encoding="utf-8")
         runner_temp = self.tmp / "artifact"  # upload-artifact here, download-artifact there
         runner_temp.mkdir(exist_ok=True)
         summary = self.tmp / f"summary-{job_id}-{self.runs}.md"
@@ -447,7 +447,7 @@ def test_deploy_renders_checks_tests_then_publishes_the_tested_commit(tmp_path: 
 
     # No release recorded yet: a push has nothing to reproduce and must say so.
     result, _, log = rig.deploy("push", before=start, ref=branch)
-    assert result == "render failed" and "::error" in log and f"releases/{env}.json" in log, log
+    assert result == "render failed" and "::error" in log and f"{RELEASES}/{env}.json" in log, log
     assert rig.calls("make") == [], "deploy.yml: a push without a release must not render the default tag"
 
     # A dispatch with tag and digest: commit, checks, `make test` on exactly that commit, publish.
@@ -464,7 +464,7 @@ def test_deploy_renders_checks_tests_then_publishes_the_tested_commit(tmp_path: 
         "deploy.yml: the scan must be of repository@digest, exactly what the pods pull"
     )
     assert rig.head(branch) == commit, "deploy.yml: publish pushed something other than the tested commit"
-    assert json.loads(rig.remote_file(branch, f"releases/{env}.json")) == {
+    assert json.loads(rig.remote_file(branch, f"{RELEASES}/{env}.json")) == {
         "tag": "sha-0f3c9e1",
         "digest": DIGEST,
     }
@@ -487,7 +487,7 @@ def test_deploy_renders_checks_tests_then_publishes_the_tested_commit(tmp_path: 
     # A tag-only release (allowed where no signature is checked) replaces the record whole.
     result, render, log = rig.deploy("workflow_dispatch", environment=env, tag="sha-1a2b3c4")
     assert result == "published", log
-    assert json.loads(rig.remote_file(branch, f"releases/{env}.json")) == {"tag": "sha-1a2b3c4"}
+    assert json.loads(rig.remote_file(branch, f"{RELEASES}/{env}.json")) == {"tag": "sha-1a2b3c4"}
     assert rig.remote_file(branch, f"dist/{env}/image.txt") == "sha-1a2b3c4 \n", (
         "deploy.yml: a release without a digest kept the previous release's digest (the old image)"
     )
@@ -725,7 +725,7 @@ def test_promotion_rescans_and_verifies_the_staged_digest(tmp_path: Path) -> Non
 
     result, _, log = rig.deploy("workflow_dispatch", environment=target, promote="true")
     assert result == "published", log
-    assert json.loads(rig.remote_file(branch_of(target), f"releases/{target}.json")) == {
+    assert json.loads(rig.remote_file(branch_of(target), f"{RELEASES}/{target}.json")) == {
         "tag": "sha-0f3c9e1",
         "digest": STAGED,
     }

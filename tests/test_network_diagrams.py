@@ -26,7 +26,7 @@ import pytest
 import yaml
 
 from tests.validators import nca
-from vibeyard.config import ENVIRONMENTS, EnvConfig
+from vibeyard.config import EnvConfig, names
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "network"
@@ -121,7 +121,7 @@ def drawn(
     return dot_sources(synthesized, list(configs.values()), tmp_path_factory.mktemp("diagrams"))
 
 
-@pytest.mark.parametrize("env", tuple(ENVIRONMENTS))
+@pytest.mark.parametrize("env", tuple(names()))
 def test_committed_diagram_source_is_current(env: str, drawn: dict[str, str]) -> None:
     path = dot_path(env)
     assert path.is_file(), f"{env}: no diagram at {path.relative_to(ROOT)}; {UPDATE_HINT}"
@@ -133,7 +133,7 @@ def test_committed_diagram_source_is_current(env: str, drawn: dict[str, str]) ->
     )
 
 
-@pytest.mark.parametrize("env", tuple(ENVIRONMENTS))
+@pytest.mark.parametrize("env", tuple(names()))
 def test_committed_svg_is_rendered_from_the_committed_source(env: str) -> None:
     dot, svg = dot_path(env), svg_path(env)
     assert svg.is_file(), f"{env}: no picture at {svg.relative_to(ROOT)}; {UPDATE_HINT}"

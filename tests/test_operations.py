@@ -11,14 +11,12 @@ import pytest
 from tests.support import Output, pod_spec
 from tests.validators.manifests import load_yaml
 from vibeyard.app.migration import job_name
-from vibeyard.config import EnvConfig
+from vibeyard.config import EnvConfig, load
 from vibeyard.config.types import Destination, Image
-from vibeyard.gitops import waves
 from vibeyard.gitops.application import SyncTarget
 from vibeyard.gitops.chart import GitOpsChart
 from vibeyard.gitops.project import NAMESPACED_KINDS
-from vibeyard.synth.inputs import IMAGE_TAG_VAR, resolve
-from vibeyard.synth.releases import load_release, record_release
+from vibeyard.order import wave
 
 WAVE = "argocd.argoproj.io/sync-wave"
 WORKLOADS = ("StatefulSet", "Deployment")
@@ -75,16 +73,16 @@ def test_namespace_and_volume_owners_are_never_pruned_or_deleted(out: Output) ->
 
 
 def test_wave_of_unknown_kinds_is_the_apps() -> None:
-    assert waves.wave_of({"kind": "Ingress", "metadata": {}}) == 1
+    assert wave({"kind": "Ingress", "metadata": {}}) == 1
     store = {"kind": "Deployment", "metadata": {"labels": {"app.kubernetes.io/component": "cache"}}}
-    assert waves.wave_of(store) == -1
+    assert wave(store) == -1
 
 
 def test_each_image_gets_its_own_job_name() -> None:
     names = {
         job_name("vibeyard-migrate", cfg.image)
         for tag in ("3f2c1ab", "3f2c1ac", "v1.2.3")
-        for cfg in resolve(["prod"], overrides={IMAGE_TAG_VAR: tag})
+        for cfg in [load("prod", {"image": {"tag": tag}})]
     }
     assert names == {"vibeyard-migrate-3f2c1ab", "vibeyard-migrate-3f2c1ac", "vibeyard-migrate-v1-2-3"}
     local = Image(repository="vibeyard", tag="local", pull_policy="Never")
@@ -190,12 +188,3 @@ def test_sentry_reaches_app_and_workers_where_enabled(out: Output) -> None:
             assert settings["SENTRY_ENVIRONMENT"] == out.cfg.name
         else:
             assert "SENTRY_DSN" not in env and "SENTRY_ENVIRONMENT" not in settings
-
-
-def test_release_record_is_reproduced_without_the_override(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """A synth with VIBEYARD_IMAGE_TAG records the pin; a plain one reads it back."""
-    root = tmp_path_factory.mktemp("repo")
-    (cfg,) = resolve(["prod"], overrides={IMAGE_TAG_VAR: "3f2c1ab"}, root=root)
-    record_release(root, "prod", cfg.image.tag, cfg.image.digest)
-    (again,) = resolve(["prod"], overrides={}, root=root)
-    assert again.image == cfg.image and load_release(root, "prod") == {"tag": "3f2c1ab"}

@@ -4,7 +4,7 @@ The tests must never depend on the release pins, or the first real release turns
 next pull request red. So this test does what ``deploy.yml`` does, in a throw-away git
 repository holding this working tree: ``VIBEYARD_IMAGE_TAG/VIBEYARD_IMAGE_DIGEST make
 synth ENV=staging`` (``main.py``'s code, in-process), a commit of ``dist/`` and
-``releases/``, then pytest *inside that repository* on the checks a release can break
+its release record, then pytest *inside that repository* on the checks a release can break
 (the committed-``dist/`` freshness check and the output snapshots). Then ``git revert``
 and a synth of that environment must leave git clean.
 
@@ -34,15 +34,16 @@ from typing import Any
 import pytest
 import yaml
 
-from vibeyard.config import ENVIRONMENTS, Topology
+from vibeyard.config import Topology, environments
+from vibeyard.config.inputs import load_sealed
 from vibeyard.synth import cli
-from vibeyard.synth.sealed import load_sealed
+from vibeyard.synth.inputs import release_rel
 
 ROOT = Path(__file__).resolve().parents[1]
 RELEASE_ENV = "staging"
 DIGEST = "sha256:" + "5eed" * 16
 # The checks a release commit could break; the rest of the suite reads no repository state.
-CHECKS = ("tests/test_snapshots.py", "tests/test_foundation.py::test_committed_dist_matches_a_fresh_synth")
+CHECKS = ("tests/test_foundation.py::test_committed_dist_matches_a_fresh_synth", "tests/test_variants.py")
 
 
 def git(repo: Path, *args: str) -> str:
@@ -103,7 +104,7 @@ def make_synth(repo: Path, **environ: str) -> None:
 
 def release_tag(repo: Path) -> str:
     """2.3.4, unless that is already the released tag (then the release would change nothing)."""
-    current = repo / "releases" / f"{RELEASE_ENV}.json"
+    current = repo / release_rel(RELEASE_ENV)
     released = json.loads(current.read_text(encoding="utf-8")).get("tag") if current.is_file() else None
     return "2.3.5" if released == "2.3.4" else "2.3.4"
 
@@ -128,17 +129,17 @@ def test_a_release_commit_passes_the_checks_and_its_revert_synthesizes_clean(tmp
 
     # deploy.yml's render step: the image overrides, one environment, then commit.
     make_synth(repo, VIBEYARD_ENV=RELEASE_ENV, VIBEYARD_IMAGE_TAG=tag, VIBEYARD_IMAGE_DIGEST=DIGEST)
-    git(repo, "add", "-A", "--", "dist/", "releases/")
+    git(repo, "add", "-A", "--", "dist/")
     git(repo, "commit", "--quiet", "-m", f"deploy({RELEASE_ENV}): vibeyard {tag}@{DIGEST}")
-    assert status(repo) == "", f"the release synth wrote files outside dist/ and releases/:\n{status(repo)}"
+    assert status(repo) == "", f"the release synth wrote files outside dist/:\n{status(repo)}"
     changed = git(repo, "diff", "--name-only", base, "HEAD").split()
-    assert f"releases/{RELEASE_ENV}.json" in changed, "the release recorded no image"
+    assert release_rel(RELEASE_ENV) in changed, "the release recorded no image"
     assert any(p.startswith(f"dist/{RELEASE_ENV}/") for p in changed), "the release rendered nothing"
-    assert all(
-        p.startswith(f"dist/{RELEASE_ENV}/") or p == f"releases/{RELEASE_ENV}.json" for p in changed
-    ), f"a {RELEASE_ENV} release touched other environments: {changed}"
-    record = repo / "releases" / f"{RELEASE_ENV}.json"
-    assert record.is_file(), f"the release synth did not record releases/{RELEASE_ENV}.json"
+    assert all(p.startswith(f"dist/{RELEASE_ENV}/") or p == release_rel(RELEASE_ENV) for p in changed), (
+        f"a {RELEASE_ENV} release touched other environments: {changed}"
+    )
+    record = repo / release_rel(RELEASE_ENV)
+    assert record.is_file(), f"the release synth did not record {release_rel(RELEASE_ENV)}"
     assert json.loads(record.read_text(encoding="utf-8")) == {"tag": tag, "digest": DIGEST}
 
     checks = run_checks(repo)
@@ -159,7 +160,7 @@ def test_a_release_commit_passes_the_checks_and_its_revert_synthesizes_clean(tmp
 
 # --------------------------------------------------------------------------- key rotation
 
-SEALED_ENVS = tuple(name for name, cfg in ENVIRONMENTS.items() if cfg.secrets.provider == "sealed")
+SEALED_ENVS = tuple(name for name, cfg in environments().items() if cfg.secrets.provider == "sealed")
 
 # Stands in for kubeseal v0.36.6: accepts only the flags seal-secrets.sh must pass, reads the
 # Secret from stdin, and merges its keys into the --merge-into file like SealMergingInto does
@@ -269,7 +270,7 @@ def test_rotating_one_key_reseals_only_that_key(tmp_path: Path) -> None:
     (call,) = rig.calls()
     assert call[:7] == ["--cert", str(rig.cert), "--scope", "strict", "--format", "yaml", "--merge-into"]
     assert all("n3w-redis-pa55" not in arg for arg in call), "the value leaked into argv"
-    cfg = ENVIRONMENTS["prod"]
+    cfg = environments()["prod"]
     assert load_sealed(cfg, rig.root)["redis-password"] == sealed_value("n3w-redis-pa55"), (
         "the synth no longer accepts the rotated file"
     )
@@ -301,7 +302,7 @@ def test_without_keys_every_required_key_is_sealed(env: str, tmp_path: Path) -> 
     before = rig.file(env).read_bytes()
     done = rig.run("--dry-run", env, "pub-cert.pem")
     assert done.returncode == 0, done.stderr
-    cfg = ENVIRONMENTS[env]
+    cfg = environments()[env]
     rel = f"secrets/{env}.sealed.yaml"
     seal = f"kubeseal --cert pub-cert.pem --scope strict --format yaml --merge-into {rel}.new"
     assert done.stdout.splitlines()[1:] == [
@@ -358,7 +359,7 @@ def test_an_encrypted_data_only_file_becomes_a_full_manifest(tmp_path: Path) -> 
 @pytest.mark.parametrize("env", SEALED_ENVS)
 def test_committed_sealed_files_are_full_manifests_labelled_as_placeholders(env: str) -> None:
     """kubeseal --merge-into needs a SealedSecret manifest; a placeholder must say so and look like one."""
-    cfg = ENVIRONMENTS[env]
+    cfg = environments()[env]
     path = ROOT / (cfg.secrets.sealed_file or "")
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert doc["kind"] == "SealedSecret" and doc["apiVersion"] == "bitnami.com/v1alpha1"

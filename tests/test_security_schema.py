@@ -8,7 +8,7 @@ import kubernetes_validate
 import pytest
 
 from tests.support import Output
-from tests.validators import crd_schema, kube_schema
+from tests.validators import cel, crd_schema, kube_schema
 from tests.validators.kube_schema import TARGET_VERSION
 from tests.validators.manifests import load_yaml
 
@@ -73,6 +73,15 @@ def test_argocd_objects_match_their_crds(synthesized: dict[str, dict[str, str]])
     objects = [load_yaml(t) for t in synthesized["argocd"].values()]
     checked, problems = crd_schema.crd_violations("argocd", objects)
     assert checked == len(objects) and {o["kind"] for o in objects} == {"Application", "AppProject"}
+    assert not problems, "\n".join(problems)
+    checked, problems = cel.cel_violations("argocd", objects)
+    assert checked == len(objects) and not problems, "\n".join(problems)
+
+
+def test_custom_resources_pass_their_crds_cel_rules(every: Output) -> None:
+    checked, problems = cel.cel_violations(every.cfg.name, every.objects)
+    custom = [o for o in every.objects if not kube_schema.is_builtin(o)]
+    assert checked == len(custom), f"{every.cfg.name}: custom kinds without a CRD"
     assert not problems, "\n".join(problems)
 
 

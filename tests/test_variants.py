@@ -56,8 +56,8 @@ def test_without_keda_pools_that_can_scale_get_a_cpu_hpa(variants: dict[str, Out
         assert (spec["minReplicas"], spec["maxReplicas"]) == (max(pool.min_replicas, 1), pool.max_replicas)
         assert [m["resource"]["name"] for m in spec["metrics"]] == ["cpu"]
         down = spec["behavior"]["scaleDown"]
-        assert down["stabilizationWindowSeconds"] == pool.scale_down_stabilization_seconds
-        assert down["policies"][0]["value"] == pool.scale_down_max_percent
+        assert down["stabilizationWindowSeconds"] == pool.scale_down.stabilization_seconds
+        assert down["policies"][0]["value"] == pool.scale_down.max_percent
     assert not out.has("NetworkPolicy", "redis-from-clients") or all(
         "namespaceSelector" not in peer
         for peer in out.get("NetworkPolicy", "redis-from-clients")["spec"]["ingress"][0]["from"]

@@ -147,12 +147,12 @@ def test_keda_triggers_name_the_right_keys_and_authenticate(outputs: dict[str, O
             domain = out.cfg.cluster.cluster_domain
             assert t["metadata"]["address"] == f"redis.{out.cfg.namespace}.svc.{domain}:{out.cfg.redis.port}"
         down = so["spec"]["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]["scaleDown"]
-        assert down["stabilizationWindowSeconds"] == pool.scale_down_stabilization_seconds
+        assert down["stabilizationWindowSeconds"] == pool.scale_down.stabilization_seconds
         assert down["policies"] == [
             {
-                "periodSeconds": pool.scale_down_period_seconds,
+                "periodSeconds": pool.scale_down.period_seconds,
                 "type": "Percent",
-                "value": pool.scale_down_max_percent,
+                "value": pool.scale_down.max_percent,
             }
         ]
 
@@ -206,3 +206,30 @@ def test_dev_is_small_and_fixed(outputs: dict[str, Output]) -> None:
     dev = outputs["dev"]
     assert not dev.of_kind("ScaledObject") and not dev.of_kind("HorizontalPodAutoscaler")
     assert dev.get("Deployment", "vibeyard-worker-default")["spec"]["replicas"] == 1
+
+
+def _most_replicas(out: Output, wl: dict[str, Any]) -> int:
+    name = wl["metadata"]["name"]
+    for kind in ("HorizontalPodAutoscaler", "ScaledObject"):
+        for scaler in out.of_kind(kind):
+            if scaler["spec"]["scaleTargetRef"]["name"] == name:
+                return int(scaler["spec"].get("maxReplicas") or scaler["spec"]["maxReplicaCount"])
+    return int(wl["spec"].get("replicas", 1))
+
+
+def test_replicated_workloads_spread_over_nodes_and_zones_and_still_schedule_on_one(every: Output) -> None:
+    """Two PgBouncers on one node are one PgBouncer; spread everything that has replicas, softly
+    over zones (a single-zone cluster must still schedule) and, for PgBouncer, hard over nodes."""
+    for wl in every.of_kind("Deployment"):
+        name, most = wl["metadata"]["name"], _most_replicas(every, wl)
+        spread = {c["topologyKey"]: c for c in pod_spec(wl).get("topologySpreadConstraints", [])}
+        if most <= 1 or not (name.startswith("vibeyard") or name == "pgbouncer"):
+            continue
+        if name == "vibeyard" and not every.cfg.web.spread_across_zones:
+            continue
+        assert set(spread) == {"topology.kubernetes.io/zone", "kubernetes.io/hostname"}, f"{name}: {spread}"
+        assert spread["topology.kubernetes.io/zone"]["whenUnsatisfiable"] == "ScheduleAnyway", name
+        node = spread["kubernetes.io/hostname"]["whenUnsatisfiable"]
+        assert node == ("DoNotSchedule" if name == "pgbouncer" else "ScheduleAnyway"), name
+        for c in spread.values():
+            assert c["labelSelector"]["matchLabels"] == wl["spec"]["selector"]["matchLabels"], name

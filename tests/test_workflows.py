@@ -37,6 +37,7 @@ import pytest
 import yaml
 
 from tests.validators.manifests import load_yaml
+from vibeyard.synth.inputs import release_rel
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -422,19 +423,19 @@ def test_ci_runs_make_test_then_checks_dist_and_releases(ci: Doc) -> None:
     )
     assert diff_at is not None, "ci.yml: the dist check must run `git diff --exit-code`"
     assert lines.index("make synth") < diff_at, "ci.yml: `git diff --exit-code` runs after `make synth`"
-    assert re.search(r" -- dist/ releases/(\s|$)", lines[diff_at]), (
-        f"ci.yml: `git diff --exit-code` must cover dist/ and releases/: {lines[diff_at]!r}"
+    assert re.search(r" -- dist/(\s|$)", lines[diff_at]), (
+        f"ci.yml: `git diff --exit-code` must cover dist/ (the release records too): {lines[diff_at]!r}"
     )
-    assert re.search(r"git status --porcelain --untracked-files=all -- dist/ releases/", code), (
-        "ci.yml: new untracked files in dist/ or releases/ must fail the check too"
+    assert re.search(r"git status --porcelain --untracked-files=all -- dist/[)\s]", code), (
+        "ci.yml: new untracked files in dist/ must fail the check too"
     )
     error = next((line for line in lines if "::error" in line), "")
-    assert "make synth" in error and "dist/" in error and "releases/" in error, (
-        f"ci.yml: the failure must tell to run `make synth` and commit dist/ and releases/: {error!r}"
+    assert "make synth" in error and "commit dist/" in error, (
+        f"ci.yml: the failure must tell to run `make synth` and commit dist/: {error!r}"
     )
     for gone in ("READ_PIN", "pin()", "VIBEYARD_IMAGE_TAG", "release-pin-change"):
         assert gone not in code and gone not in str(check.get("env", {})), (
-            f"ci.yml: the dist check must not re-apply image pins ({gone}): releases/ holds them"
+            f"ci.yml: the dist check must not re-apply image pins ({gone}): the release records hold them"
         )
     assert "release-pin-change" not in CI.read_text("utf-8"), "ci.yml: the pin-change label is gone"
     assert steps(job).index(check) > test_at, "ci.yml: the dist check runs after `make test`"
@@ -445,8 +446,8 @@ def test_ci_writes_dist_diff_to_pr_summary(ci: Doc) -> None:
     code = script(step)
     assert "pull_request" in step["if"], "ci.yml: the dist diff summary is for pull requests"
     assert step["env"]["BASE_REF"] == "${{ github.base_ref }}"
-    assert 'git diff "origin/${BASE_REF}...HEAD" -- dist/ releases/ >' in code, (
-        "ci.yml: the PR summary diffs dist/ and releases/ against the base branch"
+    assert 'git diff "origin/${BASE_REF}...HEAD" -- dist/ >' in code, (
+        "ci.yml: the PR summary diffs dist/ (the release records too) against the base branch"
     )
     assert "```diff" in code and "$GITHUB_STEP_SUMMARY" in code, "ci.yml: diff fenced into the job summary"
     assert "head -n" in code, "ci.yml: huge diffs must be truncated"
@@ -646,7 +647,9 @@ def test_deploy_gate_settings_are_in_one_place(deploy: Doc) -> None:
     )
     gate = script(step_named(deploy["jobs"]["render"], "Image gate"))
     assert '--ignore-file "$SCAN_IGNORE_FILE" --severity "$SCAN_SEVERITY"' in gate
-    assert env["RELEASES"] == "releases", "the release records' folder, named once"
+    assert f"{env['RELEASES']}/prod.json" == release_rel("prod"), (
+        "deploy.yml: RELEASES is where synth records"
+    )
     text = DEPLOY.read_text("utf-8")
     assert not re.search(r"(?<![$\w])releases/\$", text), "deploy.yml: spell the records' folder as $RELEASES"
 
@@ -784,11 +787,7 @@ def resolve(
         (tmp_path / records).mkdir(parents=True, exist_ok=True)
         (tmp_path / records / f"{outputs['promote_from']}.json").write_text(release, encoding="utf-8")
     step = step_named(job, "Resolve the image")
-    assert (
-        step["env"]["PROMOTED_RELEASES"]
-        == "promoted/${{ env.RELEASES }}"
-        == records.replace("releases", "${{ env.RELEASES }}")
-    )
+    assert step["env"]["PROMOTED_RELEASES"] == checkout[0]["with"]["path"] + "/${{ env.RELEASES }}"
     image_env = {
         **env,
         "PROMOTE_FROM": outputs["promote_from"],
@@ -983,7 +982,8 @@ def test_apply_job_globs_match_rendered_files(env: str) -> None:
 
 
 def test_environments_file_lists_every_rendered_environment() -> None:
-    folders = sorted(p.name for p in DIST.iterdir() if p.is_dir() and p.name != "argocd")
+    records = Path(release_rel("prod")).parent.name
+    folders = sorted(p.name for p in DIST.iterdir() if p.is_dir() and p.name not in ("argocd", records))
     assert sorted(ENVIRONMENTS) == folders, (
         "dist/environments.json and the dist/ folders differ: run `make synth`"
     )
@@ -1052,13 +1052,17 @@ def match_strings(manager: Doc) -> list[re.Pattern[str]]:
 
 
 def pinned_images() -> set[tuple[str, str, str]]:
-    """Every ``Image(...)`` call with a literal digest in the config package, read with ast."""
+    """Every image dict with a literal digest in the config package, read with ast."""
     found = set()
     for path in sorted(CONFIG.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Image":
-                kw = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
-                if kw.get("digest"):
+            if isinstance(node, ast.Dict):
+                kw = {
+                    k.value: v.value
+                    for k, v in zip(node.keys, node.values, strict=True)
+                    if isinstance(k, ast.Constant) and isinstance(v, ast.Constant)
+                }
+                if kw.get("digest") and "repository" in kw:
                     found.add((str(kw["repository"]), str(kw["tag"]), str(kw["digest"])))
     return found
 

@@ -1,99 +1,88 @@
-"""Config variants that make every branch of the constructs run, not only the three environments'.
+"""Config variants that make every branch of the constructs run, not only the committed environments'.
 
 The committed environments never take some branches: KEDA off (workers get a
 CPU HPA), a managed Redis, the external secrets provider, monitoring or
 PgBouncer off, VPA in staging, another cloud's spot labels, another DNS mode.
-Each variant below flips several independent branches at once (so the suite
-synthesizes four charts, not twenty), and tests/test_variants.py checks each
-flip for meaning; the syrupy snapshots of the variants show what else changed.
+Each variant is an overlay on a committed environment, loaded and checked the
+way an environment's own overlay is. Each flips several independent branches
+at once (so the suite synthesizes four charts, not twenty), and
+tests/test_variants.py checks each flip for meaning; the syrupy snapshots of the
+variants show what else changed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
-from vibeyard.config import EnvConfig, validate
-from vibeyard.config.types import (
-    ClusterConfig,
-    Destination,
-    DnsConfig,
-    Placement,
-    SecretsConfig,
-)
+import yaml
+
+from vibeyard.config import EnvConfig, Topology, load
+from vibeyard.config.fields import plain
 
 Configs = Mapping[str, EnvConfig]
+ROOT = Path(__file__).resolve().parents[1]
 
 
-def keda_off(c: Configs) -> EnvConfig:
+def keda_off(c: Configs) -> tuple[str, dict[str, Any]]:
     """prod without KEDA, VPA or a read replica; GKE spot and Cloud DNS; a private
     registry; Reloader; one pool that cannot scale at all."""
-    prod = c["prod"]
-    fixed = replace(prod.workers[0], name="fixed", replicas=2, min_replicas=2, max_replicas=2)
-    return replace(
-        prod,
-        keda=replace(prod.keda, enabled=False),
-        vpa_enabled=False,
-        postgres=replace(prod.postgres, read_replica=False),
-        workers=(*prod.workers, fixed),
-        cluster=ClusterConfig(provider="gke", dns=DnsConfig(mode="gke-cloud-dns")),
-        image_pull_secrets=("registry-credentials",),
-        secrets=replace(prod.secrets, reloader=True),
-    )
+    fixed = {**plain(c["prod"].workers[0]), "name": "fixed", "replicas": 2, "min_replicas": 2}
+    fixed["max_replicas"] = 2
+    return "prod", {
+        "keda": {"enabled": False},
+        "vpa_enabled": False,
+        "postgres": {"read_replica": False},
+        "workers": [*plain(c["prod"].workers), fixed],
+        "cluster": {"provider": "gke", "dns": {"mode": "gke-cloud-dns"}},
+        "image_pull_secrets": ["registry-credentials"],
+        "secrets": {"reloader": True},
+    }
 
 
-def managed_redis(c: Configs) -> EnvConfig:
+def managed_redis(c: Configs) -> tuple[str, dict[str, Any]]:
     """prod with a managed Redis (KEDA still on), External Secrets, AKS, NodeLocal DNS
     and two clusters."""
-    prod = c["prod"]
-    return replace(
-        prod,
-        redis=replace(prod.redis, mode="managed"),
-        secrets=SecretsConfig(provider="external", external_store="vault-backend"),
-        cluster=ClusterConfig(
-            provider="aks", dns=DnsConfig(mode="node-local", addresses=("172.20.0.10/32",))
-        ),
-        gitops=replace(
-            prod.gitops,
-            destinations=(
-                Destination(name="prod-eu", server="https://prod-eu.k8s.example.com"),
-                Destination(name="prod-us", server="https://prod-us.k8s.example.com"),
-            ),
-        )
-        if prod.gitops
-        else None,
-    )
+    return "prod", {
+        "redis": {"mode": "managed"},
+        "secrets": {"provider": "external", "external_store": "vault-backend"},
+        "cluster": {"provider": "aks", "dns": {"mode": "node-local", "addresses": ["172.20.0.10/32"]}},
+        "gitops": {
+            "destinations": [
+                {"name": "prod-eu", "server": "https://prod-eu.k8s.example.com"},
+                {"name": "prod-us", "server": "https://prod-us.k8s.example.com"},
+            ]
+        },
+    }
 
 
-def bare(c: Configs) -> EnvConfig:
+def bare(c: Configs) -> tuple[str, dict[str, Any]]:
     """staging without monitoring, PgBouncer or spot, with VPA, storage classes,
     Karpenter, its own cluster domain, explicit DNS resolvers and an existing Secret."""
-    staging = c["staging"]
-    return replace(
-        staging,
-        monitoring=replace(staging.monitoring, enabled=False),
-        pgbouncer=replace(staging.pgbouncer, enabled=False),
-        vpa_enabled=True,
-        postgres=replace(staging.postgres, storage_class="gp3-encrypted"),
-        redis=replace(staging.redis, storage_class="gp3-encrypted"),
-        web=replace(staging.web, placement=Placement()),
-        workers=tuple(replace(p, placement=None) for p in staging.workers),
-        cluster=ClusterConfig(
-            provider="karpenter",
-            cluster_domain="k8s.internal",
-            dns=DnsConfig(mode="addresses", addresses=("10.100.0.10/32",)),
-        ),
-        secrets=SecretsConfig(provider="existing"),
-    )
+    return "staging", {
+        "monitoring": {"enabled": False},
+        "pgbouncer": {"enabled": False},
+        "vpa_enabled": True,
+        "postgres": {"storage_class": "gp3-encrypted"},
+        "redis": {"storage_class": "gp3-encrypted"},
+        "web": {"placement": {"prefer_spot": False}},
+        "workers": [{**plain(p), "placement": None} for p in c["staging"].workers],
+        "cluster": {
+            "provider": "karpenter",
+            "cluster_domain": "k8s.internal",
+            "dns": {"mode": "addresses", "addresses": ["10.100.0.10/32"]},
+        },
+        "secrets": {"provider": "existing"},
+    }
 
 
-def pinned(c: Configs) -> EnvConfig:
+def pinned(c: Configs) -> tuple[str, dict[str, Any]]:
     """prod released with a digest, as CD pins it."""
-    prod = c["prod"]
-    return replace(prod, image=replace(prod.image, tag="2.3.4", digest="sha256:" + "ab" * 32))
+    return "prod", {"image": {"tag": "2.3.4", "digest": "sha256:" + "ab" * 32}}
 
 
-VARIANTS: dict[str, Callable[[Configs], EnvConfig]] = {
+VARIANTS: dict[str, Callable[[Configs], tuple[str, dict[str, Any]]]] = {
     "keda-off": keda_off,
     "managed-redis": managed_redis,
     "bare": bare,
@@ -101,11 +90,18 @@ VARIANTS: dict[str, Callable[[Configs], EnvConfig]] = {
 }
 
 
+def sealed_data(cfg: EnvConfig) -> dict[str, str]:
+    """The variant's Secret: exactly the keys its topology reads, from its environment's
+    committed file where that has them (a variant may need fewer or other keys)."""
+    doc = yaml.safe_load((ROOT / cfg.secrets.sealed_file).read_text(encoding="utf-8"))
+    committed: dict[str, str] = doc["spec"]["encryptedData"]
+    return {k: committed.get(k, f"AgPLACEHOLDER-variant-{k}") for k in Topology.of(cfg).secret_keys}
+
+
 def build(configs: Configs) -> dict[str, EnvConfig]:
-    """Every variant, validated like a committed environment."""
+    """Every variant, loaded and checked like a committed environment."""
     out = {}
     for name, make in VARIANTS.items():
-        cfg = make(configs)
-        validate(cfg, name)
-        out[name] = cfg
+        env, overlay = make(configs)
+        out[name] = load(env, overlay)
     return out

@@ -1,33 +1,34 @@
-"""One chart per environment, composed from the constructs.
+"""One chart per environment, composed from the constructs in four named steps.
 
 What the environment runs was decided once, in ``config/topology.py``; this
-file only composes: it creates each construct the topology asks for and hands
-constructs to each other by reference (a Service's name and port, a workload's
-identity), the way cdk8s-plus passes objects rather than strings. Reading it top
-to bottom gives the whole environment.
+file only composes: the namespace and its Secret, the data stores, the app (web
+and migration), the workers, then the platform around them (VPAs, monitoring,
+NetworkPolicies). Constructs are handed to each other by reference, and each
+network need is declared where it arises, with the port its listener exposes.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypedDict
 
 import cdk8s
 from constructs import Construct
 
-from . import identity
+from . import checksums, identity
 from .app.environment import AppEnvironment, Database
 from .app.migration import MigrationJob
 from .app.secret import AppSecret
 from .app.settings import AppSettings
 from .config.topology import Topology
-from .config.types import Autoscaling, EnvConfig
+from .config.types import EnvConfig, Exporters
 from .gitops import waves
-from .kube import Workload
+from .identity import Identity
+from .kube import Listener, Site, Workload
 from .network import peers
-from .network.policies import NetworkPolicies
+from .network.peers import HTTPS, INTERNET
+from .network.policies import Needs, NetworkPolicies
 from .observability.monitoring import Monitoring, ScrapeTarget
 from .observability.subject import Observed
 from .pod import RunAs
@@ -36,23 +37,38 @@ from .scaling.disruption_budget import DisruptionBudget
 from .scaling.queue_scaler import QueueScaler
 from .scaling.trigger_auth import RedisTriggerAuth
 from .scaling.vpa import RecommendationOnlyVpa
-from .stores import exporter
 from .stores.pgbouncer import PgBouncer
 from .stores.postgres import Postgres
 from .stores.redis import Redis
 from .stores.redis_cache import RedisCache
 from .tenancy.namespace import Namespace
 from .tenancy.quota import NamespaceQuota
-from .web.ingress import WebIngress
+from .web.ingress import ACME_SOLVER_LABELS, ACME_SOLVER_PORT, WebIngress
 from .web.web_app import WebApp
 from .workers.worker_pool import WorkerPoolDeployment
 
-METRICS_PATH = "/metrics"
 RELOADER = "secret.reloader.stakater.com/reload"
 
 
-def _checksum(data: Mapping[str, str]) -> str:
-    return hashlib.sha256(json.dumps(dict(data), sort_keys=True).encode()).hexdigest()
+class _StoreArgs(TypedDict):
+    """What every data store construct reads besides its own config."""
+
+    site: Site
+    secret: str
+    exporters: Exporters | None
+
+
+@dataclass(frozen=True)
+class Stores:
+    """The data stores this environment runs itself (None where managed or off)."""
+
+    postgres: Postgres | None
+    pgbouncer: PgBouncer | None
+    redis: Redis | None
+    cache: RedisCache | None
+
+    def listeners(self) -> list[Listener]:
+        return [s for s in (self.postgres, self.pgbouncer, self.redis, self.cache) if s is not None]
 
 
 class VibeyardChart(cdk8s.Chart):
@@ -62,146 +78,24 @@ class VibeyardChart(cdk8s.Chart):
     """
 
     def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        cfg: EnvConfig,
-        sealed_data: Mapping[str, str] | None = None,
+        self, scope: Construct, id: str, *, cfg: EnvConfig, sealed_data: Mapping[str, str] | None = None
     ) -> None:
         super().__init__(scope, id, disable_resource_name_hashes=True)
-        topo = Topology.of(cfg)
-        ns, instance, version = topo.namespace, topo.instance, cfg.image.tag
-        platform = identity.of(identity.PLATFORM, instance)
-        pulls = cfg.image_pull_secrets
-        ex = cfg.monitoring.exporters
-        vpa_targets: list[tuple[str, Workload]] = []
-        scraped: list[tuple[Workload, str, int]] = []  # workload, port name, port
+        self.cfg = cfg
+        self.topo = topo = Topology.of(cfg)
+        self.site = Site(topo.namespace, topo.instance, cfg.image_pull_secrets, topo.spot)
+        self.platform = identity.of(identity.PLATFORM, topo.instance)
+        self.app_pods = peers.app(topo.instance)
+        self.needs = Needs()
+        self.workloads: list[Workload] = []
+        self.sealed = sealed_data
+        self._reload = cfg.secrets.name if cfg.secrets.reloader else None
 
-        Namespace(self, "Namespace", name=ns, identity=platform)
-        NamespaceQuota(self, "Quota", namespace=ns, identity=platform, quota=cfg.quota)
-        secret = AppSecret(
-            self,
-            "Secret",
-            secrets=cfg.secrets,
-            namespace=ns,
-            environment=topo.env,
-            identity=platform,
-            keys=topo.secret_keys,
-            sealed_data=sealed_data,
-        )
-        # A rendered Secret's content rolls every pod that reads it; others rely on Reloader.
-        secret_sum = {"secret": _checksum(sealed_data)} if sealed_data else {}
-        self._reload = secret.name if cfg.secrets.reloader else None
-        settings = AppSettings(
-            self,
-            "Settings",
-            namespace=ns,
-            identity=platform,
-            environment=topo.env,
-            app_url=cfg.app_url,
-            port=cfg.web.port,
-            log_level=cfg.log_level,
-            node_env=cfg.node_env,
-            sentry=topo.sentry,
-            extra=cfg.extra_env,
-        )
-
-        # Data tier: only what the environment runs itself, each with its exporter where it is scraped.
-        postgres = redis = cache = pgbouncer = None
-        if topo.postgres is not None:
-            pg = cfg.postgres
-            postgres = Postgres(
-                self,
-                "Postgres",
-                namespace=ns,
-                identity=identity.of(identity.POSTGRES, instance, pg.image.tag),
-                postgres=pg,
-                secret=secret.name,
-                exporter=exporter.postgres_exporter(
-                    ex.postgres,
-                    ex.resources,
-                    postgres_port=pg.port,
-                    user=pg.user,
-                    database=pg.database,
-                    secret=secret.name,
-                )
-                if topo.exporters
-                else None,
-                checksums=secret_sum,
-                pull_secrets=pulls,
-            )
-            vpa_targets.append(("StatefulSet", postgres))
-        if topo.redis is not None and topo.cache is not None:
-            redis = Redis(
-                self,
-                "Redis",
-                namespace=ns,
-                identity=identity.of(identity.REDIS, instance, cfg.redis.image.tag),
-                redis=cfg.redis,
-                secret=secret.name,
-                exporter=exporter.redis_exporter(
-                    ex.redis, ex.resources, redis_port=cfg.redis.port, secret=secret.name
-                )
-                if topo.exporters
-                else None,
-                checksums=secret_sum,
-                pull_secrets=pulls,
-            )
-            cache = RedisCache(
-                self,
-                "Cache",
-                namespace=ns,
-                identity=identity.of(identity.CACHE, instance, cfg.redis.image.tag),
-                cache=cfg.cache,
-                image=cfg.redis.image,
-                run_as=RunAs(cfg.redis.uid, cfg.redis.gid),
-                secret=secret.name,
-                exporter=exporter.redis_exporter(
-                    ex.redis, ex.resources, redis_port=cfg.cache.port, secret=secret.name
-                )
-                if topo.exporters
-                else None,
-                checksums=secret_sum,
-                pull_secrets=pulls,
-            )
-            DisruptionBudget(self, "CacheBudget", namespace=ns, target=cache)
-            vpa_targets += [("StatefulSet", redis), ("Deployment", cache)]
-        if topo.pgbouncer is not None:
-            server = (topo.postgres.host, topo.postgres.port) if topo.postgres else topo.managed_database
-            assert server is not None, "validation requires postgres.host for a managed database"
-            pgbouncer = PgBouncer(
-                self,
-                "PgBouncer",
-                namespace=ns,
-                identity=identity.of(identity.PGBOUNCER, instance, cfg.pgbouncer.image.tag),
-                pgbouncer=cfg.pgbouncer,
-                server_host=server[0],
-                server_port=server[1],
-                database=cfg.postgres.database,
-                user=cfg.postgres.user,
-                secret=secret.name,
-                exporter=exporter.pgbouncer_exporter(
-                    ex.pgbouncer,
-                    ex.resources,
-                    pgbouncer_port=cfg.pgbouncer.port,
-                    user=cfg.postgres.user,
-                    secret=secret.name,
-                )
-                if topo.exporters
-                else None,
-                checksums=secret_sum,
-                pull_secrets=pulls,
-            )
-            DisruptionBudget(self, "PgBouncerBudget", namespace=ns, target=pgbouncer)
-            vpa_targets.append(("Deployment", pgbouncer))
-        for store in (redis, cache, postgres, pgbouncer):
-            if store is not None and store.metrics_port is not None:
-                scraped.append((store, exporter.PORT_NAME, store.metrics_port))
-
+        settings, secret = self._tenancy(sealed_data)
+        stores = self._data_stores(secret)
         environment = AppEnvironment(
             settings=settings.name,
-            secret=secret.name,
+            secret=secret,
             database=Database(
                 user=cfg.postgres.user,
                 name=cfg.postgres.database,
@@ -213,81 +107,184 @@ class VibeyardChart(cdk8s.Chart):
             redis=topo.redis,
             cache=topo.cache,
         )
-        checksums = {"config": settings.checksum, **secret_sum}
-        migration = None
+        self._app(environment, stores)
+        self._workers(environment, stores)
+        self._platform()
+
+    def _tenancy(self, sealed_data: Mapping[str, str] | None) -> tuple[AppSettings, str]:
+        """The namespace, its quota, the Secret and the settings every process reads."""
+        cfg, topo = self.cfg, self.topo
+        Namespace(self, "Namespace", name=topo.namespace, identity=self.platform)
+        NamespaceQuota(self, "Quota", namespace=topo.namespace, identity=self.platform, quota=cfg.quota)
+        secret = AppSecret(
+            self,
+            "Secret",
+            secrets=cfg.secrets,
+            namespace=topo.namespace,
+            environment=topo.env,
+            identity=self.platform,
+            keys=topo.secret_keys,
+            sealed_data=sealed_data,
+        )
+        settings = AppSettings(
+            self,
+            "Settings",
+            namespace=topo.namespace,
+            identity=self.platform,
+            environment=topo.env,
+            app_url=cfg.app_url,
+            port=cfg.web.port,
+            log_level=cfg.log_level,
+            node_env=cfg.node_env,
+            sentry=topo.sentry,
+            extra=cfg.extra_env,
+        )
+        return settings, secret.name
+
+    def _data_stores(self, secret: str) -> Stores:
+        """Only what the environment runs itself, each admitting the app."""
+        cfg, topo, site = self.cfg, self.topo, self.site
+        exporters = cfg.monitoring.exporters if topo.exporters else None
+        store = _StoreArgs(site=site, secret=secret, exporters=exporters)
+        postgres = Postgres(self, "Postgres", postgres=cfg.postgres, **store) if topo.postgres else None
+        redis = cache = None
+        if topo.redis is not None and topo.cache is not None:
+            redis = Redis(self, "Redis", redis=cfg.redis, **store)
+            run_as = RunAs(cfg.redis.uid, cfg.redis.gid)
+            cache = RedisCache(self, "Cache", cache=cfg.cache, image=cfg.redis.image, run_as=run_as, **store)
+            DisruptionBudget(self, "CacheBudget", namespace=site.namespace, target=cache)
+        for listener in (postgres, redis, cache):
+            if listener is not None:
+                self.needs.admit(listener, "clients", peers.pods(self.app_pods))
+        pgbouncer = self._pgbouncer(secret, postgres) if topo.pgbouncer else None
+        self.workloads += [s for s in (postgres, redis, cache, pgbouncer) if s is not None]
+        return Stores(postgres, pgbouncer, redis, cache)
+
+    def _pgbouncer(self, secret: str, postgres: Postgres | None) -> PgBouncer:
+        """PgBouncer in front of the in-cluster or managed database; the app's only way in."""
+        cfg, topo = self.cfg, self.topo
+        server = (topo.postgres.host, topo.postgres.port) if topo.postgres else topo.managed_database
+        assert server is not None, "validation requires postgres.host for a managed database"
+        pgbouncer = PgBouncer(
+            self,
+            "PgBouncer",
+            site=self.site,
+            pgbouncer=cfg.pgbouncer,
+            server=server,
+            database=cfg.postgres.database,
+            user=cfg.postgres.user,
+            secret=secret,
+            exporters=cfg.monitoring.exporters if topo.exporters else None,
+        )
+        DisruptionBudget(self, "PgBouncerBudget", namespace=self.site.namespace, target=pgbouncer)
+        self.needs.admit(pgbouncer, "app", peers.pods(self.app_pods))
+        self._to_database(pgbouncer.identity, postgres)
+        return pgbouncer
+
+    def _to_database(self, client: Identity, postgres: Postgres | None) -> None:
+        """``client`` connects to the database directly: the in-cluster pods, or the managed CIDRs."""
+        if postgres is not None:
+            self.needs.admit(postgres, "clients", peers.pods(peers.of(client)))
+            to = [peers.to(postgres)]
+        else:
+            to = [(peers.cidr(e.cidr), e.port) for e in self.topo.managed_egress]
+        self.needs.allow(f"{client.name}-to-database", peers.of(client), *to)
+
+    def _app(self, environment: AppEnvironment, stores: Stores) -> None:
+        """The migration, the web tier, and what the app's pods reach."""
+        cfg, topo, site = self.cfg, self.topo, self.site
         if topo.migration:
             migration = MigrationJob(
                 self,
                 "Migration",
-                namespace=ns,
-                identity=identity.of(identity.MIGRATION, instance, version),
+                site=site,
                 image=cfg.image,
                 migration=cfg.migration,
                 resources=cfg.web.resources,
                 environment=environment,
-                pull_secrets=pulls,
             )
-
-        # Web tier.
+            # Migrations bypass PgBouncer: they need session-level advisory locks.
+            self._to_database(migration.identity, stores.postgres)
         web = WebApp(
             self,
             "Web",
-            namespace=ns,
-            identity=identity.of(identity.WEB, instance, version),
+            site=site,
             image=cfg.image,
             web=cfg.web,
             autoscaled=topo.web_scaler == "hpa",
             environment=environment,
-            checksums=checksums,
-            spot=topo.spot,
-            pull_secrets=pulls,
         )
-        WebIngress(self, "Ingress", namespace=ns, ingress=cfg.ingress, backend=web)
-        DisruptionBudget(
-            self, "WebBudget", namespace=ns, target=web, max_unavailable=cfg.web.disruption.max_unavailable
-        )
+        self.workloads.append(web)
+        budget = cfg.web.disruption.max_unavailable
+        DisruptionBudget(self, "WebBudget", namespace=site.namespace, target=web, max_unavailable=budget)
         if topo.web_scaler == "hpa":
+            a = cfg.web.autoscaling
             HorizontalAutoscaler(
-                self, "WebAutoscaler", namespace=ns, target=web, autoscaling=cfg.web.autoscaling
+                self,
+                "WebAutoscaler",
+                namespace=site.namespace,
+                target=web,
+                min_replicas=a.min_replicas,
+                max_replicas=a.max_replicas,
+                cpu_utilization=a.cpu_utilization,
+                memory_utilization=a.memory_utilization,
+                scale_down=a.scale_down,
             )
-        vpa_targets.append(("Deployment", web))
-        scraped.append((web, web.port_name, web.port))
+        self._edge(web)
+        managed = [(peers.cidr(e.cidr), e.port) for e in topo.managed_egress]
+        self.needs.allow(
+            f"{web.name}-to-datastores", self.app_pods, *[peers.to(s) for s in stores.listeners()], *managed
+        )
+        internet = peers.cidr(INTERNET, cfg.network.https_except)
+        self.needs.allow(f"{web.name}-to-internet-https", self.app_pods, (internet, HTTPS))
 
-        # Workers: one pool per job type, each with the autoscaler the topology chose.
+    def _edge(self, web: WebApp) -> None:
+        """The public edge in front of the web tier, and the traffic it brings in."""
+        cfg = self.cfg
+        WebIngress(self, "Ingress", namespace=self.site.namespace, ingress=cfg.ingress, backend=web)
+        edge = peers.namespace(cfg.network.ingress_namespace, cfg.network.ingress_pod_labels)
+        self.needs.admit(web, "ingress", edge)
+        if self.topo.acme_solver:
+            # cert-manager's HTTP-01 solver runs in this namespace during issuance and
+            # renewal; without this, default-deny leaves every certificate Pending.
+            solver = peers.labels(ACME_SOLVER_LABELS)
+            self.needs.admit_pods("acme-solver-from-ingress", solver, ACME_SOLVER_PORT, edge)
+
+    def _workers(self, environment: AppEnvironment, stores: Stores) -> None:
+        """One pool per job type, each with the autoscaler the topology chose."""
+        cfg, topo, site = self.cfg, self.topo, self.site
         auth = None
         if topo.queue_scaling:
             auth = RedisTriggerAuth(
                 self,
                 "QueueAuth",
-                namespace=ns,
-                identity=platform,
-                secret=secret.name,
+                namespace=site.namespace,
+                identity=self.platform,
+                secret=environment.secret,
                 address_in_secret=topo.redis is None,
             )
-        pools = []
+            if stores.redis is not None:  # KEDA's operator reads the queue lengths
+                keda = peers.namespace(cfg.keda.namespace, cfg.keda.operator_labels)
+                self.needs.admit(stores.redis, "clients", keda)
         for plan in topo.pools:
             pool = plan.pool
             workers = WorkerPoolDeployment(
                 self,
                 f"Worker-{pool.name}",
-                namespace=ns,
-                identity=identity.worker(pool.name, instance, version),
+                site=site,
                 image=cfg.image,
                 pool=pool,
                 autoscaled=plan.autoscaled,
-                grace_seconds=plan.grace_seconds,
+                max_replicas=plan.max_replicas,
                 environment=environment,
-                checksums=checksums,
-                spot=topo.spot,
-                pull_secrets=pulls,
             )
-            pools.append(workers)
-            DisruptionBudget(self, f"WorkerBudget-{pool.name}", namespace=ns, target=workers)
+            self.workloads.append(workers)
+            DisruptionBudget(self, f"WorkerBudget-{pool.name}", namespace=site.namespace, target=workers)
             if plan.scaler == "keda" and auth is not None:
                 QueueScaler(
                     self,
                     f"QueueScaler-{pool.name}",
-                    namespace=ns,
+                    namespace=site.namespace,
                     target=workers,
                     pool=pool,
                     keda=cfg.keda,
@@ -298,66 +295,49 @@ class VibeyardChart(cdk8s.Chart):
                 HorizontalAutoscaler(
                     self,
                     f"WorkerAutoscaler-{pool.name}",
-                    namespace=ns,
+                    namespace=site.namespace,
                     target=workers,
-                    autoscaling=Autoscaling(
-                        enabled=True,
-                        min_replicas=max(pool.min_replicas, 1),
-                        max_replicas=pool.max_replicas,
-                        memory_utilization=None,
-                        scale_down_stabilization_seconds=pool.scale_down_stabilization_seconds,
-                        scale_down_max_percent=pool.scale_down_max_percent,
-                        scale_down_period_seconds=pool.scale_down_period_seconds,
-                    ),
+                    min_replicas=max(pool.min_replicas, 1),
+                    max_replicas=pool.max_replicas,
+                    scale_down=pool.scale_down,
                 )
-            vpa_targets.append(("Deployment", workers))
-            if pool.metrics_port is not None:
-                scraped.append((workers, workers.metrics_port_name, pool.metrics_port))
 
+    def _platform(self) -> None:
+        """What watches and fences the workloads: VPAs, monitoring and the NetworkPolicies."""
+        topo, ns = self.topo, self.site.namespace
         if topo.vpa:
-            for kind, target in vpa_targets:
-                RecommendationOnlyVpa(
-                    self, f"Vpa-{target.name}", namespace=ns, target=target, target_kind=kind
+            for target in self.workloads:
+                RecommendationOnlyVpa(self, f"Vpa-{target.name}", namespace=ns, target=target)
+        scraped = [w for w in self.workloads if w.metrics is not None] if topo.monitoring else []
+        if scraped:
+            scraper = peers.namespace(self.cfg.network.monitoring_namespace)
+            for w in scraped:
+                assert w.metrics is not None
+                self.needs.admit_pods(
+                    f"{w.name}-from-monitoring", peers.of(w.identity), w.metrics.port, scraper
                 )
-
-        NetworkPolicies(
-            self,
-            "Network",
-            namespace=ns,
-            owner=platform,
-            network=cfg.network,
-            dns=cfg.cluster.dns,
-            app=peers.app(instance),
-            web=web,
-            postgres=postgres,
-            pgbouncer=pgbouncer,
-            redis=redis,
-            cache=cache,
-            migration=migration.identity if migration is not None else None,
-            redis_readers=[peers.namespace(cfg.keda.namespace, cfg.keda.operator_labels)]
-            if topo.queue_scaling
-            else [],
-            scraped=[(w.identity, port) for w, _, port in scraped] if topo.monitoring else [],
-            acme_solver=topo.acme_solver,
-        )
-
-        if topo.monitoring:
             Monitoring(
                 self,
                 "Monitoring",
-                observed=Observed.of(topo, cfg.monitoring, cfg.redis.memory_alert_ratio),
-                owner=platform,
+                observed=Observed.of(topo, self.cfg.monitoring, self.cfg.redis.memory_alert_ratio),
+                owner=self.platform,
                 targets=[
-                    ScrapeTarget(w.identity, port_name, cfg.web.metrics_path if w is web else METRICS_PATH)
-                    for w, port_name, _ in scraped
+                    ScrapeTarget(w.identity, w.metrics.port_name, w.metrics.path)
+                    for w in scraped
+                    if w.metrics
                 ],
                 dashboards=topo.dashboards,
             )
+        NetworkPolicies(
+            self, "Network", namespace=ns, owner=self.platform, dns=self.cfg.cluster.dns, needs=self.needs
+        )
 
     def manifests(self) -> list[dict[str, Any]]:
-        """The chart's objects as plain dicts (one jsii round trip), stamped with their
-        Argo CD sync wave and, where configured, Reloader's annotation."""
+        """The chart's objects as plain dicts (one jsii round trip), stamped with the checksums
+        that roll each workload when what it reads changes, their Argo CD sync wave and,
+        where configured, Reloader's annotation."""
         out: list[dict[str, Any]] = self.to_json()
+        checksums.stamp(out, self.cfg.secrets.name, self.sealed)
         for obj in out:
             waves.stamp(obj)
             if self._reload and obj["kind"] in ("Deployment", "StatefulSet"):

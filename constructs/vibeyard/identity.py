@@ -2,9 +2,11 @@
 
 Selectors are immutable on Deployments and StatefulSets, so they use only the
 three labels that never change for a workload (name, instance, component). The
-``version`` label moves with every release and so stays out of every selector;
-cdk8s's ``cdk8s.io/metadata.addr`` is never used because it changes whenever a
-construct is moved in the tree.
+``version`` label moves with every release, so it stays out of every selector and
+is carried only by what runs the image (the workload and its pods): a release
+then changes only the objects whose content depends on it, and a reviewer sees
+what it does. cdk8s's ``cdk8s.io/metadata.addr`` is never used because it
+changes whenever a construct is moved in the tree.
 """
 
 from __future__ import annotations
@@ -32,14 +34,17 @@ class Identity:
 
     @property
     def labels(self) -> dict[str, str]:
-        labels = {
+        """Every object's labels; no version, which would make a release touch them all."""
+        return {
             **self.selector,
             "app.kubernetes.io/part-of": PART_OF,
             "app.kubernetes.io/managed-by": MANAGED_BY,
         }
-        if self.version:
-            labels["app.kubernetes.io/version"] = self.version
-        return labels
+
+    @property
+    def running_labels(self) -> dict[str, str]:
+        """The labels of what runs the image (a workload and its pods): with its version."""
+        return {**self.labels, **({"app.kubernetes.io/version": self.version} if self.version else {})}
 
 
 def instance_for(namespace: str) -> str:

@@ -7,22 +7,54 @@ they hold no policy of their own.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
-from typing import Protocol
+from typing import Literal, Protocol
 
 import cdk8s
 from cdk8s_plus_28 import k8s
 from constructs import Construct
 
+from .config.platform import SpotNodes
 from .config.types import Resources
 from .identity import Identity
 
 
+@dataclass(frozen=True)
+class Site:
+    """Where one environment's workloads run: what every workload construct reads
+    besides its own config."""
+
+    namespace: str
+    instance: str
+    pull_secrets: tuple[str, ...]
+    spot: SpotNodes
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Where Prometheus scrapes a workload: the Service port's name, its number and the path."""
+
+    port_name: str
+    port: int
+    path: str = "/metrics"
+
+
 class Workload(Protocol):
-    """A construct that owns pods: what autoscalers, budgets and policies point at."""
+    """A construct that owns pods: what autoscalers, budgets, VPAs and monitoring point at."""
 
     name: str
     identity: Identity
+    kind: Literal["Deployment", "StatefulSet"]
+    metrics: Metrics | None
+
+
+class Listener(Protocol):
+    """A workload that accepts connections: its pods and the port they listen on."""
+
+    name: str
+    identity: Identity
+    port: int
 
 
 def meta(
@@ -30,11 +62,14 @@ def meta(
     namespace: str | None,
     identity: Identity,
     annotations: Mapping[str, str] | None = None,
+    *,
+    runs_image: bool = False,
 ) -> k8s.ObjectMeta:
+    """``runs_image``: a workload, which also carries its version label."""
     return k8s.ObjectMeta(
         name=name,
         namespace=namespace,
-        labels=identity.labels,
+        labels=identity.running_labels if runs_image else identity.labels,
         annotations=dict(annotations) if annotations else None,
     )
 
@@ -139,5 +174,32 @@ def surge_without_downtime() -> k8s.DeploymentStrategy:
         type="RollingUpdate",
         rolling_update=k8s.RollingUpdateDeployment(
             max_surge=int_or_str("25%"), max_unavailable=int_or_str(0)
+        ),
+    )
+
+
+def deployment(
+    scope: Construct,
+    *,
+    namespace: str,
+    identity: Identity,
+    replicas: int | None,
+    template: k8s.PodTemplateSpec,
+    annotations: Mapping[str, str],
+    progress_deadline_seconds: int | None = None,
+) -> None:
+    """Deployment ``identity.name``, rolled without losing capacity; ``replicas`` is None
+    when an autoscaler owns the count, so an apply or a sync never resets it."""
+    k8s.KubeDeployment(
+        scope,
+        "Deployment",
+        metadata=meta(identity.name, namespace, identity, annotations, runs_image=True),
+        spec=k8s.DeploymentSpec(
+            replicas=replicas,
+            revision_history_limit=10,
+            progress_deadline_seconds=progress_deadline_seconds,
+            selector=label_selector(identity),
+            strategy=surge_without_downtime(),
+            template=template,
         ),
     )

@@ -6,22 +6,21 @@ these fields is refused at admission, not at review. Building every pod through
 cannot forget one: its own ServiceAccount with no API token (none of our
 workloads talks to the API server), non-root with a fixed uid and group,
 seccomp ``RuntimeDefault``, no privilege escalation, all capabilities dropped,
-a read-only root filesystem with a size-limited ``/tmp``, and the checksums
-that roll the pods when their configuration changes.
+and a read-only root filesystem with a size-limited ``/tmp``. (The checksums that
+roll pods when what they read changes are stamped on the output: ``checksums.py``.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from cdk8s_plus_28 import k8s
 
-from .config.platform import SpotNodes
 from .config.types import Image, Placement
 from .identity import Identity
-from .kube import empty_dir
+from .kube import Site, empty_dir
 from .scaling import placement as placing
 
 RUNTIME_DEFAULT = k8s.SeccompProfile(type="RuntimeDefault")
@@ -79,41 +78,28 @@ def container(
 def pod_template(
     *,
     identity: Identity,
-    service_account: str,
+    site: Site,
     run_as: RunAs,
     containers: Sequence[k8s.Container],
-    grace_seconds: int | None = None,
+    placement: Placement | None = None,
     tmp_size: str = "256Mi",
     volumes: Sequence[k8s.Volume] = (),
-    checksums: Mapping[str, str] | None = None,
-    placement: Placement | None = None,
-    spot: SpotNodes | None = None,
-    spread: Sequence[k8s.TopologySpreadConstraint] | None = None,
-    restart_policy: str | None = None,
-    init_containers: Sequence[k8s.Container] = (),
-    pull_secrets: Sequence[str] = (),
+    **spec: Any,
 ) -> k8s.PodTemplateSpec:
     """A pod template with the shared scaffolding.
 
-    :param identity: labels of the pods (and so what selectors match).
-    :param service_account: the workload's own ServiceAccount; its token is never mounted.
+    :param identity: labels of the pods (and so what selectors match); its name is the
+        workload's own ServiceAccount, whose token is never mounted.
+    :param site: the namespace's pull secrets and the provider's spot nodes.
     :param run_as: the image's non-root user; also the ``fsGroup``.
     :param containers: built with ``container`` so each mounts ``/tmp``.
-    :param grace_seconds: ``terminationGracePeriodSeconds``, sized to the shutdown. Default: 30s.
+    :param placement: node selector, tolerations and spot preference. Default: anywhere.
     :param tmp_size: size limit of the ``/tmp`` emptyDir. Default 256Mi.
     :param volumes: volumes besides ``/tmp``. Default none.
-    :param checksums: ``checksum/<what>`` annotations; a change rolls the pods. Default none.
-    :param placement: node selector, tolerations and spot preference. Default: anywhere.
-    :param spot: how the cluster's provider marks spot nodes; needed where ``placement`` prefers spot.
-    :param spread: topology spread constraints. Default none.
-    :param restart_policy: ``Never`` for Jobs. Default: the API server's (Always).
-    :param init_containers: run to completion before ``containers``. Default none.
-    :param pull_secrets: ``imagePullSecrets`` for a private registry. Default none.
+    :param spec: the rest of ``k8s.PodSpec`` (grace period, spread, init containers...).
     """
-    annotations = {f"checksum/{what}": value for what, value in (checksums or {}).items()}
-    spec = k8s.PodSpec(
-        restart_policy=restart_policy,
-        service_account_name=service_account,
+    pod = k8s.PodSpec(
+        service_account_name=identity.name,
         automount_service_account_token=False,
         security_context=k8s.PodSecurityContext(
             run_as_non_root=True,
@@ -123,17 +109,15 @@ def pod_template(
             fs_group_change_policy="OnRootMismatch",
             seccomp_profile=RUNTIME_DEFAULT,
         ),
-        termination_grace_period_seconds=grace_seconds,
-        topology_spread_constraints=list(spread) if spread else None,
-        affinity=placing.affinity(placement, spot) if placement else None,
+        affinity=placing.affinity(placement, site.spot) if placement else None,
         node_selector=placing.node_selector(placement) if placement else None,
-        tolerations=placing.tolerations(placement, spot) if placement else None,
-        image_pull_secrets=[k8s.LocalObjectReference(name=n) for n in pull_secrets] or None,
-        init_containers=list(init_containers) or None,
+        tolerations=placing.tolerations(placement, site.spot) if placement else None,
+        image_pull_secrets=[k8s.LocalObjectReference(name=n) for n in site.pull_secrets] or None,
         containers=list(containers),
         volumes=[*volumes, empty_dir(TMP_VOLUME, tmp_size)],
+        **spec,
     )
     return k8s.PodTemplateSpec(
-        metadata=k8s.ObjectMeta(labels=identity.labels, annotations=annotations or None),
-        spec=spec,
+        metadata=k8s.ObjectMeta(labels=identity.running_labels),
+        spec=pod,
     )

@@ -92,7 +92,11 @@ class AppEnvironment:
             out += [
                 secret_env("REDIS_PASSWORD", secret, keys.REDIS_PASSWORD),
                 env("REDIS_URL", f"redis://:$(REDIS_PASSWORD)@{self.redis.host}:{self.redis.port}/0"),
-                env("REDIS_CACHE_URL", f"redis://:$(REDIS_PASSWORD)@{self.cache.host}:{self.cache.port}/0"),
+                secret_env("REDIS_CACHE_PASSWORD", secret, keys.REDIS_CACHE_PASSWORD),
+                env(
+                    "REDIS_CACHE_URL",
+                    f"redis://:$(REDIS_CACHE_PASSWORD)@{self.cache.host}:{self.cache.port}/0",
+                ),
             ]
         else:
             out += [

@@ -12,15 +12,14 @@ session-level advisory locks, which transaction pooling breaks.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 
 from cdk8s_plus_28 import k8s
 from constructs import Construct
 
 from .. import checkov, kube
+from .. import identity as ids
 from ..config.types import Image, MigrationConfig, Resources
-from ..identity import Identity
-from ..kube import env, meta, service_account
+from ..kube import Site, env, meta, service_account
 from ..pod import container, pod_template
 from . import APP_USER
 from .environment import AppEnvironment
@@ -42,13 +41,11 @@ def job_name(prefix: str, image: Image) -> str:
 class MigrationJob(Construct):
     """Job ``vibeyard-migrate-<tag>`` and its ServiceAccount ``vibeyard-migrate``.
 
-    :param namespace: the environment's namespace.
-    :param identity: the migration's identity; its name is the ServiceAccount's and the Job's prefix.
+    :param site: the environment's namespace, instance and pull secrets.
     :param image: the app image, whose tag names the Job.
     :param migration: command, retries and deadlines.
     :param resources: the container's resources (the web tier's: it runs the same app).
     :param environment: the app's variables; only the database's are used, reached directly.
-    :param pull_secrets: ``imagePullSecrets`` for a private registry. Default none.
     """
 
     def __init__(
@@ -56,19 +53,17 @@ class MigrationJob(Construct):
         scope: Construct,
         id: str,
         *,
-        namespace: str,
-        identity: Identity,
+        site: Site,
         image: Image,
         migration: MigrationConfig,
         resources: Resources,
         environment: AppEnvironment,
-        pull_secrets: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id)
+        self.identity = identity = ids.of(ids.MIGRATION, site.instance, image.tag)
         account = identity.name
         self.name = job_name(account, image)
-        self.identity = identity
-        service_account(self, account, namespace, identity)
+        service_account(self, account, site.namespace, identity)
         hook = {
             "argocd.argoproj.io/hook": "Sync",
             "argocd.argoproj.io/hook-delete-policy": "BeforeHookCreation",
@@ -77,17 +72,18 @@ class MigrationJob(Construct):
         k8s.KubeJob(
             self,
             "Job",
-            metadata=meta(self.name, namespace, identity, checkov.as_annotations(skips, hook)),
+            metadata=meta(
+                self.name, site.namespace, identity, checkov.as_annotations(skips, hook), runs_image=True
+            ),
             spec=k8s.JobSpec(
                 backoff_limit=migration.backoff_limit,
                 active_deadline_seconds=migration.active_deadline_seconds,
                 ttl_seconds_after_finished=migration.ttl_seconds_after_finished,
                 template=pod_template(
                     identity=identity,
-                    service_account=account,
+                    site=site,
                     run_as=APP_USER,
                     restart_policy="Never",
-                    pull_secrets=pull_secrets,
                     containers=[
                         container(
                             name="migrate",

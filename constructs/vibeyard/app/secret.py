@@ -54,48 +54,44 @@ class AppSecret(Construct):
         if secrets.provider == "sealed":
             if sealed_data is None:
                 raise ValueError(f"{environment}: sealed provider needs the sealed data")
-            bitnami.SealedSecret(
-                self,
-                "Resource",
-                metadata=metadata,
-                spec=bitnami.SealedSecretSpec(
-                    encrypted_data=dict(sealed_data),
-                    template=bitnami.SealedSecretSpecTemplate(
-                        type="Opaque",
-                        metadata=bitnami.SealedSecretSpecTemplateMetadata(
-                            name=secrets.name, namespace=namespace, labels=identity.labels
-                        ),
-                    ),
+            template = bitnami.SealedSecretSpecTemplate(
+                type="Opaque",
+                metadata=bitnami.SealedSecretSpecTemplateMetadata(
+                    name=secrets.name, namespace=namespace, labels=identity.labels
                 ),
             )
+            spec = bitnami.SealedSecretSpec(encrypted_data=dict(sealed_data), template=template)
+            bitnami.SealedSecret(self, "Resource", metadata=metadata, spec=spec)
         elif secrets.provider == "external":
             eso.ExternalSecret(
-                self,
-                "Resource",
-                metadata=metadata,
-                spec=eso.ExternalSecretSpec(
-                    refresh_interval=secrets.refresh_interval,
-                    secret_store_ref=eso.ExternalSecretSpecSecretStoreRef(
-                        name=secrets.external_store,
-                        kind=_STORE_KINDS[secrets.external_store_kind],
-                    ),
-                    target=eso.ExternalSecretSpecTarget(
-                        name=secrets.name,
-                        creation_policy=eso.ExternalSecretSpecTargetCreationPolicy.OWNER,
-                        template=eso.ExternalSecretSpecTargetTemplate(
-                            type="Opaque",
-                            metadata=eso.ExternalSecretSpecTargetTemplateMetadata(labels=identity.labels),
-                        ),
-                    ),
-                    data=[
-                        eso.ExternalSecretSpecData(
-                            secret_key=key,
-                            remote_ref=eso.ExternalSecretSpecDataRemoteRef(
-                                key=f"{secrets.external_key_prefix}/{environment}", property=key
-                            ),
-                        )
-                        for key in keys
-                    ],
+                self, "Resource", metadata=metadata, spec=_external(secrets, environment, identity, keys)
+            )
+        # "existing": created out of band (docs/operations.md); nothing to render.
+
+
+def _external(
+    secrets: SecretsConfig, environment: str, identity: Identity, keys: Sequence[str]
+) -> eso.ExternalSecretSpec:
+    """Each key from ``<prefix>/<environment>`` in the store, into a Secret the operator owns."""
+    return eso.ExternalSecretSpec(
+        refresh_interval=secrets.refresh_interval,
+        secret_store_ref=eso.ExternalSecretSpecSecretStoreRef(
+            name=secrets.external_store, kind=_STORE_KINDS[secrets.external_store_kind]
+        ),
+        target=eso.ExternalSecretSpecTarget(
+            name=secrets.name,
+            creation_policy=eso.ExternalSecretSpecTargetCreationPolicy.OWNER,
+            template=eso.ExternalSecretSpecTargetTemplate(
+                type="Opaque", metadata=eso.ExternalSecretSpecTargetTemplateMetadata(labels=identity.labels)
+            ),
+        ),
+        data=[
+            eso.ExternalSecretSpecData(
+                secret_key=key,
+                remote_ref=eso.ExternalSecretSpecDataRemoteRef(
+                    key=f"{secrets.external_key_prefix}/{environment}", property=key
                 ),
             )
-        # "existing": created out of band (README); nothing to render.
+            for key in keys
+        ],
+    )

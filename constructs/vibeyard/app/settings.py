@@ -1,13 +1,11 @@
 """The non-sensitive settings the app and workers read through ``envFrom``.
 
-Its content hash is stamped on every pod template that consumes it, so a settings
-change rolls the pods instead of waiting for the next image release.
+Its content hash is stamped on every pod template that reads it (``checksums.py``),
+so a settings change rolls the pods instead of waiting for the next image release.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping
 
 from cdk8s_plus_28 import k8s
@@ -62,5 +60,4 @@ class AppSettings(Construct):
         }
         self.name = name
         self.data = dict(sorted(data.items()))
-        self.checksum = hashlib.sha256(json.dumps(self.data, sort_keys=True).encode()).hexdigest()
         k8s.KubeConfigMap(self, "Resource", metadata=meta(name, namespace, identity), data=self.data)

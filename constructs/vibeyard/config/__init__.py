@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from .base import ConfigError
-from .environments import ENVIRONMENTS
+from .fields import ConfigError
+from .load import check, environments, load, load_all, names
 from .topology import Topology
 from .types import EnvConfig
-from .validate import validate, validate_together
 
-__all__ = ["ENVIRONMENTS", "ConfigError", "EnvConfig", "Topology", "validate", "validate_together"]
+__all__ = ["ConfigError", "EnvConfig", "Topology", "check", "environments", "load", "load_all", "names"]

@@ -3,7 +3,7 @@
 Forking this repository for another organisation means editing this file (and
 the sealed secrets): the GitOps repository, the image registry, the public
 hosts, the certificate issuer, the pull secrets of a private registry, and the
-clusters Argo CD deploys each environment to. ``environments.py`` reads these;
+clusters Argo CD deploys each environment to. ``environments/`` reads these;
 nothing else in the code names them.
 """
 

@@ -19,7 +19,6 @@ from .. import identity
 from . import secret_keys as keys
 from .platform import SPOT_NODES, SpotNodes
 from .types import EnvConfig, ManagedEgress, Resources, WorkerPool
-from .workloads import SHUTDOWN_MARGIN_SECONDS
 
 Scaler = Literal["fixed", "hpa", "keda"]
 
@@ -65,8 +64,7 @@ class PoolPlan:
 
     @property
     def grace_seconds(self) -> int:
-        """Long enough for ``worker.close()`` to finish the longest job."""
-        return self.pool.longest_job_seconds + SHUTDOWN_MARGIN_SECONDS
+        return self.pool.grace_seconds
 
 
 @dataclass(frozen=True)
@@ -121,8 +119,8 @@ class Topology:
             out.append(keys.POSTGRES_PASSWORD)
         if self.read_replica:
             out.append(keys.DATABASE_READ_URL)
-        if self.redis is not None:
-            out.append(keys.REDIS_PASSWORD)
+        if self.redis is not None:  # the queue and the cache: one password each
+            out += [keys.REDIS_PASSWORD, keys.REDIS_CACHE_PASSWORD]
         else:
             out += [keys.REDIS_URL, keys.REDIS_CACHE_URL]
             if self.queue_scaling:  # KEDA's redis scaler takes host:port and password, not a URL
@@ -144,39 +142,6 @@ class Topology:
         cache = address(identity.CACHE[0], cfg.cache.port) if redis.mode == "in-cluster" else None
         hpa = cfg.web.autoscaling.enabled
         pools = tuple(PoolPlan(pool, _pool_scaler(cfg, pool)) for pool in cfg.workers)
-        exporter = (cfg.monitoring.exporters.resources,) if monitored else ()
-
-        workloads = [
-            Workload(
-                identity.WEB[0],
-                (cfg.web.resources,),
-                max(cfg.web.autoscaling.max_replicas, cfg.web.replicas) if hpa else cfg.web.replicas,
-                rolling=True,
-            ),
-            *(
-                Workload(identity.worker_name(p.pool.name), (p.pool.resources,), p.max_replicas, rolling=True)
-                for p in pools
-            ),
-        ]
-        if pooler is not None:
-            workloads.append(
-                Workload(pooler.name, (bouncer.resources, *exporter), bouncer.replicas, rolling=True)
-            )
-        if postgres is not None:
-            workloads.append(
-                Workload(postgres.name, (pg.resources, *exporter), 1, rolling=False, storage=pg.storage_size)
-            )
-        if queue is not None:
-            workloads.append(
-                Workload(
-                    queue.name, (redis.resources, *exporter), 1, rolling=False, storage=redis.storage_size
-                )
-            )
-        if cache is not None:
-            workloads.append(Workload(cache.name, (cfg.cache.resources, *exporter), 1, rolling=True))
-        if cfg.migration.enabled:
-            workloads.append(Workload(identity.MIGRATION[0], (cfg.web.resources,), 1, rolling=False))
-
         return Topology(
             env=cfg.name,
             namespace=ns,
@@ -201,8 +166,45 @@ class Topology:
             gitops=cfg.gitops is not None,
             secret_provider=cfg.secrets.provider,
             spot=SPOT_NODES[cfg.cluster.provider],
-            workloads=tuple(workloads),
+            workloads=_workloads(cfg, pools, pooler=pooler, postgres=postgres, queue=queue, cache=cache),
         )
+
+
+def _workloads(
+    cfg: EnvConfig,
+    pools: tuple[PoolPlan, ...],
+    *,
+    pooler: ServiceAddress | None,
+    postgres: ServiceAddress | None,
+    queue: ServiceAddress | None,
+    cache: ServiceAddress | None,
+) -> tuple[Workload, ...]:
+    """Every pod-producing object at its peak, sidecars included, for the quota."""
+    pg, redis, bouncer, web = cfg.postgres, cfg.redis, cfg.pgbouncer, cfg.web
+    exporter = (cfg.monitoring.exporters.resources,) if cfg.monitoring.enabled else ()
+    web_peak = max(web.autoscaling.max_replicas, web.replicas) if web.autoscaling.enabled else web.replicas
+    out = [
+        Workload(identity.WEB[0], (web.resources,), web_peak, rolling=True),
+        *(
+            Workload(identity.worker_name(p.pool.name), (p.pool.resources,), p.max_replicas, rolling=True)
+            for p in pools
+        ),
+    ]
+    if pooler is not None:
+        out.append(Workload(pooler.name, (bouncer.resources, *exporter), bouncer.replicas, rolling=True))
+    if postgres is not None:
+        out.append(
+            Workload(postgres.name, (pg.resources, *exporter), 1, rolling=False, storage=pg.storage_size)
+        )
+    if queue is not None:
+        out.append(
+            Workload(queue.name, (redis.resources, *exporter), 1, rolling=False, storage=redis.storage_size)
+        )
+    if cache is not None:
+        out.append(Workload(cache.name, (cfg.cache.resources, *exporter), 1, rolling=True))
+    if cfg.migration.enabled:
+        out.append(Workload(identity.MIGRATION[0], (web.resources,), 1, rolling=False))
+    return tuple(out)
 
 
 def _pool_scaler(cfg: EnvConfig, pool: WorkerPool) -> Scaler:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import field
 from typing import Literal
 
-from .base import settings
+from . import rules
+from .fields import check, setting, settings
+from .quantity import cpu_millis, memory_bytes
 
 StoreMode = Literal["in-cluster", "managed"]
 PullPolicy = Literal["Always", "IfNotPresent", "Never"]
@@ -21,10 +22,23 @@ class Resources:
     take a node down.
     """
 
-    cpu_request: str
-    memory_request: str
-    memory_limit: str
-    cpu_limit: str | None = None
+    cpu_request: str = setting(doc="requests.cpu, like '250m'", rule=rules.cpu)
+    memory_request: str = setting(doc="requests.memory, like '512Mi'", rule=rules.memory)
+    memory_limit: str = setting(doc="limits.memory, like '1Gi'", rule=rules.memory)
+    cpu_limit: str | None = setting(
+        default=None, doc="limits.cpu; None: no CPU limit", rule=rules.optional(rules.cpu)
+    )
+
+    @check("memory_request")
+    def _memory_within_limit(self) -> str | None:
+        ok = (memory_bytes(self.memory_request) or 0) <= (memory_bytes(self.memory_limit) or 0)
+        return None if ok else f"at most the memory limit {self.memory_limit}"
+
+    @check("cpu_request")
+    def _cpu_within_limit(self) -> str | None:
+        if self.cpu_limit is None or (cpu_millis(self.cpu_request) or 0) <= (cpu_millis(self.cpu_limit) or 0):
+            return None
+        return f"at most the CPU limit {self.cpu_limit}"
 
 
 @settings
@@ -35,10 +49,10 @@ class Image:
     digest (a moved tag can never change what runs) and the tag stays for readers.
     """
 
-    repository: str
-    tag: str
-    digest: str | None = None
-    pull_policy: PullPolicy = "IfNotPresent"
+    repository: str = setting(doc="registry and path, without a tag", rule=rules.repository)
+    tag: str = setting(doc="the release tag; never 'latest'", rule=rules.image_tag)
+    digest: str | None = setting(default=None, doc="'sha256:…'; pins the image exactly", rule=rules.digest)
+    pull_policy: PullPolicy = setting(default="IfNotPresent", doc="imagePullPolicy")
 
     @property
     def ref(self) -> str:
@@ -49,10 +63,18 @@ class Image:
 
 @settings
 class Toleration:
-    key: str
-    value: str | None = None
-    operator: Literal["Equal", "Exists"] = "Equal"
-    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = "NoSchedule"
+    key: str = setting(doc="the taint key", rule=rules.matches(rules.QUALIFIED_NAME, "a taint key"))
+    value: str | None = setting(default=None, doc="the taint value; None with 'Exists'")
+    operator: Literal["Equal", "Exists"] = setting(default="Equal", doc="how the value is compared")
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = setting(
+        default="NoSchedule", doc="the taint effect tolerated"
+    )
+
+    @check("value")
+    def _value_fits_operator(self) -> str | None:
+        if self.operator == "Exists":
+            return None if self.value is None else "None with 'Exists'"
+        return rules.label_value_63(self.value or "")
 
 
 @settings
@@ -61,28 +83,48 @@ class Placement:
     schedule onto on-demand nodes when the spot pool is drained or exhausted. The
     spot node label and toleration come from ``cluster.provider``."""
 
-    prefer_spot: bool = False
-    spot_weight: int = 80
-    node_selector: Mapping[str, str] = field(default_factory=dict)
-    tolerations: tuple[Toleration, ...] = ()
+    prefer_spot: bool = setting(default=False, doc="prefer the provider's spot nodes")
+    spot_weight: int = setting(default=80, doc="weight of the spot preference", rule=rules.percent)
+    node_selector: Mapping[str, str] = setting(factory=dict, doc="required node labels", rule=rules.labels)
+    tolerations: tuple[Toleration, ...] = setting(default=(), doc="taints tolerated besides spot's")
+
+
+@settings
+class ScaleDown:
+    """How fast an autoscaler may remove pods: after a quiet window, a share per period,
+    so a short dip does not tear down capacity that is needed a minute later."""
+
+    stabilization_seconds: int = setting(
+        default=300, doc="quiet time before scaling in", rule=rules.between(0, 3600)
+    )
+    max_percent: int = setting(default=50, doc="share of pods removed per period", rule=rules.percent)
+    period_seconds: int = setting(default=60, doc="length of that period", rule=rules.between(1, 1800))
 
 
 @settings
 class Autoscaling:
     """HPA bounds. ``enabled=False`` keeps a fixed replica count instead."""
 
-    enabled: bool
-    min_replicas: int
-    max_replicas: int
-    cpu_utilization: int = 70
-    memory_utilization: int | None = 80
-    scale_down_stabilization_seconds: int = 300
-    scale_down_max_percent: int = 50
-    scale_down_period_seconds: int = 60
+    enabled: bool = setting(doc="an HPA owns the replica count")
+    min_replicas: int = setting(doc="the HPA's minimum", rule=rules.between(1))
+    max_replicas: int = setting(doc="the HPA's maximum", rule=rules.between(1))
+    cpu_utilization: int = setting(default=70, doc="target average CPU, % of requests", rule=rules.percent)
+    memory_utilization: int | None = setting(
+        default=80,
+        doc="target average memory, % of requests; None: CPU only",
+        rule=rules.optional(rules.percent),
+    )
+    scale_down: ScaleDown = setting(factory=ScaleDown, doc="scale-in damping")
+
+    @check("min_replicas")
+    def _min_within_max(self) -> str | None:
+        return (
+            None if self.min_replicas <= self.max_replicas else f"at most max_replicas ({self.max_replicas})"
+        )
 
 
 @settings
 class Disruption:
     """PodDisruptionBudget, as maxUnavailable so a drain can always evict one pod."""
 
-    max_unavailable: int = 1
+    max_unavailable: int = setting(default=1, doc="pods a drain may evict at once", rule=rules.between(1))

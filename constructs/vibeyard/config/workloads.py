@@ -7,37 +7,60 @@ configurable, and tests check the rendered manifests against the contract.
 
 from __future__ import annotations
 
-from dataclasses import field
+from . import rules
+from .fields import check, setting, settings
+from .values import Autoscaling, Disruption, Placement, Resources, ScaleDown
 
-from .base import settings
-from .values import Autoscaling, Disruption, Placement, Resources
+# Time a worker needs beyond its longest job to close its Redis connections and exit.
+SHUTDOWN_MARGIN_SECONDS = 30
 
 
 @settings
 class IngressConfig:
-    host: str
-    tls_secret: str
-    cluster_issuer: str
-    class_name: str = "nginx"
-    proxy_body_size: str = "10m"
-    # The issuer solves ACME HTTP-01 challenges: cert-manager then runs a solver pod in
-    # our namespace, which the ingress controller must be allowed to reach.
-    acme_http01: bool = True
+    """The public edge: one host with TLS from cert-manager."""
+
+    host: str = setting(doc="the public host; default <env>.<organisation base_domain>", rule=rules.hostname)
+    tls_secret: str = setting(
+        doc="the certificate's Secret; default vibeyard-<env>-tls", rule=rules.dns_subdomain
+    )
+    cluster_issuer: str = setting(doc="cert-manager ClusterIssuer", rule=rules.dns_subdomain)
+    class_name: str = setting(default="nginx", doc="ingressClassName", rule=rules.dns_subdomain)
+    proxy_body_size: str = setting(default="10m", doc="largest request body", rule=rules.nginx_size)
+    # cert-manager then runs a solver pod in our namespace, which the edge must be allowed to reach.
+    acme_http01: bool = setting(default=True, doc="the issuer solves ACME HTTP-01 challenges")
 
 
 @settings
 class WebConfig:
-    replicas: int
-    resources: Resources
-    autoscaling: Autoscaling
-    disruption: Disruption = field(default_factory=Disruption)
-    port: int = 3000
-    health_path: str = "/api/health"
-    metrics_path: str = "/api/metrics"
-    termination_grace_seconds: int = 45
-    pre_stop_sleep_seconds: int = 10
-    spread_across_zones: bool = True
-    placement: Placement = field(default_factory=Placement)
+    """The Next.js tier, ``deployment/vibeyard``."""
+
+    replicas: int = setting(doc="pods when no autoscaler owns the count", rule=rules.between(1))
+    resources: Resources = setting(doc="the container's requests and limits")
+    autoscaling: Autoscaling = setting(doc="the HPA")
+    disruption: Disruption = setting(factory=Disruption, doc="the PodDisruptionBudget")
+    port: int = setting(default=3000, doc="the port Next.js listens on (PORT)", rule=rules.port)
+    health_path: str = setting(
+        default="/api/health", doc="startup, readiness and liveness probe path", rule=rules.path
+    )
+    metrics_path: str = setting(default="/api/metrics", doc="Prometheus scrape path", rule=rules.path)
+    termination_grace_seconds: int = setting(
+        default=45, doc="time to drain on shutdown", rule=rules.between(1)
+    )
+    pre_stop_sleep_seconds: int = setting(
+        default=10, doc="serve on after SIGTERM while the edge drops the endpoint", rule=rules.between(0, 120)
+    )
+    spread_across_zones: bool = setting(default=True, doc="spread pods over zones and nodes")
+    placement: Placement = setting(factory=Placement, doc="node selection and spot preference")
+
+    @check("termination_grace_seconds")
+    def _grace_after_pre_stop(self) -> str | None:
+        if self.termination_grace_seconds > self.pre_stop_sleep_seconds:
+            return None
+        return f"more than pre_stop_sleep_seconds ({self.pre_stop_sleep_seconds}) so requests can drain"
+
+
+def _default_resources() -> Resources:
+    return Resources(cpu_request="100m", memory_request="256Mi", cpu_limit="500m", memory_limit="512Mi")
 
 
 @settings
@@ -52,39 +75,65 @@ class WorkerPool:
     jobs are ``interruptible`` (safe to run again after a stall).
     """
 
-    name: str
-    queues: tuple[str, ...]
-    replicas: int = 2
-    min_replicas: int = 1
-    max_replicas: int = 10
-    concurrency: int = 5
-    command: tuple[str, ...] = ("node", "dist/worker.js")
-    args: tuple[str, ...] = ()
-    resources: Resources = field(
-        default_factory=lambda: Resources(
-            cpu_request="100m", memory_request="256Mi", cpu_limit="500m", memory_limit="512Mi"
-        )
+    # 'vibeyard-worker-' + name is a DNS label of at most 63 characters.
+    name: str = setting(doc="the pool; deployment/vibeyard-worker-<name>", rule=rules.dns_label(47))
+    queues: tuple[str, ...] = setting(
+        doc="the BullMQ queues it consumes",
+        rule=rules.all_of(
+            rules.non_empty("a non-empty tuple of BullMQ queue names"),
+            rules.each(rules.matches(rules.QUEUE, "queue names of letters, digits, '_', '.' and '-'")),
+        ),
     )
-    longest_job_seconds: int = 90
-    interruptible: bool = False
-    queue_list_length: int = 20
-    prioritized: bool = False
-    scale_down_stabilization_seconds: int = 300
-    scale_down_max_percent: int = 50
-    scale_down_period_seconds: int = 60
-    health_command: tuple[str, ...] | None = None
-    metrics_port: int | None = 9464
-    placement: Placement | None = None
+    replicas: int = setting(default=2, doc="pods when nothing autoscales the pool", rule=rules.between(0))
+    min_replicas: int = setting(default=1, doc="the autoscaler's minimum", rule=rules.between(0))
+    max_replicas: int = setting(default=10, doc="the autoscaler's maximum", rule=rules.between(1))
+    concurrency: int = setting(default=5, doc="jobs one pod runs at once", rule=rules.between(1, 1000))
+    command: tuple[str, ...] = setting(
+        default=("node", "dist/worker.js"), doc="exec-form entry point", rule=rules.exec_command
+    )
+    args: tuple[str, ...] = setting(default=(), doc="arguments after the command")
+    resources: Resources = setting(factory=_default_resources, doc="the container's requests and limits")
+    longest_job_seconds: int = setting(
+        default=90, doc="the longest a job may run", rule=rules.between(1, 86400)
+    )
+    interruptible: bool = setting(default=False, doc="its jobs are safe to run again after a stall")
+    queue_list_length: int = setting(
+        default=20, doc="waiting jobs per replica before KEDA adds one", rule=rules.between(1)
+    )
+    prioritized: bool = setting(default=False, doc="also scale on the prioritized set")
+    scale_down: ScaleDown = setting(factory=ScaleDown, doc="scale-in damping")
+    health_command: tuple[str, ...] | None = setting(
+        default=None, doc="exec liveness probe; None: TCP on metrics_port"
+    )
+    metrics_port: int | None = setting(
+        default=9464, doc="BullMQ metrics port; None: none", rule=rules.optional(rules.port)
+    )
+    placement: Placement | None = setting(default=None, doc="node selection and spot preference")
 
+    @check("min_replicas")
+    def _min_within_max(self) -> str | None:
+        return (
+            None if self.min_replicas <= self.max_replicas else f"at most max_replicas ({self.max_replicas})"
+        )
 
-# Time a worker needs beyond its longest job to close its Redis connections and exit.
-SHUTDOWN_MARGIN_SECONDS = 30
+    @property
+    def grace_seconds(self) -> int:
+        """Long enough for ``worker.close()`` to finish the longest job."""
+        return self.longest_job_seconds + SHUTDOWN_MARGIN_SECONDS
 
 
 @settings
 class MigrationConfig:
-    enabled: bool
-    command: tuple[str, ...] = ("npx", "--no-install", "prisma", "migrate", "deploy")
-    backoff_limit: int = 2
-    active_deadline_seconds: int = 600
-    ttl_seconds_after_finished: int = 86400
+    """Schema migrations, a Job run before the new version serves."""
+
+    enabled: bool = setting(doc="run the migration Job")
+    command: tuple[str, ...] = setting(
+        default=("npx", "--no-install", "prisma", "migrate", "deploy"),
+        doc="exec-form command",
+        rule=rules.non_empty("a non-empty exec-form command"),
+    )
+    backoff_limit: int = setting(default=2, doc="retries before the Job fails", rule=rules.between(0, 10))
+    active_deadline_seconds: int = setting(default=600, doc="the Job's time limit", rule=rules.between(1))
+    ttl_seconds_after_finished: int = setting(
+        default=86400, doc="how long a finished Job is kept", rule=rules.between(0)
+    )

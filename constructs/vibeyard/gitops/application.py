@@ -31,9 +31,7 @@ class SyncTarget:
 
     def application_name(self, destination: Destination) -> str:
         assert self.gitops is not None
-        if len(self.gitops.destinations) == 1:
-            return f"vibeyard-{self.environment}"
-        return f"vibeyard-{self.environment}-{destination.name}"
+        return dict((d.name, n) for n, d in self.gitops.applications(self.environment))[destination.name]
 
 
 class ArgoCdApplication(Construct):

@@ -21,9 +21,9 @@ from imports.applications.io import argoproj
 
 from .. import identity
 from ..kube import crd_meta
+from . import waves
 from .application import ArgoCdApplication, SyncTarget
 from .project import AppProject
-from .waves import WAVE
 
 FOLDER = "argocd"
 ROOT_NAME = "vibeyard-apps"
@@ -84,11 +84,8 @@ class GitOpsChart(cdk8s.Chart):
         )
 
     def manifests(self) -> list[dict[str, Any]]:
-        """The project first (wave -1), then the Applications."""
+        """The project first, then the Applications (``order.py``)."""
         out: list[dict[str, Any]] = self.to_json()
         for obj in out:
-            wave = "-1" if obj["kind"] == "AppProject" else "0"
-            meta = obj["metadata"]
-            meta["annotations"] = dict(sorted({**meta.get("annotations", {}), WAVE: wave}.items()))
-            obj["metadata"] = dict(sorted(meta.items()))
+            waves.stamp(obj)
         return out

@@ -15,7 +15,10 @@ from cdk8s_plus_28 import k8s
 
 from .. import identity
 from ..identity import Identity
+from ..kube import Listener
 
+INTERNET = "0.0.0.0/0"
+HTTPS = 443
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 COMPONENT_LABEL = "app.kubernetes.io/component"
 INSTANCE_LABEL = "app.kubernetes.io/instance"
@@ -70,3 +73,8 @@ def dns() -> list[k8s.NetworkPolicyPort]:
         k8s.NetworkPolicyPort(protocol=proto, port=k8s.IntOrString.from_number(53))
         for proto in ("UDP", "TCP")
     ]
+
+
+def to(listener: Listener) -> tuple[k8s.NetworkPolicyPeer, int]:
+    """``listener``'s pods on its port, as an egress destination."""
+    return pods(of(listener.identity)), listener.port

@@ -154,7 +154,12 @@ def pod_alerts(obs: Observed) -> AlertGroup:
             rollback(ns),
         ),
     )
-    series = pods.series
+    return AlertGroup("vibeyard-pods", (restarts, crashloop, _autoscaler_at_max(obs)))
+
+
+def _autoscaler_at_max(obs: Observed) -> Alert:
+    ns = obs.namespace
+    series = Scope(ns).series
     # An HPA whose min equals its max is always "at max"; it has nothing to report.
     at_max = Alert(
         name="VibeyardAutoscalerAtMax",
@@ -177,4 +182,4 @@ def pod_alerts(obs: Observed) -> AlertGroup:
             f"and check the quota headroom: `kubectl -n {ns} describe resourcequota`",
         ),
     )
-    return AlertGroup("vibeyard-pods", (restarts, crashloop, at_max))
+    return at_max

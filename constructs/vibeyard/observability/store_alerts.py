@@ -85,16 +85,22 @@ def queue_alerts(obs: Observed) -> AlertGroup:
 
 
 def _down(obs: Observed, name: str, metric: str, what: str, first_step: str) -> Alert:
+    """Down when the exporter says so, and when no pod reports at all: the exporter is a
+    sidecar, so a Pending, evicted or stuck pod takes the series away with it."""
     ns = obs.namespace
+    series = Scope(ns, what).series(metric)
     return Alert(
         name=f"Vibeyard{name}Down",
-        expr=f"max({Scope(ns, what).series(metric)}) == 0",
+        expr=f"max({series}) == 0 or absent({series})",
         for_="2m",
         severity="critical",
-        summary=f"{name} ({obs.name}) is not answering its exporter",
-        description=f"The {what} exporter in namespace {ns} cannot reach its server.",
+        summary=f"{name} ({obs.name}) is down or not running",
+        description=f"The {what} exporter in namespace {ns} cannot reach its server, or no {what} pod "
+        "is running and reporting (Pending, evicted, crash-looping or deleted).",
         runbook=steps(
-            f"`kubectl -n {ns} get pods -l app.kubernetes.io/name={what}` — running and ready?",
+            f"`kubectl -n {ns} get pods -l app.kubernetes.io/name={what}` — running and ready? "
+            f"If none: `kubectl -n {ns} describe pod -l app.kubernetes.io/name={what}` and "
+            f"`kubectl -n {ns} get events --sort-by=.lastTimestamp | tail -20` (scheduling, quota, volume)",
             first_step,
             f"`kubectl -n {ns} logs -l app.kubernetes.io/name={what} -c exporter --tail=50` "
             "— the exporter's error",

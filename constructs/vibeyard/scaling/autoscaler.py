@@ -10,7 +10,7 @@ from __future__ import annotations
 from cdk8s_plus_28 import k8s
 from constructs import Construct
 
-from ..config.types import Autoscaling
+from ..config.types import ScaleDown
 from ..kube import Workload, meta
 
 
@@ -29,7 +29,11 @@ class HorizontalAutoscaler(Construct):
 
     :param namespace: the environment's namespace.
     :param target: the Deployment it scales.
-    :param autoscaling: bounds, utilization targets and scale-down damping.
+    :param min_replicas: the fewest pods.
+    :param max_replicas: the most pods.
+    :param scale_down: scale-in damping.
+    :param cpu_utilization: target average CPU, % of requests. Default 70.
+    :param memory_utilization: target average memory, % of requests; None: CPU only. Default none.
     """
 
     def __init__(
@@ -39,32 +43,36 @@ class HorizontalAutoscaler(Construct):
         *,
         namespace: str,
         target: Workload,
-        autoscaling: Autoscaling,
+        min_replicas: int,
+        max_replicas: int,
+        scale_down: ScaleDown,
+        cpu_utilization: int = 70,
+        memory_utilization: int | None = None,
     ) -> None:
         super().__init__(scope, id)
-        metrics = [_utilization("cpu", autoscaling.cpu_utilization)]
-        if autoscaling.memory_utilization is not None:
-            metrics.append(_utilization("memory", autoscaling.memory_utilization))
+        metrics = [_utilization("cpu", cpu_utilization)]
+        if memory_utilization is not None:
+            metrics.append(_utilization("memory", memory_utilization))
         k8s.KubeHorizontalPodAutoscalerV2(
             self,
             "Resource",
             metadata=meta(target.name, namespace, target.identity),
             spec=k8s.HorizontalPodAutoscalerSpecV2(
                 scale_target_ref=k8s.CrossVersionObjectReferenceV2(
-                    api_version="apps/v1", kind="Deployment", name=target.name
+                    api_version="apps/v1", kind=target.kind, name=target.name
                 ),
-                min_replicas=autoscaling.min_replicas,
-                max_replicas=autoscaling.max_replicas,
+                min_replicas=min_replicas,
+                max_replicas=max_replicas,
                 metrics=metrics,
                 behavior=k8s.HorizontalPodAutoscalerBehaviorV2(
                     scale_down=k8s.HpaScalingRulesV2(
-                        stabilization_window_seconds=autoscaling.scale_down_stabilization_seconds,
+                        stabilization_window_seconds=scale_down.stabilization_seconds,
                         select_policy="Min",
                         policies=[
                             k8s.HpaScalingPolicyV2(
                                 type="Percent",
-                                value=autoscaling.scale_down_max_percent,
-                                period_seconds=autoscaling.scale_down_period_seconds,
+                                value=scale_down.max_percent,
+                                period_seconds=scale_down.period_seconds,
                             )
                         ],
                     ),

@@ -12,6 +12,7 @@ from cdk8s_plus_28 import k8s
 
 from ..config.platform import SpotNodes
 from ..config.types import Placement
+from ..identity import Identity
 
 
 def node_selector(placement: Placement) -> dict[str, str] | None:
@@ -47,3 +48,20 @@ def affinity(placement: Placement, spot: SpotNodes | None) -> k8s.Affinity | Non
             ]
         )
     )
+
+
+def spread(identity: Identity, *, one_per_node: bool = False) -> list[k8s.TopologySpreadConstraint]:
+    """Replicas spread over zones and nodes. Soft by default, so a single-zone or small
+    cluster still schedules every pod; ``one_per_node`` makes the node spread hard, for a
+    pooler whose replicas exist only to survive a node (it still schedules on one node,
+    which is then the only domain)."""
+    selector = k8s.LabelSelector(match_labels=identity.selector)
+    return [
+        k8s.TopologySpreadConstraint(
+            topology_key=key,
+            max_skew=1,
+            when_unsatisfiable="DoNotSchedule" if hard else "ScheduleAnyway",
+            label_selector=selector,
+        )
+        for key, hard in (("topology.kubernetes.io/zone", False), ("kubernetes.io/hostname", one_per_node))
+    ]

@@ -77,7 +77,7 @@ class QueueScaler(Construct):
             metadata=crd_meta(target.name, namespace, target.identity),
             spec=keda_.ScaledObjectSpec(
                 scale_target_ref=keda_.ScaledObjectSpecScaleTargetRef(
-                    api_version="apps/v1", kind="Deployment", name=target.name
+                    api_version="apps/v1", kind=target.kind, name=target.name
                 ),
                 min_replica_count=pool.min_replicas,
                 max_replica_count=pool.max_replicas,
@@ -87,12 +87,12 @@ class QueueScaler(Construct):
                     horizontal_pod_autoscaler_config=keda_.ScaledObjectSpecAdvancedHorizontalPodAutoscalerConfig(
                         behavior=behavior(
                             scale_down=keda_.ScaledObjectSpecAdvancedHorizontalPodAutoscalerConfigBehaviorScaleDown(
-                                stabilization_window_seconds=pool.scale_down_stabilization_seconds,
+                                stabilization_window_seconds=pool.scale_down.stabilization_seconds,
                                 policies=[
                                     keda_.ScaledObjectSpecAdvancedHorizontalPodAutoscalerConfigBehaviorScaleDownPolicies(
                                         type="Percent",
-                                        value=pool.scale_down_max_percent,
-                                        period_seconds=pool.scale_down_period_seconds,
+                                        value=pool.scale_down.max_percent,
+                                        period_seconds=pool.scale_down.period_seconds,
                                     )
                                 ],
                             )

@@ -21,7 +21,6 @@ class RecommendationOnlyVpa(Construct):
 
     :param namespace: the environment's namespace.
     :param target: the workload it recommends requests for.
-    :param target_kind: ``Deployment`` or ``StatefulSet``.
     """
 
     def __init__(
@@ -31,7 +30,6 @@ class RecommendationOnlyVpa(Construct):
         *,
         namespace: str,
         target: Workload,
-        target_kind: str,
     ) -> None:
         super().__init__(scope, id)
         target_name, identity = target.name, target.identity
@@ -41,7 +39,7 @@ class RecommendationOnlyVpa(Construct):
             metadata=crd_meta(target_name, namespace, identity),
             spec=vpa.VerticalPodAutoscalerSpec(
                 target_ref=vpa.VerticalPodAutoscalerSpecTargetRef(
-                    api_version="apps/v1", kind=target_kind, name=target_name
+                    api_version="apps/v1", kind=target.kind, name=target_name
                 ),
                 update_policy=vpa.VerticalPodAutoscalerSpecUpdatePolicy(
                     update_mode=vpa.VerticalPodAutoscalerSpecUpdatePolicyUpdateMode.OFF

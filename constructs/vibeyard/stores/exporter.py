@@ -1,4 +1,4 @@
-"""Prometheus exporter sidecars for the stores we run.
+"""Prometheus exporter sidecars for the stores we run (none where a store is not scraped).
 
 An exporter beside its server (same pod, 127.0.0.1) sees exactly that server,
 needs no Service of its own and no extra NetworkPolicy towards the store; only
@@ -10,38 +10,28 @@ variables, like the store's own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from cdk8s_plus_28 import k8s
 
 from .. import kube
 from ..config import secret_keys as keys
-from ..config.types import Image, Resources
-from ..kube import int_or_str
+from ..config.types import Exporters, Image
+from ..kube import Metrics, int_or_str
 from ..pod import RunAs, container
 
 NAME = "exporter"
 PORT_NAME = "metrics"
 
 
-@dataclass(frozen=True)
-class Exporter:
-    """The sidecar to add to a store's pod, and the port its Service exposes."""
-
-    container: k8s.Container
-    port: int
-
-
 def _sidecar(
-    image: Image, resources: Resources, *, port: int, user: int, env: list[k8s.EnvVar], args: list[str]
-) -> Exporter:
+    image: Image, exporters: Exporters, *, port: int, user: int, env: list[k8s.EnvVar], args: list[str]
+) -> list[k8s.Container]:
     probe = k8s.Probe(
         tcp_socket=k8s.TcpSocketAction(port=int_or_str(PORT_NAME)),
         period_seconds=20,
         timeout_seconds=3,
         failure_threshold=3,
     )
-    return Exporter(
+    return [
         container(
             name=NAME,
             image=image,
@@ -50,37 +40,52 @@ def _sidecar(
             args=[f"--web.listen-address=:{port}", *args],
             ports=[k8s.ContainerPort(name=PORT_NAME, container_port=port, protocol="TCP")],
             env=env,
-            resources=kube.resources(resources),
+            resources=kube.resources(exporters.resources),
             readiness_probe=probe,
             liveness_probe=probe,
-        ),
-        port,
-    )
+        )
+    ]
 
 
-def redis_exporter(image: Image, resources: Resources, *, redis_port: int, secret: str) -> Exporter:
+REDIS_PORT = 9121
+POSTGRES_PORT = 9187
+PGBOUNCER_PORT = 9127
+
+
+def metrics(port: int) -> Metrics:
+    """Where Prometheus scrapes an exporter: its Service port, at the exporters' ``/metrics``."""
+    return Metrics(PORT_NAME, port)
+
+
+def redis_exporter(
+    exporters: Exporters | None, *, redis_port: int, secret: str, password_key: str
+) -> list[k8s.Container]:
     """oliver006/redis_exporter (uid 59000 in the image)."""
+    if exporters is None:
+        return []
     return _sidecar(
-        image,
-        resources,
-        port=9121,
+        exporters.redis,
+        exporters,
+        port=REDIS_PORT,
         user=59000,
         env=[
             kube.env("REDIS_ADDR", f"redis://127.0.0.1:{redis_port}"),
-            kube.secret_env("REDIS_PASSWORD", secret, keys.REDIS_PASSWORD),
+            kube.secret_env("REDIS_PASSWORD", secret, password_key),
         ],
         args=[],
     )
 
 
 def postgres_exporter(
-    image: Image, resources: Resources, *, postgres_port: int, user: str, database: str, secret: str
-) -> Exporter:
+    exporters: Exporters | None, *, postgres_port: int, user: str, database: str, secret: str
+) -> list[k8s.Container]:
     """prometheus-community's postgres_exporter (the image's ``nobody``, uid 65534)."""
+    if exporters is None:
+        return []
     return _sidecar(
-        image,
-        resources,
-        port=9187,
+        exporters.postgres,
+        exporters,
+        port=POSTGRES_PORT,
         user=65534,
         env=[
             kube.env("DATA_SOURCE_URI", f"127.0.0.1:{postgres_port}/{database}?sslmode=disable"),
@@ -92,14 +97,16 @@ def postgres_exporter(
 
 
 def pgbouncer_exporter(
-    image: Image, resources: Resources, *, pgbouncer_port: int, user: str, secret: str
-) -> Exporter:
+    exporters: Exporters | None, *, pgbouncer_port: int, user: str, secret: str
+) -> list[k8s.Container]:
     """prometheus-community's pgbouncer_exporter (uid 65534), logged in to the admin
     console as a ``stats_users`` member."""
+    if exporters is None:
+        return []
     return _sidecar(
-        image,
-        resources,
-        port=9127,
+        exporters.pgbouncer,
+        exporters,
+        port=PGBOUNCER_PORT,
         user=65534,
         env=[kube.secret_env("PGBOUNCER_PASSWORD", secret, keys.POSTGRES_PASSWORD)],
         args=[

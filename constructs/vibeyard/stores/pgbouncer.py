@@ -19,35 +19,37 @@ the process to go, all within the grace period.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from typing import Literal
 
 from cdk8s_plus_28 import k8s
 from constructs import Construct
 
 from .. import checkov, kube
+from .. import identity as ids
 from ..config import secret_keys as keys
-from ..config.types import PgBouncerConfig
-from ..identity import Identity
+from ..config.types import Exporters, PgBouncerConfig
 from ..kube import (
+    Site,
+    deployment,
     env,
     int_or_str,
-    label_selector,
     memory_dir,
     meta,
     secret_env,
     service,
     service_account,
-    surge_without_downtime,
 )
 from ..pod import RunAs, container, pod_template
-from .exporter import PORT_NAME as METRICS_PORT
-from .exporter import Exporter
-from .redis import checksum
+from ..scaling.placement import spread
+from . import exporter
 
 PORT_NAME = "postgres"
 CONFIG_DIR = "/etc/pgbouncer/config"
 AUTH_DIR = "/etc/pgbouncer/auth"
-PID_FILE = "/tmp/pgbouncer.pid"
+# PgBouncer is the container's command, so it is PID 1 in the container. No pidfile: the
+# pod's /tmp outlives a container restart, and after an unclean exit a restarted PgBouncer
+# would read "1" there, find PID 1 alive (itself) and refuse to start, for good.
+PID = 1
 ENDPOINT_DRAIN_SECONDS = 5
 
 # Escape '"' as '""', the userlist format's only quoting rule, and write it for pgbouncer's user only.
@@ -71,7 +73,6 @@ def pgbouncer_ini(
             "listen_addr = 0.0.0.0",
             f"listen_port = {pgb.port}",
             "unix_socket_dir =",
-            f"pidfile = {PID_FILE}",
             "auth_type = scram-sha-256",
             f"auth_file = {AUTH_DIR}/userlist.txt",
             f"pool_mode = {pgb.pool_mode}",
@@ -90,61 +91,77 @@ def pgbouncer_ini(
 class PgBouncer(Construct):
     """Deployment, Service and ConfigMap ``pgbouncer``.
 
-    :param namespace: the environment's namespace.
-    :param identity: the pooler's identity; its name names the objects.
+    :param site: the environment's namespace, instance and pull secrets.
     :param pgbouncer: image, replicas, port, pool sizes, TLS mode, resources, uid and grace period.
-    :param server_host: the database's host (the in-cluster Service, or the managed endpoint).
-    :param server_port: the database's port.
+    :param server: the database's host and port (the in-cluster Service, or the managed endpoint).
     :param database: the database name, which is also the pool's name.
     :param user: the database user; its password is the Secret's ``postgres-password``.
     :param secret: the environment's Secret.
-    :param exporter: a metrics sidecar. Default none.
-    :param checksums: ``checksum/<what>`` pod annotations besides the config's. Default none.
-    :param pull_secrets: ``imagePullSecrets`` for a private registry. Default none.
+    :param exporters: the exporter sidecar's image and resources; None: not scraped. Default none.
     """
+
+    kind: Literal["Deployment"] = "Deployment"
 
     def __init__(
         self,
         scope: Construct,
         id: str,
         *,
-        namespace: str,
-        identity: Identity,
+        site: Site,
         pgbouncer: PgBouncerConfig,
-        server_host: str,
-        server_port: int,
+        server: tuple[str, int],
         database: str,
         user: str,
         secret: str,
-        exporter: Exporter | None = None,
-        checksums: Mapping[str, str] | None = None,
-        pull_secrets: Sequence[str] = (),
+        exporters: Exporters | None = None,
     ) -> None:
         super().__init__(scope, id)
         pgb = pgbouncer
-        name = identity.name
-        self.name = self.service_name = name
+        self.identity = identity = ids.of(ids.PGBOUNCER, site.instance, pgb.image.tag)
+        self.name = name = identity.name
         self.port = pgb.port
-        self.identity = identity
-        self.resources = pgb.resources
-        self.metrics_port = exporter.port if exporter is not None else None
+        self.metrics = exporter.metrics(exporter.PGBOUNCER_PORT) if exporters else None
+        ns = site.namespace
         ini = pgbouncer_ini(
-            pgb, server_host=server_host, server_port=server_port, database=database, stats_user=user
+            pgb, server_host=server[0], server_port=server[1], database=database, stats_user=user
         )
         k8s.KubeConfigMap(
-            self, "Config", metadata=meta(f"{name}-config", namespace, identity), data={"pgbouncer.ini": ini}
+            self, "Config", metadata=meta(f"{name}-config", ns, identity), data={"pgbouncer.ini": ini}
         )
-        service_account(self, name, namespace, identity)
-        auth_mount = k8s.VolumeMount(name="auth", mount_path=AUTH_DIR)
-        userlist = container(
-            name="userlist",
-            image=pgb.image,
-            command=["sh", "-c", USERLIST_SCRIPT],
-            env=[env("DB_USER", user), secret_env("DB_PASSWORD", secret, keys.POSTGRES_PASSWORD)],
-            resources=kube.resources(pgb.resources),
-            mounts=[auth_mount],
-            tmp=False,
+        service_account(self, name, ns, identity)
+        auth = k8s.VolumeMount(name="auth", mount_path=AUTH_DIR)
+        sidecars = exporter.pgbouncer_exporter(exporters, pgbouncer_port=pgb.port, user=user, secret=secret)
+        template = pod_template(
+            identity=identity,
+            site=site,
+            run_as=RunAs(pgb.uid),
+            termination_grace_period_seconds=pgb.termination_grace_seconds,
+            # Replicas are there to survive a node: never two on one node while another fits.
+            topology_spread_constraints=spread(identity, one_per_node=True) if pgb.replicas > 1 else None,
+            init_containers=[_userlist(pgb, user=user, secret=secret, mount=auth)],
+            containers=[self._pooler(pgb, auth), *sidecars],
+            tmp_size="16Mi",
+            volumes=[
+                k8s.Volume(name="config", config_map=k8s.ConfigMapVolumeSource(name=f"{name}-config")),
+                memory_dir("auth", "1Mi"),
+            ],
         )
+        skips = checkov.as_annotations(checkov.workload_skips(pgb.resources))
+        deployment(
+            self, namespace=ns, identity=identity, replicas=pgb.replicas, template=template, annotations=skips
+        )
+        metrics = {self.metrics.port_name: self.metrics.port} if self.metrics else {}
+        service(
+            self,
+            "Service",
+            name=name,
+            namespace=ns,
+            identity=identity,
+            ports={PORT_NAME: pgb.port, **metrics},
+        )
+
+    def _pooler(self, pgb: PgBouncerConfig, auth_mount: k8s.VolumeMount) -> k8s.Container:
+        """PgBouncer itself, stopped with SIGINT by its preStop hook."""
 
         def probe(period: int, failures: int) -> k8s.Probe:
             return k8s.Probe(
@@ -154,12 +171,10 @@ class PgBouncer(Construct):
                 failure_threshold=failures,
             )
 
-        stop = (
-            f'sleep {ENDPOINT_DRAIN_SECONDS}; pid="$(cat {PID_FILE})"; kill -INT "$pid"; '
-            'while kill -0 "$pid" 2>/dev/null; do sleep 1; done'
-        )
-        pooler = container(
-            name=name,
+        stop = f"sleep {ENDPOINT_DRAIN_SECONDS}; kill -INT {PID}; "
+        stop += f"while kill -0 {PID} 2>/dev/null; do sleep 1; done"
+        return container(
+            name=self.name,
             image=pgb.image,
             command=["/usr/bin/pgbouncer", f"{CONFIG_DIR}/pgbouncer.ini"],
             ports=[k8s.ContainerPort(name=PORT_NAME, container_port=pgb.port, protocol="TCP")],
@@ -171,42 +186,16 @@ class PgBouncer(Construct):
             ),
             mounts=[k8s.VolumeMount(name="config", mount_path=CONFIG_DIR, read_only=True), auth_mount],
         )
-        k8s.KubeDeployment(
-            self,
-            "Deployment",
-            metadata=meta(
-                name, namespace, identity, checkov.as_annotations(checkov.workload_skips(pgb.resources))
-            ),
-            spec=k8s.DeploymentSpec(
-                replicas=pgb.replicas,
-                revision_history_limit=10,
-                selector=label_selector(identity),
-                strategy=surge_without_downtime(),
-                template=pod_template(
-                    identity=identity,
-                    service_account=name,
-                    run_as=RunAs(pgb.uid),
-                    grace_seconds=pgb.termination_grace_seconds,
-                    init_containers=[userlist],
-                    containers=[pooler, *([exporter.container] if exporter is not None else [])],
-                    tmp_size="16Mi",
-                    volumes=[
-                        k8s.Volume(
-                            name="config", config_map=k8s.ConfigMapVolumeSource(name=f"{name}-config")
-                        ),
-                        memory_dir("auth", "1Mi"),
-                    ],
-                    checksums={"config": checksum(ini), **(checksums or {})},
-                    pull_secrets=pull_secrets,
-                ),
-            ),
-        )
-        metrics = {METRICS_PORT: exporter.port} if exporter is not None else {}
-        service(
-            self,
-            "Service",
-            name=name,
-            namespace=namespace,
-            identity=identity,
-            ports={PORT_NAME: pgb.port, **metrics},
-        )
+
+
+def _userlist(pgb: PgBouncerConfig, *, user: str, secret: str, mount: k8s.VolumeMount) -> k8s.Container:
+    """The init container writing ``userlist.txt`` from the Secret, for PgBouncer's user only."""
+    return container(
+        name="userlist",
+        image=pgb.image,
+        command=["sh", "-c", USERLIST_SCRIPT],
+        env=[env("DB_USER", user), secret_env("DB_PASSWORD", secret, keys.POSTGRES_PASSWORD)],
+        resources=kube.resources(pgb.resources),
+        mounts=[mount],
+        tmp=False,
+    )

@@ -13,18 +13,18 @@ retention come from ``StatefulStore``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from typing import Literal
 
 from cdk8s_plus_28 import k8s
 from constructs import Construct
 
+from .. import identity as ids
 from .. import kube
 from ..config import secret_keys as keys
-from ..config.types import PostgresConfig
-from ..identity import Identity
-from ..kube import empty_dir, env, memory_dir, secret_env
-from ..pod import RunAs, container
-from .exporter import Exporter
+from ..config.types import Exporters, PostgresConfig
+from ..kube import Site, empty_dir, env, memory_dir, secret_env
+from ..pod import RunAs, container, pod_template
+from . import exporter
 from .stateful_store import DATA_VOLUME, StatefulStore
 
 PORT_NAME = "postgres"
@@ -34,35 +34,56 @@ DATA_MOUNT = "/var/lib/postgresql/data"
 class Postgres(Construct):
     """StatefulSet ``postgres`` with Services ``postgres`` and ``postgres-headless``.
 
-    :param namespace: the environment's namespace.
-    :param identity: the database's identity; its name names the objects.
+    :param site: the environment's namespace, instance and pull secrets.
     :param postgres: image, names, port, storage, shared memory, resources, uid and shutdown timing.
     :param secret: the Secret holding the password.
-    :param exporter: a metrics sidecar (built with ``exporter.postgres_exporter``). Default none.
-    :param checksums: ``checksum/<what>`` pod annotations that roll the pod on change. Default none.
-    :param pull_secrets: ``imagePullSecrets`` for a private registry. Default none.
+    :param exporters: the exporter sidecar's image and resources; None: not scraped. Default none.
     """
+
+    kind: Literal["StatefulSet"] = "StatefulSet"
 
     def __init__(
         self,
         scope: Construct,
         id: str,
         *,
-        namespace: str,
-        identity: Identity,
+        site: Site,
         postgres: PostgresConfig,
         secret: str,
-        exporter: Exporter | None = None,
-        checksums: Mapping[str, str] | None = None,
-        pull_secrets: Sequence[str] = (),
+        exporters: Exporters | None = None,
     ) -> None:
         super().__init__(scope, id)
         pg = postgres
-        self.name = self.service_name = identity.name
+        self.identity = ids.of(ids.POSTGRES, site.instance, pg.image.tag)
+        self.name = self.identity.name
         self.port = pg.port
-        self.identity = identity
-        self.resources = pg.resources
-        self.metrics_port = exporter.port if exporter is not None else None
+        self.metrics = exporter.metrics(exporter.POSTGRES_PORT) if exporters else None
+        sidecars = exporter.postgres_exporter(
+            exporters, postgres_port=pg.port, user=pg.user, database=pg.database, secret=secret
+        )
+        template = pod_template(
+            identity=self.identity,
+            site=site,
+            run_as=RunAs(pg.uid),
+            termination_grace_period_seconds=pg.termination_grace_seconds,
+            containers=[self._server(pg, secret), *sidecars],
+            # /dev/shm is 64Mi by default; parallel queries and large sorts need more.
+            volumes=[empty_dir("run", "16Mi"), memory_dir("shm", pg.shm_size)],
+        )
+        StatefulStore(
+            self,
+            "Store",
+            site=site,
+            identity=self.identity,
+            port=(PORT_NAME, pg.port),
+            template=template,
+            resources=pg.resources,
+            storage_size=pg.storage_size,
+            storage_class=pg.storage_class,
+            metrics=self.metrics,
+        )
+
+    def _server(self, pg: PostgresConfig, secret: str) -> k8s.Container:
         ready = f'pg_isready -U "$POSTGRES_USER" -d "$POSTGRES_DB" -h 127.0.0.1 -p {pg.port}'
 
         def probe(period: int, failures: int) -> k8s.Probe:
@@ -73,7 +94,8 @@ class Postgres(Construct):
                 failure_threshold=failures,
             )
 
-        server = container(
+        stop = f'pg_ctl stop -D "$PGDATA" -m fast -w -t {pg.shutdown_timeout_seconds}'
+        return container(
             name=self.name,
             image=pg.image,
             ports=[k8s.ContainerPort(name=PORT_NAME, container_port=pg.port, protocol="TCP")],
@@ -88,39 +110,11 @@ class Postgres(Construct):
             readiness_probe=probe(period=10, failures=3),
             liveness_probe=probe(period=20, failures=6),
             lifecycle=k8s.Lifecycle(
-                pre_stop=k8s.LifecycleHandler(
-                    exec=k8s.ExecAction(
-                        command=[
-                            "sh",
-                            "-c",
-                            f'pg_ctl stop -D "$PGDATA" -m fast -w -t {pg.shutdown_timeout_seconds}',
-                        ]
-                    )
-                )
+                pre_stop=k8s.LifecycleHandler(exec=k8s.ExecAction(command=["sh", "-c", stop]))
             ),
             mounts=[
                 k8s.VolumeMount(name=DATA_VOLUME, mount_path=DATA_MOUNT),
                 k8s.VolumeMount(name="run", mount_path="/var/run/postgresql"),
                 k8s.VolumeMount(name="shm", mount_path="/dev/shm"),
             ],
-        )
-        StatefulStore(
-            self,
-            "Store",
-            namespace=namespace,
-            identity=identity,
-            port=pg.port,
-            port_name=PORT_NAME,
-            container=server,
-            resources=pg.resources,
-            run_as=RunAs(pg.uid),
-            storage_size=pg.storage_size,
-            storage_class=pg.storage_class,
-            grace_seconds=pg.termination_grace_seconds,
-            tmp_size="256Mi",
-            # /dev/shm is 64Mi by default; parallel queries and large sorts need more.
-            volumes=[empty_dir("run", "16Mi"), memory_dir("shm", pg.shm_size)],
-            exporter=exporter,
-            checksums=checksums,
-            pull_secrets=pull_secrets,
         )

@@ -8,96 +8,87 @@ so it has no volume and rolls like any stateless Deployment.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from typing import Literal
 
-from cdk8s_plus_28 import k8s
 from constructs import Construct
 
 from .. import checkov
-from ..config.types import CacheConfig, Image
-from ..identity import Identity
-from ..kube import label_selector, meta, service, service_account, surge_without_downtime
+from .. import identity as ids
+from ..config import secret_keys as keys
+from ..config.types import CacheConfig, Exporters, Image
+from ..kube import Site, deployment, memory_dir, service, service_account
 from ..pod import RunAs, pod_template
-from .exporter import PORT_NAME as METRICS_PORT
-from .exporter import Exporter
-from .redis import PORT_NAME, checksum, config_map, maxmemory_mb, redis_conf, redis_container
+from . import exporter
+from .redis import PORT_NAME, auth_writer, config_map, maxmemory_mb, redis_conf, redis_container
 
 
 class RedisCache(Construct):
     """Deployment, Service and ConfigMap ``redis-cache``.
 
-    :param namespace: the environment's namespace.
-    :param identity: the cache's identity; its name names the objects.
+    :param site: the environment's namespace, instance and pull secrets.
     :param cache: resources, memory share, eviction policy and port.
     :param image: the Redis image (the queue's).
     :param run_as: the image's own user (the queue's).
-    :param secret: the Secret holding the password (shared with the queue Redis).
-    :param exporter: a metrics sidecar. Default none.
-    :param checksums: ``checksum/<what>`` pod annotations besides the config's. Default none.
-    :param pull_secrets: ``imagePullSecrets`` for a private registry. Default none.
+    :param secret: the Secret holding its own password (``redis-cache-password``).
+    :param exporters: the exporter sidecar's image and resources; None: not scraped. Default none.
     """
+
+    kind: Literal["Deployment"] = "Deployment"
 
     def __init__(
         self,
         scope: Construct,
         id: str,
         *,
-        namespace: str,
-        identity: Identity,
+        site: Site,
         cache: CacheConfig,
         image: Image,
         run_as: RunAs,
         secret: str,
-        exporter: Exporter | None = None,
-        checksums: Mapping[str, str] | None = None,
-        pull_secrets: Sequence[str] = (),
+        exporters: Exporters | None = None,
     ) -> None:
         super().__init__(scope, id)
-        name = identity.name
-        self.name = self.service_name = name
+        self.identity = identity = ids.of(ids.CACHE, site.instance, image.tag)
+        self.name = name = identity.name
         self.port = cache.port
-        self.identity = identity
-        self.resources = cache.resources
-        self.metrics_port = exporter.port if exporter is not None else None
+        self.metrics = exporter.metrics(exporter.REDIS_PORT) if exporters else None
         self.maxmemory_mb = maxmemory_mb(cache.resources, cache.maxmemory_percent)
+        ns = site.namespace
         conf = redis_conf(
             port=cache.port, maxmemory_mb=self.maxmemory_mb, policy=cache.maxmemory_policy, data_dir=None
         )
-        config = config_map(self, name=f"{name}-config", namespace=namespace, identity=identity, conf=conf)
-        service_account(self, name, namespace, identity)
+        config = config_map(self, name=f"{name}-config", namespace=ns, identity=identity, conf=conf)
+        service_account(self, name, ns, identity)
+        key = keys.REDIS_CACHE_PASSWORD
         server = redis_container(
-            name=name, image=image, port=cache.port, resources=cache.resources, secret=secret, mounts=[]
+            name=name,
+            image=image,
+            port=cache.port,
+            resources=cache.resources,
+            secret=secret,
+            password_key=key,
+            mounts=[],
         )
-        k8s.KubeDeployment(
-            self,
-            "Deployment",
-            metadata=meta(
-                name, namespace, identity, checkov.as_annotations(checkov.workload_skips(cache.resources))
-            ),
-            spec=k8s.DeploymentSpec(
-                replicas=1,
-                revision_history_limit=10,
-                selector=label_selector(identity),
-                strategy=surge_without_downtime(),
-                template=pod_template(
-                    identity=identity,
-                    service_account=name,
-                    run_as=run_as,
-                    grace_seconds=30,
-                    containers=[server, *([exporter.container] if exporter is not None else [])],
-                    tmp_size="16Mi",
-                    volumes=[config],
-                    checksums={"config": checksum(conf), **(checksums or {})},
-                    pull_secrets=pull_secrets,
-                ),
-            ),
+        auth = auth_writer(image=image, resources=cache.resources, secret=secret, password_key=key)
+        sidecars = exporter.redis_exporter(exporters, redis_port=cache.port, secret=secret, password_key=key)
+        template = pod_template(
+            identity=identity,
+            site=site,
+            run_as=run_as,
+            termination_grace_period_seconds=30,
+            init_containers=[auth],
+            containers=[server, *sidecars],
+            tmp_size="16Mi",
+            volumes=[config, memory_dir("auth", "1Mi")],
         )
-        metrics = {METRICS_PORT: exporter.port} if exporter is not None else {}
+        skips = checkov.as_annotations(checkov.workload_skips(cache.resources))
+        deployment(self, namespace=ns, identity=identity, replicas=1, template=template, annotations=skips)
+        metrics = {self.metrics.port_name: self.metrics.port} if self.metrics else {}
         service(
             self,
             "Service",
             name=name,
-            namespace=namespace,
+            namespace=ns,
             identity=identity,
             ports={PORT_NAME: cache.port, **metrics},
         )

@@ -1,225 +1,176 @@
-"""``main.py``'s logic: pick environments, validate, render, publish in one transaction.
+"""``main.py``'s logic: pick environments, validate, render, publish ``dist/`` in one step.
 
-Every expected failure is one line on stderr with its own exit status, and
-leaves ``dist/`` and ``releases/`` as they were (both old) or, past the commit
-point, as they will be (both new):
-
-- 2: a usage mistake, or a config mistake (also in ``releases/`` or
-  ``secrets/``), found before jsii starts;
-- 1: a filesystem error (no space, no permission), naming the path;
-- 128 + signal (130 for Ctrl-C): interrupted.
-
-Anything else is a bug and keeps its traceback.
+Every expected failure is one line on stderr and leaves ``dist/`` as it was or,
+once the swap is done, as it will be. Exit status: 2 for a usage or config
+mistake (also a slip in a config file, a damaged release record or sealed
+file), found before jsii starts; 1 for the machine (a filesystem error naming
+the path, no Node.js, no writable TMPDIR, a damaged ``imports/`` module); 128 +
+signal when interrupted. Anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
-from ..config import ENVIRONMENTS, ConfigError, EnvConfig
-from .charts import render_units, units_for
-from .cpu import idle_cores
-from .inputs import IMAGE_DIGEST_VAR, IMAGE_TAG_VAR, records, resolve
-from .interrupt import INTERRUPTS
-from .parallel import Workers, available_cores, dist_weight
-from .publish import MIRROR_PREFIX, mirror
-from .render import Tree
-from .sealed import KUBESEAL_HINT, PLACEHOLDER_PREFIX, load_sealed, placeholder_keys
-from .transaction import DIST, RELEASES, TXN_DIR, RecoveryError, Transaction, locked, recover
-from .usage import Options, UsageError, help_text, parse
+from ..config import ConfigError, EnvConfig, names
+from ..config.inputs import PLACEHOLDER_PREFIX, load_sealed, placeholder_keys
+from ..gitops.environments import FILE, environments_json
+from . import signals
+from .charts import render_charts
+from .inputs import RELEASES, releases, resolve
+from .publish import PREFIX, locked, mirror, recover, remove, stage, swap
 
-
-def _sealed(configs: Sequence[EnvConfig], root: Path) -> dict[str, dict[str, str] | None]:
-    return {cfg.name: load_sealed(cfg, root) if cfg.secrets.provider == "sealed" else None for cfg in configs}
-
-
-def synthesize(
-    configs: Sequence[EnvConfig], root: Path, gitops: Sequence[EnvConfig] | None = None
-) -> dict[str, Tree]:
-    """Render every environment in memory, in this process, keyed by its folder under ``dist/``.
-
-    Inputs read from disk (sealed secrets) are loaded and checked for every
-    environment before the first construct exists, so a bad file is a one-line
-    config error, never a jsii trace.
-    """
-    units = units_for(configs, _sealed(configs, root), configs if gitops is None else gitops)
-    return dict(render_units(units))
+ENV_VAR = "VIBEYARD_ENV"
+RESEAL = "reseal it before the first sync (docs/release.md 'Seal or rotate secret keys')"
+EPILOG = """\
+Without ENV: the names in $VIBEYARD_ENV (comma- or space-separated), else every environment,
+which also removes the folders of environments that no longer exist. VIBEYARD_IMAGE_TAG and
+VIBEYARD_IMAGE_DIGEST pin the app image and record the pin in dist/releases/<env>.json.
+Exit status: 0 done, 1 machine or filesystem error, 2 config or usage error, 130 Ctrl-C, 143 SIGTERM."""
 
 
-class _Progress:
-    """How far a synth got, which decides what its last line can promise."""
+class MachineError(Exception):
+    """Something missing or broken on this machine (exit 1)."""
 
-    def __init__(self) -> None:
-        self.phase = "start"
-        self.txn: Transaction | None = None
 
-    @property
-    def published(self) -> bool:
-        return self.txn is not None and self.txn.committed
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise ConfigError(f"usage error: {message}; see python main.py --help")
+
+
+def parse(argv: Sequence[str], environ: Mapping[str, str]) -> argparse.Namespace:
+    parser = _Parser(
+        prog="python main.py",
+        description="Synthesizes dist/<env>/, dist/argocd/ and dist/environments.json.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("envs", nargs="*", metavar="ENV", help=f"an environment: {', '.join(names())}")
+    parser.add_argument(
+        "--check", action="store_true", help="validate config and inputs only: no jsii, no writes"
+    )
+    opts = parser.parse_args(list(argv))
+    if any(not n.strip() for n in opts.envs):
+        parser.error("an empty environment name")
+    opts.envs = list(dict.fromkeys(opts.envs or environ.get(ENV_VAR, "").replace(",", " ").split()))
+    return opts
 
 
 def _say(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+    with contextlib.suppress(OSError):
+        print(line, file=sys.stderr, flush=True)
+
+
+def _preflight() -> None:
+    """What jsii needs from the machine, checked before Node can print its traces."""
+    if shutil.which("node") is None:
+        raise MachineError("Node.js is not on PATH; run `make install` (it puts Node 22 in node_modules)")
+    try:
+        tempfile.TemporaryDirectory().cleanup()
+    except OSError as err:
+        raise MachineError(f"{tempfile.gettempdir()}: {err.strerror}; jsii needs a writable TMPDIR") from None
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    while not cache.exists() and cache != cache.parent:
+        cache = cache.parent
+    if not os.access(cache, os.W_OK):  # without its cache jsii unpacks on every run: slower, still right
+        os.environ.setdefault("JSII_RUNTIME_PACKAGE_CACHE", "disabled")
+
+
+def _render(configs: Sequence[EnvConfig], sealed: Mapping[str, Any], every: Sequence[EnvConfig]) -> Any:
+    try:
+        return render_charts(configs, sealed, every)
+    except (ImportError, SyntaxError) as err:  # a damaged generated module in imports/
+        where = str(getattr(err, "filename", None) or getattr(err, "path", None) or "")
+        if f"{os.sep}imports{os.sep}" not in where:
+            raise
+        raise MachineError(f"{os.path.relpath(where)}: {type(err).__name__}; run `make imports`") from None
+
+
+def _synth(opts: argparse.Namespace, environ: Mapping[str, str], root: Path, done: list[bool]) -> int:
+    configs, every = resolve(opts.envs, environ, root)
+    sealed = {c.name: load_sealed(c, root) if c.secrets.provider == "sealed" else None for c in configs}
+    if opts.check:
+        return 0
+    _preflight()
+    folders = _render(configs, sealed, every)
+    if records := releases(every, configs, environ, root):
+        folders[RELEASES] = records
+    dist = root / "dist"
+    warnings = recover(root, dist)
+    staged = stage(root, dist, folders, {FILE: environments_json(every)}, replace_all=not opts.envs)
+    try:
+        old = swap(staged, dist)
+    except BaseException:
+        remove(staged)
+        raise
+    done.append(True)
+    warnings.append(remove(old))
+    if (outdir := environ.get("CDK8S_OUTDIR")) and Path(outdir).resolve() != dist.resolve():
+        mirror(Path(outdir), folders)
+    for cfg in configs:
+        if keys := placeholder_keys(data := sealed.get(cfg.name) or {}):
+            what = f"{PLACEHOLDER_PREFIX}-..., {len(keys)} of {len(data)} keys"
+            warnings.append(
+                f"{cfg.name}: {cfg.secrets.sealed_file} holds placeholder ciphertext ({what}): {RESEAL}"
+            )
+    for warning in filter(None, warnings):
+        _say(f"warning: {warning}")
+    return 0
 
 
 def _shown(path: object, root: Path) -> str:
-    """A path as the user knows it: relative to the repository, staging folders left out."""
-    if path is None:
-        return "?"
-    p = Path(os.fsdecode(path) if isinstance(path, bytes | str) else str(path))
-    try:
-        p = p.resolve().relative_to(root.resolve())
-    except ValueError:
+    """A path as the user knows it: relative to the repository, the staged folder as dist/."""
+    if not isinstance(path, str | bytes):
+        return "standard output"
+    p = Path(os.fsdecode(path)).absolute()
+    if not p.is_relative_to(root):
         return str(p)
-    parts = list(p.parts)
-    if parts[:1] == [TXN_DIR] and parts[1:2] in ([DIST], [RELEASES]):
-        parts = parts[1:]
-    elif parts and parts[0].startswith(MIRROR_PREFIX):
-        parts = parts[2:]
-    return "/".join(parts) or "."
+    parts = list(p.relative_to(root).parts)
+    return "/".join(["dist", *parts[1:]] if parts and parts[0].startswith(PREFIX) else parts) or "."
 
 
-def _os_error_line(err: OSError, root: Path, progress: _Progress) -> str:
-    where = _shown(err.filename, root)
-    why = err.strerror or str(err)
-    if progress.phase == "recover":
-        return f"error: {where}: {why}; could not finish the synth that was interrupted earlier"
-    if progress.phase == "mirror":
-        return f"error: {where}: {why}; dist/ is published, the cdk8s output folder is not"
-    if progress.published:
-        return f"error: {where}: {why}; the synth is committed: run it again to finish"
-    return f"error: {where}: {why}; dist/ and releases/ unchanged"
-
-
-def _processes(opts: Options, jobs: int | None) -> int:
-    """``--jobs``, else the caller's choice, else one per idle core (this one included)."""
-    if opts.jobs or jobs:
-        return opts.jobs or jobs or 1
-    cores = available_cores()
-    idle = idle_cores()
-    return cores if idle is None else max(1, min(cores, 1 + int(idle + 0.4)))
-
-
-def _workers(opts: Options, jobs: int | None) -> Workers:
-    """Start the render workers now, so they boot while this process validates.
-
-    At most one process per chart, and no worker for a one-environment synth,
-    whose Argo CD chart is too small to pay for a second jsii start-up.
-    """
-    envs = len(opts.names) or len(ENVIRONMENTS)
-    return Workers(min(_processes(opts, jobs), envs + 1) - 1 if envs > 1 else 0)
-
-
-def _warn_placeholders(configs: Sequence[EnvConfig], sealed: Mapping[str, Mapping[str, str] | None]) -> None:
-    for cfg in configs:
-        data = sealed.get(cfg.name) or {}
-        keys = placeholder_keys(data)
-        if keys:
-            _say(
-                f"warning: {cfg.name}: {cfg.secrets.sealed_file} holds placeholder ciphertext "
-                f"({PLACEHOLDER_PREFIX}-..., {len(keys)} of {len(data)} keys), not kubeseal output: "
-                f"reseal it before the first sync; {KUBESEAL_HINT}"
-            )
-
-
-def _synth(
-    opts: Options, environ: Mapping[str, str], root: Path, workers: Workers, progress: _Progress
-) -> int:
-    progress.phase = "recover"
-    if recover(root):
-        _say("finished a synth that was interrupted after its commit point")
-    progress.phase = "validate"
-    configs = resolve(opts.names, overrides=environ, root=root)
-    plain = not (environ.get(IMAGE_TAG_VAR) or environ.get(IMAGE_DIGEST_VAR))
-    gitops = configs if plain and not opts.names else resolve(None, overrides={}, root=root)
-    sealed = _sealed(configs, root)
-    progress.phase = "render"
-    units = units_for(configs, sealed, gitops)
-    trees = dict(workers.render(units, dist_weight(root / "dist"), here=render_units))
-    progress.phase = "stage"
-    progress.txn = txn = Transaction(root)
-    full = sorted(c.name for c in configs) == sorted(ENVIRONMENTS)
+def main(argv: Sequence[str], environ: Mapping[str, str], root: Path) -> int:
+    done: list[bool] = []
     try:
-        txn.stage_dist(trees, replace_all=full)
-        txn.stage_releases({f"{env}.json": text for env, text in records(configs, environ).items()})
-        with INTERRUPTS.shield():
-            txn.commit()
-            txn.apply()
-    except BaseException:
-        if not txn.committed:
-            with INTERRUPTS.shield():
-                txn.discard()
-        raise
-    progress.phase = "mirror"
-    outdir = environ.get("CDK8S_OUTDIR")
-    if outdir and Path(outdir).resolve() != (root / "dist").resolve():
-        mirror(Path(outdir), trees)
-    progress.phase = "done"
-    _warn_placeholders(configs, sealed)
-    return 0
-
-
-def _check(opts: Options, environ: Mapping[str, str], root: Path) -> int:
-    """Config, releases/ and secrets/ only; no jsii start-up, no lock, no writes."""
-    configs = resolve(opts.names, overrides=environ, root=root)
-    _sealed(configs, root)
-    resolve(None, overrides={}, root=root)
-    return 0
-
-
-def _failure(err: BaseException, root: Path, progress: _Progress) -> int | None:
-    """The one line and the exit status for an expected failure; None for a bug."""
-    if isinstance(err, ConfigError):
-        _say(f"config error: {err}")
-        return 2
-    if isinstance(err, KeyboardInterrupt) or INTERRUPTS.received is not None:
-        _say(f"interrupted; dist/ {'already published' if progress.published else 'unchanged'}")
-        return INTERRUPTS.exit_code
-    if isinstance(err, OSError):
-        _say(_os_error_line(err, root, progress))
-        return 1
-    if isinstance(err, RecoveryError):
-        _say(f"error: {err}")
-        return 1
-    return None
-
-
-def main(argv: Sequence[str], environ: Mapping[str, str], root: Path, *, jobs: int | None = 1) -> int:
-    """``jobs``: render processes when ``--jobs`` is not given (None: one per core)."""
-    try:
-        opts = parse(argv, environ, list(ENVIRONMENTS))
-    except UsageError as err:
-        _say(f"usage error: {err}; see python main.py --help")
-        return 2
-    if opts.help:
-        print(help_text(list(ENVIRONMENTS)))
-        return 0
-    progress = _Progress()
-    try:
+        opts = parse(argv, environ)
         if opts.check:
-            return _check(opts, environ, root)
-        with (
-            _workers(opts, jobs) as workers,
-            locked(root, on_wait=lambda: _say("waiting for another synth of this repository to finish")),
-        ):
-            return _synth(opts, environ, root, workers, progress)
+            return _synth(opts, environ, root, done)
+        with locked(root, on_wait=lambda: _say("waiting for another synth of this repository to finish")):
+            return _synth(opts, environ, root, done)
+    except SystemExit as exit:  # --help
+        return int(exit.code or 0)
     except BaseException as err:
-        code = _failure(err, root, progress)
-        if code is None:
-            raise
-        return code
+        state = "dist/ is published" if done else "dist/ unchanged"
+        if isinstance(err, ConfigError):
+            for line in err.lines:
+                _say(line if line.startswith("usage error:") else f"config error: {line}")
+            return 2
+        if isinstance(err, KeyboardInterrupt) or signals.received is not None:
+            _say(f"interrupted; {state}")
+            return signals.exit_code()
+        if isinstance(err, MachineError | OSError):
+            why = (
+                f"{_shown(err.filename, root)}: {err.strerror or err}; {state}"
+                if isinstance(err, OSError)
+                else err
+            )
+            _say(f"error: {why}")
+            return 1
+        raise
 
 
 def run() -> None:
-    """The process entry point: signals handled, and a quick exit that skips jsii's
-    ``atexit`` hook (its Node process exits by itself when our pipe closes)."""
-    INTERRUPTS.install()
-    root = Path(__file__).resolve().parents[3]
-    code = main(sys.argv[1:], os.environ, root, jobs=None)
+    """The process entry point; ``os._exit`` skips jsii's ``atexit`` hook (its Node exits
+    by itself when our pipe closes)."""
+    code = main(sys.argv[1:], os.environ, Path(__file__).resolve().parents[3])
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError):
             stream.flush()

@@ -1,86 +1,103 @@
 """Which environments a synth renders, and with which image.
 
 The image comes from, in order: CD's environment variables, the committed
-``releases/<env>.json``, the code. Everything is validated here, before any
-construct exists, so a mistake is one line and never a jsii trace.
+release record ``dist/releases/<env>.json``, the code. A synth with a CD override
+records it, so the next plain synth renders the same image instead of rolling
+back; the record lives in ``dist/`` so that it and the manifests it produced are
+published in one swap (``publish.py``). Argo CD and ``kubectl apply -R`` read
+only the environment folders, never ``dist/releases/``. A damaged record is one
+``ConfigError`` line, never skipped (which would roll the release back).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
-from ..config import ENVIRONMENTS, ConfigError, EnvConfig, validate, validate_together
-from .releases import DIGEST_KEY, TAG_KEY, load_release, release_rel, release_text
+from ..config import ConfigError, EnvConfig, load, load_all
+from ..config.inputs import read_text
 
-# CD pins the image per release without a code edit; these are the only knobs
-# read from the process environment.
-IMAGE_TAG_VAR = "VIBEYARD_IMAGE_TAG"
-IMAGE_DIGEST_VAR = "VIBEYARD_IMAGE_DIGEST"
+IMAGE_TAG_VAR, IMAGE_DIGEST_VAR = "VIBEYARD_IMAGE_TAG", "VIBEYARD_IMAGE_DIGEST"
+RELEASES = "releases"
+TAG, DIGEST = "tag", "digest"
+EXAMPLE = '{"tag": "3f2c1ab"}'
+
+
+def release_rel(env: str) -> str:
+    return f"dist/{RELEASES}/{env}.json"
+
+
+def load_release(root: Path, env: str) -> tuple[dict[str, str], str | None]:
+    """The record's ``{"tag", "digest"}`` and its text, or ``({}, None)`` when there is none."""
+    rel = release_rel(env)
+
+    def fail(why: str) -> ConfigError:
+        return ConfigError(f"{env}: {rel} is invalid: {why}")
+
+    text = read_text(root / rel, rel, fail)
+    if text is None:
+        return {}, None
+    try:
+        data: Any = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise fail(f"not JSON ({err.msg} at line {err.lineno}); write {EXAMPLE}") from None
+    except RecursionError:
+        raise fail(f"nested too deeply to be a release record; write {EXAMPLE}") from None
+    if not isinstance(data, dict) or sorted(set(data) - {TAG, DIGEST}):
+        raise fail(f"an object with {TAG!r} and an optional {DIGEST!r} only, like {EXAMPLE}")
+    if not isinstance(data.get(TAG), str) or not isinstance(data.get(DIGEST, ""), str | None):
+        raise fail(f"{TAG!r} must be a string and {DIGEST!r} a string or absent, as in {EXAMPLE}")
+    return {k: v for k, v in data.items() if v is not None}, text
+
+
+def release_text(tag: str, digest: str | None) -> str:
+    return json.dumps({TAG: tag, **({DIGEST: digest} if digest else {})}, indent=2, sort_keys=True) + "\n"
+
+
+def _pin(cfg: EnvConfig, environ: Mapping[str, str], root: Path) -> tuple[dict[str, Any], set[str]]:
+    """The image overlay for ``cfg``, and which of its keys came from the record."""
+    release, _ = load_release(root, cfg.name)
+    if environ.get(IMAGE_TAG_VAR):  # a new tag is a new image: never the old digest
+        return {TAG: environ[IMAGE_TAG_VAR], DIGEST: environ.get(IMAGE_DIGEST_VAR) or None}, set()
+    if environ.get(IMAGE_DIGEST_VAR):  # the released tag, now pinned by digest
+        tag = release.get(TAG, cfg.image.tag)
+        return {TAG: tag, DIGEST: environ[IMAGE_DIGEST_VAR]}, {TAG} & set(release)
+    return dict(release), set(release)
 
 
 def resolve(
-    names: Sequence[str] | None,
-    overrides: Mapping[str, str] | None = None,
-    environments: Mapping[str, EnvConfig] = ENVIRONMENTS,
-    root: Path | None = None,
-) -> list[EnvConfig]:
-    """The validated configs for ``names`` (all when empty)."""
-    chosen = list(names) if names else list(environments)
-    for name in chosen:
-        if name not in environments:
-            known = ", ".join(sorted(environments))
-            raise ConfigError(f"{name}: unknown environment {name!r}: choose one of {known}")
-    validate_together(environments)
-    overrides = overrides or {}
+    names: Sequence[str], environ: Mapping[str, str], root: Path
+) -> tuple[list[EnvConfig], list[EnvConfig]]:
+    """``(the configs to render, with their images; every config)``. Every environment is
+    checked, even for a one-environment synth: ``dist/argocd`` describes them all."""
+    every = load_all()
+    unknown = [n[:40] for n in names if n not in every]
+    if unknown:
+        raise ConfigError(
+            *(f"{n}: unknown environment {n!r}: choose one of {', '.join(every)}" for n in unknown)
+        )
     result = []
-    for name in chosen:
-        cfg = environments[name]
-        if cfg.name != name:
-            raise ConfigError(
-                f"{name}: name={cfg.name!r} is invalid: the key it is registered under, {name!r}"
-            )
-        release = load_release(root, name) if root is not None else {}
-        from_file: set[str] = set()
-        if overrides.get(IMAGE_TAG_VAR):
-            # A new tag is a new image: it never inherits the previous release's digest.
-            pin = {TAG_KEY: overrides[IMAGE_TAG_VAR], DIGEST_KEY: overrides.get(IMAGE_DIGEST_VAR, "")}
-        elif overrides.get(IMAGE_DIGEST_VAR):
-            # The same tag, now pinned by digest: the tag stays what was released.
-            pin = {TAG_KEY: release.get(TAG_KEY, cfg.image.tag), DIGEST_KEY: overrides[IMAGE_DIGEST_VAR]}
-            from_file = {TAG_KEY} if TAG_KEY in release else set()
-        else:
-            pin = release
-            from_file = set(release)
-        if pin:
-            image = replace(cfg.image, tag=pin[TAG_KEY], digest=pin.get(DIGEST_KEY) or None)
-            cfg = replace(cfg, image=image)
+    for name in names or list(every):
+        pin, from_file = _pin(every[name], environ, root)
         try:
-            validate(cfg, name)
-        except ConfigError as err:
-            raise _blame_release_file(err, name, from_file) from None
-        result.append(cfg)
-    return result
+            result.append(load(name, {"image": pin}) if pin else every[name])
+        except ConfigError as err:  # a bad tag read from a record is the record's mistake
+            blame = {f"{name}: image.{k}=": f"{name}: {release_rel(name)}: {k}=" for k in from_file}
+            lines = [
+                next((line.replace(a, b, 1) for a, b in blame.items() if line.startswith(a)), line)
+                for line in err.lines
+            ]
+            raise ConfigError(*lines) from None
+    return result, list(every.values())
 
 
-def _blame_release_file(err: ConfigError, env: str, from_file: set[str]) -> ConfigError:
-    """A bad tag or digest read from ``releases/<env>.json`` is that file's mistake,
-    not the code's ``image.digest``: name the file, so nobody edits the wrong place."""
-    message = str(err)
-    for key in sorted(from_file):
-        field = f"{env}: image.{key}="
-        if message.startswith(field):
-            return ConfigError(f"{env}: {release_rel(env)}: {key}={message[len(field) :]}")
-    return err
-
-
-def records(configs: Sequence[EnvConfig], overrides: Mapping[str, str]) -> dict[str, str]:
-    """The ``releases/<env>.json`` text a synth must record, by environment.
-
-    Any CD override (a tag, or a digest on its own) is recorded, so that the
-    next plain synth renders exactly the same image instead of dropping it.
-    """
-    if not (overrides.get(IMAGE_TAG_VAR) or overrides.get(IMAGE_DIGEST_VAR)):
-        return {}
-    return {cfg.name: release_text(cfg.image.tag, cfg.image.digest) for cfg in configs}
+def releases(
+    every: Sequence[EnvConfig], chosen: Sequence[EnvConfig], environ: Mapping[str, str], root: Path
+) -> dict[str, str]:
+    """The whole of ``dist/releases/``: each record as it is, the overridden ones replaced."""
+    out = {f"{c.name}.json": text for c in every if (text := load_release(root, c.name)[1]) is not None}
+    if environ.get(IMAGE_TAG_VAR) or environ.get(IMAGE_DIGEST_VAR):
+        out.update({f"{c.name}.json": release_text(c.image.tag, c.image.digest) for c in chosen})
+    return dict(sorted(out.items()))

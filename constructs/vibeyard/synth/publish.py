@@ -1,51 +1,78 @@
-"""Atomic replacement of output folders.
+"""Publishing ``dist/`` in one step: the new tree is built beside it and swapped in.
 
-A half-written ``dist/`` is worse than a stale one: GitOps would sync it. So a
-publish never writes into ``dist/`` itself:
-
-1. A staging folder is made beside ``dist/`` (same filesystem, so renames are
-   atomic). For a per-environment synth it first receives hard links to every
-   entry of the current ``dist/`` that is *not* being replaced, so the other
-   environments keep their bytes (and even their inodes).
-2. Every new file is written into the staging folder.
-3. Only then is the staging folder swapped with ``dist/`` in one step
-   (``renameat2(RENAME_EXCHANGE)`` on Linux; elsewhere two renames with a
-   roll-back), and the previous tree is deleted.
-
-Any failure before step 3 leaves ``dist/`` byte-identical and removes the
-staging folder. ``stage`` and ``exchange`` are the two halves; the synth uses
-them through ``transaction.py``, which publishes ``dist/`` and ``releases/``
-together. ``publish`` is both halves at once, for the cdk8s CLI's scratch folder.
+A half-written ``dist/`` is worse than a stale one: GitOps would sync it. A
+release is an environment's manifests *and* its record, both in ``dist/``, so one
+swap publishes both. Under the repository's lock (``flock``: concurrent synths
+queue instead of losing each other's updates), a synth removes what a killed one
+left (``.synth-*``), stages the whole new ``dist/`` in a fresh ``.synth-*``
+folder (for a one-environment synth the others are hard links to their current
+files), and swaps it in with ``renameat2(RENAME_EXCHANGE)``: the commit point,
+before which ``dist/`` is all old and after which all new. Without
+``renameat2`` the staged folder is renamed ``.synth-ready-*`` (the commit point),
+then ``dist/`` moved aside and the ready folder moved in; ``recover`` finishes a
+swap killed between those renames. The old tree is deleted last; one that
+cannot be deleted is a warning, and its unique name blocks no later synth.
+Nothing calls ``fsync``: the guarantee is against the process dying, not power loss.
 """
 
 from __future__ import annotations
 
+import ctypes
+import fcntl
 import os
 import shutil
-import stat
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
-Trees = Mapping[str, Mapping[str, str]]
-
-_AT_FDCWD = -100
-_RENAME_EXCHANGE = 2
+Folders = Mapping[str, Mapping[str, str]]
+PREFIX, READY = ".synth-", ".synth-ready-"
 
 
-def _check_names(trees: Trees) -> None:
-    """Folder and file names must be single path components: a name such as
-    ``../x`` would write outside the staging folder."""
-    for rel, files in trees.items():
-        for name in (rel, *files):
-            if not name or name in (".", "..") or "/" in name or os.sep in name or "\0" in name:
-                raise ValueError(f"refusing to publish the unsafe path component {name!r}")
+@contextmanager
+def locked(root: Path, on_wait: Callable[[], None]) -> Iterator[None]:
+    """Hold the repository's synth lock; ``on_wait`` runs once if another synth holds it."""
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            on_wait()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
-def _check_target(target: Path) -> None:
-    """Replacing a folder deletes what was in it; never let that be the repository."""
-    here = Path(__file__).resolve()
-    if here.is_relative_to(target) or (target / ".git").exists():
-        raise ValueError(f"refusing to replace {target}: it holds the source tree")
+def recover(root: Path, dist: Path) -> list[str | None]:
+    """Finish a fallback swap that was committed, then remove every leftover (under ``locked``)."""
+    for ready in sorted(root.glob(f"{READY}*"))[:1]:
+        if os.path.lexists(dist):
+            os.rename(dist, ready.with_name(f"{PREFIX}old-{ready.name}"))
+        os.rename(ready, dist)
+    return [remove(leftover) for leftover in sorted(root.glob(f"{PREFIX}*"))]
+
+
+def remove(path: Path) -> str | None:
+    """Delete a staged or old tree; what went wrong, as a warning, instead of failing."""
+    problems: list[str] = []
+
+    def retry(_func: object, failed: str, _exc: object) -> None:  # a carried-over read-only folder
+        try:
+            os.chmod(os.path.dirname(failed), 0o700)
+            shutil.rmtree(failed) if os.path.isdir(failed) and not os.path.islink(failed) else os.unlink(
+                failed
+            )
+        except OSError as err:
+            problems.append(f"{os.path.relpath(failed, path.parent)}: {err.strerror}")
+
+    shutil.rmtree(path, onerror=retry)
+    return (
+        f"could not delete {problems[0]}; delete {path.name} by hand (it blocks no synth)"
+        if problems
+        else None
+    )
 
 
 def write_file(path: Path, text: str) -> None:
@@ -54,152 +81,78 @@ def write_file(path: Path, text: str) -> None:
         with open(path, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
     except OSError as err:
-        if err.filename is None and err.errno is not None:
-            raise OSError(err.errno, err.strerror, os.fspath(path)) from err
-        raise
+        raise OSError(err.errno, err.strerror, err.filename or os.fspath(path)) from err
 
 
-def _write(root: Path, trees: Trees) -> None:
-    for rel, files in trees.items():
-        folder = root / rel
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, text in files.items():
-            write_file(folder / name, text)
-
-
-def _link_or_copy(src: str, dst: str) -> None:
+def _link(src: Path, dst: Path) -> None:
+    if src.is_dir() and not src.is_symlink():
+        dst.mkdir()
+        for entry in sorted(src.iterdir()):
+            _link(entry, dst / entry.name)
+        return
     try:
-        os.link(src, dst)
+        os.link(src, dst, follow_symlinks=False)
     except OSError:
-        shutil.copy2(src, dst)
+        shutil.copy2(src, dst, follow_symlinks=False)
 
 
-def _carry_over(current: Path, staging: Path, replaced: set[str]) -> None:
-    """Hard-link every entry of ``current`` except the ``replaced`` ones into ``staging``.
-
-    By hand rather than ``shutil.copytree``, which gathers every failure into one
-    ``shutil.Error`` list; the first failure, with its path, is what the user sees.
-    """
-    for entry in sorted(current.iterdir()):
-        if entry.name in replaced:
-            continue
-        dst = staging / entry.name
-        if entry.is_symlink():
-            os.symlink(os.readlink(entry), dst)
-        elif entry.is_dir():
-            os.mkdir(dst)
-            _carry_over(entry, dst, set())
-            shutil.copystat(entry, dst)
-        else:
-            _link_or_copy(str(entry), str(dst))
-
-
-def _folder_mode() -> int:
-    """``mkdtemp`` makes 0700 folders; published output gets the usual mode from the umask."""
+def stage(root: Path, dist: Path, folders: Folders, files: Mapping[str, str], *, replace_all: bool) -> Path:
+    """The complete new ``dist/`` in a fresh ``.synth-*`` folder: ``folders`` and ``files``,
+    plus (unless ``replace_all``) every other entry of ``dist/``."""
+    for name in (*folders, *files, *(n for tree in folders.values() for n in tree)):
+        if not name or name in (".", "..") or "/" in name or "\0" in name:  # never outside the folder
+            raise ValueError(f"refusing to publish the unsafe path component {name!r}")
+    if Path(__file__).resolve().is_relative_to(dist.resolve()) or (dist / ".git").exists():
+        raise ValueError(f"refusing to replace {dist}: it holds the source tree")
+    staged = Path(tempfile.mkdtemp(prefix=PREFIX, dir=root))
     umask = os.umask(0)
     os.umask(umask)
-    return 0o777 & ~umask
-
-
-def stage(current: Path, staging: Path, trees: Trees, *, replace_all: bool) -> None:
-    """Build at ``staging`` (which must not exist) what ``current`` must become.
-
-    ``replace_all``: exactly ``trees``. Otherwise every entry of ``current``
-    not named in ``trees`` is carried over as it is.
-    """
-    _check_names(trees)
-    staging.mkdir(mode=_folder_mode())
-    os.chmod(staging, _folder_mode())
-    if not replace_all and current.is_dir():
-        _carry_over(current, staging, set(trees))
-    _write(staging, trees)
-
-
-def stage_files(current: Path, staging: Path, files: Mapping[str, str]) -> None:
-    """``stage`` for a flat folder (``releases/``): replace some files, keep the rest."""
-    _check_names({"releases": files})
-    staging.mkdir(mode=_folder_mode())
-    os.chmod(staging, _folder_mode())
-    if current.is_dir():
-        _carry_over(current, staging, set(files))
+    os.chmod(staged, 0o777 & ~umask)  # mkdtemp's 0700 would become dist/'s mode
+    if not replace_all and dist.is_dir():
+        for entry in sorted(dist.iterdir()):
+            if entry.name not in folders and entry.name not in files:
+                _link(entry, staged / entry.name)
+    for folder, tree in folders.items():
+        (staged / folder).mkdir()
+        for name, text in tree.items():
+            write_file(staged / folder / name, text)
     for name, text in files.items():
-        write_file(staging / name, text)
+        write_file(staged / name, text)
+    return staged
 
 
-def _rename_exchange(a: Path, b: Path) -> bool:
-    """Atomically swap two paths; False when the platform cannot."""
-    import ctypes  # noqa: PLC0415 (12 ms to import; only a publish needs it)
-
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths; False where the platform cannot."""
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
     except (OSError, AttributeError):
         return False
-    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
-    return bool(result == 0)
+    if renameat2(-100, os.fsencode(a), -100, os.fsencode(b), 2) == 0:  # AT_FDCWD, RENAME_EXCHANGE
+        return True
+    if (err := ctypes.get_errno()) in (22, 38):  # EINVAL, ENOSYS: no exchange on this filesystem or kernel
+        return False
+    raise OSError(err, os.strerror(err), os.fspath(b))
 
 
-def _exchange(staging: Path, target: Path) -> None:
-    """Put ``staging`` at ``target``; afterwards ``staging`` holds the previous
-    ``target`` (if there was one), for the caller to delete."""
-    if not os.path.lexists(target):
-        os.rename(staging, target)
-        return
-    if _rename_exchange(staging, target):
-        return
-    old = staging.with_name(staging.name + "-old")
-    os.rename(target, old)
-    try:
-        os.rename(staging, target)
-    except BaseException:
-        os.rename(old, target)
-        raise
-    os.rename(old, staging)
+def swap(staged: Path, dist: Path) -> Path:
+    """Put ``staged`` at ``dist`` in one step; returns where the old tree now is."""
+    if not os.path.lexists(dist):
+        os.rename(staged, dist)
+        return staged
+    if _exchange(staged, dist):
+        return staged
+    ready, old = (
+        staged.with_name(f"{p}{staged.name.removeprefix(PREFIX)}") for p in (READY, f"{PREFIX}old-")
+    )
+    os.rename(staged, ready)
+    os.rename(dist, old)
+    os.rename(ready, dist)
+    return old
 
 
-def remove_tree(path: Path) -> None:
-    """Delete a staging folder even where a carried-over folder was read-only."""
-
-    def retry(func: object, failed: str, exc_info: object) -> None:
-        parent = os.path.dirname(failed)
-        try:
-            os.chmod(parent, os.stat(parent).st_mode | stat.S_IWUSR | stat.S_IXUSR)
-            if os.path.isdir(failed) and not os.path.islink(failed):
-                shutil.rmtree(failed, ignore_errors=True)
-            else:
-                os.unlink(failed)
-        except OSError:
-            pass
-
-    if os.path.lexists(path):
-        shutil.rmtree(path, onerror=retry)
-
-
-def publish(dist: Path, trees: Trees, *, replace_all: bool, prefix: str | None = None) -> None:
-    """Make each ``dist/<rel>`` hold exactly ``trees[rel]``.
-
-    ``replace_all`` replaces the whole of ``dist`` (a full synth: files and
-    folders of deleted environments disappear too); otherwise every other entry
-    of ``dist`` is kept as it is.
-    """
-    _check_names(trees)
-    dist = dist.resolve()
-    _check_target(dist)
-    dist.parent.mkdir(parents=True, exist_ok=True)
-    import tempfile  # noqa: PLC0415 (only the cdk8s CLI's copy needs it)
-
-    holder = Path(tempfile.mkdtemp(prefix=prefix or f".{dist.name}-staging-", dir=dist.parent))
-    try:
-        staging = holder / "new"
-        stage(dist, staging, trees, replace_all=replace_all)
-        _exchange(staging, dist)
-    finally:
-        remove_tree(holder)
-
-
-MIRROR_PREFIX = ".synth-mirror-"
-
-
-def mirror(outdir: Path, trees: Trees) -> None:
-    """Copy the output where the cdk8s CLI looks for it (its scratch ``output``)."""
-    publish(outdir, trees, replace_all=True, prefix=MIRROR_PREFIX)
+def mirror(outdir: Path, folders: Folders) -> None:
+    """The cdk8s CLI lists its ``output`` folder, which it emptied before running us: a copy."""
+    for folder, tree in folders.items():
+        (outdir / folder).mkdir(parents=True, exist_ok=True)
+        for name, text in tree.items():
+            write_file(outdir / folder / name, text)

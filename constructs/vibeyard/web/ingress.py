@@ -13,6 +13,10 @@ from ..config.types import IngressConfig
 from ..kube import meta
 from .web_app import WebApp
 
+# cert-manager's HTTP-01 solver pods carry this label and listen on this port.
+ACME_SOLVER_LABELS = {"acme.cert-manager.io/http01-solver": "true"}
+ACME_SOLVER_PORT = 8089
+
 
 class WebIngress(Construct):
     """Ingress named after the web tier, routing ``ingress.host`` to its Service.
@@ -55,7 +59,7 @@ class WebIngress(Construct):
                                     path_type="Prefix",
                                     backend=k8s.IngressBackend(
                                         service=k8s.IngressServiceBackend(
-                                            name=backend.service_name,
+                                            name=backend.name,
                                             port=k8s.ServiceBackendPort(name=backend.port_name),
                                         )
                                     ),

@@ -10,27 +10,27 @@ Deployment omits ``replicas`` so an apply or GitOps sync never resets it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from typing import Literal
 
 from cdk8s_plus_28 import k8s
 from constructs import Construct
 
 from .. import checkov, kube
+from .. import identity as ids
 from ..app import APP_USER
 from ..app.environment import AppEnvironment
-from ..config.platform import SpotNodes
 from ..config.types import Image, WebConfig
-from ..identity import Identity
 from ..kube import (
+    Metrics,
+    Site,
+    deployment,
     empty_dir,
     int_or_str,
-    label_selector,
-    meta,
     service,
     service_account,
-    surge_without_downtime,
 )
 from ..pod import container, pod_template
+from ..scaling.placement import spread
 
 PORT_NAME = "http"
 
@@ -44,56 +44,62 @@ def _http_probe(path: str, period: int, timeout: int, failures: int) -> k8s.Prob
     )
 
 
-def _spread(identity: Identity) -> list[k8s.TopologySpreadConstraint]:
-    return [
-        k8s.TopologySpreadConstraint(
-            topology_key=key,
-            max_skew=1,
-            when_unsatisfiable="ScheduleAnyway",
-            label_selector=label_selector(identity),
-        )
-        for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
-    ]
-
-
 class WebApp(Construct):
-    """
-    :param namespace: the environment's namespace.
-    :param identity: the web tier's identity; its name names every object.
+    """ServiceAccount, Deployment and Service ``vibeyard``.
+
+    :param site: the environment's namespace, instance, pull secrets and spot nodes.
     :param image: the app image.
     :param web: replicas, resources, probes' path, port, shutdown timing and placement.
     :param autoscaled: an autoscaler owns the replica count, so ``replicas`` is omitted.
     :param environment: the app's variables.
-    :param checksums: ``checksum/<what>`` pod annotations that roll the pods on change.
-    :param spot: how the provider marks spot nodes, for ``web.placement``. Default none.
-    :param pull_secrets: ``imagePullSecrets`` for a private registry. Default none.
     """
+
+    kind: Literal["Deployment"] = "Deployment"
 
     def __init__(
         self,
         scope: Construct,
         id: str,
         *,
-        namespace: str,
-        identity: Identity,
+        site: Site,
         image: Image,
         web: WebConfig,
         autoscaled: bool,
         environment: AppEnvironment,
-        checksums: Mapping[str, str],
-        spot: SpotNodes | None = None,
-        pull_secrets: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id)
-        name = identity.name
-        self.name = self.service_name = name
+        self.identity = identity = ids.of(ids.WEB, site.instance, image.tag)
+        self.name = name = identity.name
         self.port = web.port
         self.port_name = PORT_NAME
-        self.identity = identity
-        self.resources = web.resources
-        service_account(self, name, namespace, identity)
-        app = container(
-            name=name,
+        self.metrics = Metrics(PORT_NAME, web.port, web.metrics_path)
+        ns = site.namespace
+        service_account(self, name, ns, identity)
+        skips = checkov.workload_skips(web.resources, app_image=image)
+        template = pod_template(
+            identity=identity,
+            site=site,
+            run_as=APP_USER,
+            termination_grace_period_seconds=web.termination_grace_seconds,
+            topology_spread_constraints=spread(identity) if web.spread_across_zones else None,
+            placement=web.placement,
+            containers=[self._app(image, web, environment)],
+            volumes=[empty_dir("next-cache", "1Gi")],
+        )
+        deployment(
+            self,
+            namespace=ns,
+            identity=identity,
+            replicas=None if autoscaled else web.replicas,
+            template=template,
+            annotations=checkov.as_annotations(skips),
+            progress_deadline_seconds=600,
+        )
+        service(self, "Service", name=name, namespace=ns, identity=identity, ports={PORT_NAME: web.port})
+
+    def _app(self, image: Image, web: WebConfig, environment: AppEnvironment) -> k8s.Container:
+        return container(
+            name=self.name,
             image=image,
             ports=[k8s.ContainerPort(name=PORT_NAME, container_port=web.port, protocol="TCP")],
             env_from=environment.env_from(),
@@ -108,38 +114,4 @@ class WebApp(Construct):
                 )
             ),
             mounts=[k8s.VolumeMount(name="next-cache", mount_path="/app/.next/cache")],
-        )
-        skips = checkov.workload_skips(web.resources, app_image=image)
-        k8s.KubeDeployment(
-            self,
-            "Deployment",
-            metadata=meta(name, namespace, identity, checkov.as_annotations(skips)),
-            spec=k8s.DeploymentSpec(
-                replicas=None if autoscaled else web.replicas,
-                revision_history_limit=10,
-                progress_deadline_seconds=600,
-                selector=label_selector(identity),
-                strategy=surge_without_downtime(),
-                template=pod_template(
-                    identity=identity,
-                    service_account=name,
-                    run_as=APP_USER,
-                    grace_seconds=web.termination_grace_seconds,
-                    spread=_spread(identity) if web.spread_across_zones else None,
-                    placement=web.placement,
-                    spot=spot,
-                    pull_secrets=pull_secrets,
-                    containers=[app],
-                    volumes=[empty_dir("next-cache", "1Gi")],
-                    checksums=checksums,
-                ),
-            ),
-        )
-        service(
-            self,
-            "Service",
-            name=name,
-            namespace=namespace,
-            identity=identity,
-            ports={PORT_NAME: web.port},
         )

@@ -15,19 +15,27 @@ stalled worker still surfaces through the queue-depth alert.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from typing import Literal
 
 from cdk8s_plus_28 import k8s
 from constructs import Construct
 
 from .. import checkov, kube
+from .. import identity as ids
 from ..app import APP_USER
 from ..app.environment import AppEnvironment
-from ..config.platform import SpotNodes
 from ..config.types import Image, Placement, WorkerPool
-from ..identity import Identity
-from ..kube import env, int_or_str, label_selector, meta, service, service_account, surge_without_downtime
+from ..kube import (
+    Metrics,
+    Site,
+    deployment,
+    env,
+    int_or_str,
+    service,
+    service_account,
+)
 from ..pod import container, pod_template
+from ..scaling.placement import spread
 
 METRICS_PORT_NAME = "metrics"
 
@@ -53,97 +61,86 @@ def _liveness(pool: WorkerPool) -> k8s.Probe | None:
 class WorkerPoolDeployment(Construct):
     """Deployment ``vibeyard-worker-<pool>``, its ServiceAccount, and a metrics Service if it has a port.
 
-    :param namespace: the environment's namespace.
-    :param identity: the pool's identity; its name names every object.
+    :param site: the environment's namespace, instance, pull secrets and spot nodes.
     :param image: the app image.
-    :param pool: queues, concurrency, command, resources, probes and placement.
+    :param pool: queues, concurrency, command, resources, probes, placement and shutdown time.
     :param autoscaled: an autoscaler owns the replica count, so ``replicas`` is omitted.
-    :param grace_seconds: covers the pool's longest job, so ``worker.close()`` can finish it.
+    :param max_replicas: the most pods it runs; above one they spread over zones and nodes.
     :param environment: the app's variables.
-    :param checksums: ``checksum/<what>`` pod annotations that roll the pods on change.
-    :param spot: how the provider marks spot nodes, for ``pool.placement``. Default none.
-    :param pull_secrets: ``imagePullSecrets`` for a private registry. Default none.
     """
+
+    kind: Literal["Deployment"] = "Deployment"
 
     def __init__(
         self,
         scope: Construct,
         id: str,
         *,
-        namespace: str,
-        identity: Identity,
+        site: Site,
         image: Image,
         pool: WorkerPool,
         autoscaled: bool,
-        grace_seconds: int,
+        max_replicas: int,
         environment: AppEnvironment,
-        checksums: Mapping[str, str],
-        spot: SpotNodes | None = None,
-        pull_secrets: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, id)
-        name = identity.name
-        self.name = name
-        self.identity = identity
+        self.identity = identity = ids.worker(pool.name, site.instance, image.tag)
+        self.name = name = identity.name
         self.pool = pool
-        self.resources = pool.resources
-        self.metrics_port = pool.metrics_port
-        self.metrics_port_name = METRICS_PORT_NAME
-        service_account(self, name, namespace, identity)
-        ports = (
-            [k8s.ContainerPort(name=METRICS_PORT_NAME, container_port=pool.metrics_port, protocol="TCP")]
-            if pool.metrics_port is not None
-            else None
+        self.metrics = (
+            Metrics(METRICS_PORT_NAME, pool.metrics_port) if pool.metrics_port is not None else None
         )
+        ns = site.namespace
+        service_account(self, name, ns, identity)
         liveness = _liveness(pool)
-        worker = container(
+        skips = checkov.workload_skips(
+            pool.resources, app_image=image, liveness=liveness is not None, readiness=False
+        )
+        template = pod_template(
+            identity=identity,
+            site=site,
+            run_as=APP_USER,
+            # Long enough for worker.close() to finish the pool's longest job.
+            termination_grace_period_seconds=pool.grace_seconds,
+            placement=pool.placement or Placement(),
+            topology_spread_constraints=spread(identity) if max_replicas > 1 else None,
+            containers=[self._worker(image, pool, environment, liveness)],
+        )
+        replicas = None if autoscaled else pool.replicas
+        deployment(
+            self,
+            namespace=ns,
+            identity=identity,
+            replicas=replicas,
+            template=template,
+            annotations=checkov.as_annotations(skips),
+        )
+        if self.metrics is not None:
+            ports = {METRICS_PORT_NAME: self.metrics.port}
+            service(self, "Service", name=name, namespace=ns, identity=identity, ports=ports)
+
+    def _worker(
+        self, image: Image, pool: WorkerPool, environment: AppEnvironment, liveness: k8s.Probe | None
+    ) -> k8s.Container:
+        metrics_env = [env("METRICS_PORT", str(pool.metrics_port))] if pool.metrics_port is not None else []
+        return container(
             name="worker",
             image=image,
             command=list(pool.command),
             args=list(pool.args) or None,
-            ports=ports,
+            ports=[
+                k8s.ContainerPort(name=METRICS_PORT_NAME, container_port=pool.metrics_port, protocol="TCP")
+            ]
+            if pool.metrics_port is not None
+            else None,
             env_from=environment.env_from(),
             env=[
                 env("WORKER_POOL", pool.name),
                 env("WORKER_QUEUES", ",".join(pool.queues)),
                 env("WORKER_CONCURRENCY", str(pool.concurrency)),
-                *([env("METRICS_PORT", str(pool.metrics_port))] if pool.metrics_port is not None else []),
+                *metrics_env,
                 *environment.variables(),
             ],
             resources=kube.resources(pool.resources),
             liveness_probe=liveness,
         )
-        skips = checkov.workload_skips(
-            pool.resources, app_image=image, liveness=liveness is not None, readiness=False
-        )
-        k8s.KubeDeployment(
-            self,
-            "Deployment",
-            metadata=meta(name, namespace, identity, checkov.as_annotations(skips)),
-            spec=k8s.DeploymentSpec(
-                replicas=None if autoscaled else pool.replicas,
-                revision_history_limit=10,
-                selector=label_selector(identity),
-                strategy=surge_without_downtime(),
-                template=pod_template(
-                    identity=identity,
-                    service_account=name,
-                    run_as=APP_USER,
-                    grace_seconds=grace_seconds,
-                    placement=pool.placement or Placement(),
-                    spot=spot,
-                    pull_secrets=pull_secrets,
-                    containers=[worker],
-                    checksums=checksums,
-                ),
-            ),
-        )
-        if pool.metrics_port is not None:
-            service(
-                self,
-                "Service",
-                name=name,
-                namespace=namespace,
-                identity=identity,
-                ports={METRICS_PORT_NAME: pool.metrics_port},
-            )

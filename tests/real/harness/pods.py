@@ -396,6 +396,12 @@ class Container:
 
     def exec_in_pod(self, command: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
         words = [self.pod.remap(w, self.mounts) for w in command]
+        if len(words) == 3 and Path(words[0]).name in ("sh", "bash") and words[1] == "-c":
+            # In the pod the container's process is PID 1 of its own PID namespace; here it is
+            # not. The shell's builtin ``kill`` would bypass the shim on PATH that maps PID 1
+            # to the container's process, so the script sees a ``kill`` function that calls it.
+            shim = self.shim_dir() / "kill"
+            words[2] = f'kill() {{ "{shim}" "$@"; }}; {words[2]}'
         return procs.run(words, env=self.pod_env(), run_as=self.run_as, timeout=timeout, cwd=self.pod.dir)
 
     def probe(self, kind: str) -> tuple[bool, str]:

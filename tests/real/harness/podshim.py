@@ -101,6 +101,8 @@ def _deliver(cfg: dict[str, Any], signame: str) -> int:
     if pid is None:
         print(f"{cfg['program']}: no process found", file=sys.stderr)
         return 1
+    if signame == "0":  # `kill -0`: is it still there?
+        return 0
     action = cfg["signals"].get(signame, signame)
     with Path(cfg["signal_log"]).open("a") as log:
         log.write(f"{signame}->{action}\n")
@@ -115,7 +117,7 @@ def _deliver(cfg: dict[str, Any], signame: str) -> int:
 def _signal_name(arg: str) -> str:
     name = arg.lstrip("-").upper().removeprefix("SIG")
     if name.isdigit():
-        return signal.Signals(int(name)).name.removeprefix("SIG")
+        return "0" if name == "0" else signal.Signals(int(name)).name.removeprefix("SIG")
     return name
 
 

@@ -50,16 +50,16 @@ def unit_tests(rule: Manifest, namespace: str, workdir: Path) -> tuple[bool, str
         example = known.get(alert["alert"])
         if example is None:
             continue
-        for case in ("firing", "healthy"):
-            spec = example[case]
+        # "gone": the alert must fire although its series has vanished (the pod is gone).
+        for case in ("firing", "healthy", "gone"):
+            spec = example.get(case)
+            if spec is None:
+                continue
             series = {sel.replace("$NAMESPACE", namespace): str(v) for sel, v in spec["series"].items()}
-            expected = (
-                [{"exp_labels": {**alert.get("labels", {}), **spec.get("labels", {})}}]
-                if case == "firing"
-                else []
-            )
+            labels = {k: v.replace("$NAMESPACE", namespace) for k, v in spec.get("labels", {}).items()}
+            expected = [{"exp_labels": {**alert.get("labels", {}), **labels}}] if case != "healthy" else []
             check = {"eval_time": spec["at"], "alertname": alert["alert"], "exp_alerts": expected}
-            _pack(groups_of_cases, series, check)
+            _pack(groups_of_cases, series, check, absent=set(spec.get("absent", [])))
     tests = [
         {
             "interval": "1m",
@@ -82,12 +82,19 @@ def _metric(selector: str) -> str:
     return selector.split("{", 1)[0].strip()
 
 
-def _pack(groups: list[dict[str, Any]], series: dict[str, str], check: dict[str, Any]) -> None:
+def _pack(
+    groups: list[dict[str, Any]],
+    series: dict[str, str],
+    check: dict[str, Any],
+    absent: set[str] = frozenset(),
+) -> None:
     """Add an example to the first test group it cannot disturb: every metric it shares
-    with the group has exactly the same series there. Each promtool test group costs a
-    TSDB, so fewer groups is most of promtool's time."""
+    with the group has exactly the same series there, and none it needs ``absent`` is in it.
+    Each promtool test group costs a TSDB, so fewer groups is most of promtool's time."""
     for group in groups:
         shared = {_metric(s) for s in series} & {_metric(s) for s in group["series"]}
+        if absent & {_metric(s) for s in group["series"]}:
+            continue
         if all(
             {k: v for k, v in series.items() if _metric(k) == m}
             == {k: v for k, v in group["series"].items() if _metric(k) == m}

@@ -18,7 +18,7 @@ from .procs import HarnessError
 
 # One set of random values per session, the same in every environment, so identical
 # initdb inputs give identical data directories (see servers.Postgres.start).
-_SESSION = {name: rnd.token_hex(12) for name in ("postgres", "redis", "github")}
+_SESSION = {name: rnd.token_hex(12) for name in ("postgres", "redis", "redis-cache", "github")}
 MANAGED_REDIS = ("managed-redis", 6379)
 MANAGED_REDIS_CACHE = ("managed-redis-cache", 6379)
 
@@ -42,8 +42,9 @@ class TestSecret:
             "database-read-url": url,
             "postgres-password": pg_password,
             "redis-password": redis_password,
+            "redis-cache-password": _SESSION["redis-cache"],
             "redis-url": f"redis://:{redis_password}@{redis_host}:{redis_port}/0",
-            "redis-cache-url": f"redis://:{redis_password}@{cache_host}:{cache_port}/0",
+            "redis-cache-url": f"redis://:{_SESSION['redis-cache']}@{cache_host}:{cache_port}/0",
             "redis-address": f"{redis_host}:{redis_port}",
             "nextauth-secret": _SESSION["github"] + "-nextauth",
             "github-client-secret": _SESSION["github"],

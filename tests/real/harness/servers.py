@@ -174,7 +174,20 @@ class Redis(Server):
 
     @property
     def password(self) -> str | None:
-        return self.directive("requirepass")
+        """What the server requires: ``requirepass`` in the config or a file it includes."""
+        value = self.directive("requirepass")
+        for line in self.config_text().splitlines():
+            words = line.split(None, 1)
+            if len(words) == 2 and words[0].lower() == "include":
+                included = Path(self.pod.remap(words[1].strip(), self.c.mounts))
+                text = included.read_text() if included.exists() else ""
+                for inner in text.splitlines():
+                    parts = inner.split(None, 1)
+                    if len(parts) == 2 and parts[0].lower() == "requirepass":
+                        value = parts[1].strip()
+        if value and value.startswith('"') and value.endswith('"'):  # Redis's quoted string
+            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+        return value
 
     def cli(self, *args: str, password: str | None = "") -> str:
         pw = self.password if password == "" else password
