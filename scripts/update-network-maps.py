@@ -1,21 +1,29 @@
 #!/usr/bin/env python3
-"""Regenerate the golden connectivity maps and the reviewers' network diagrams from the config.
+"""Regenerate who-may-talk-to-whom for every environment in dist/, from the rendered output.
 
-Run it after a deliberate network change, then review the diff of
-``tests/network/<env>-connectivity.txt`` (also copied into docs/security.md's
-section) and ``docs/network/<env>.dot``: both are the change in who may talk to
-whom, as network-config-analyzer computes it from the synthesized policies and
-the committed cluster context. ``docs/network/<env>.svg`` is graphviz's drawing
-of the .dot (``apt-get install graphviz``). ``tests/test_security_network.py``
-and ``tests/test_network_diagrams.py`` fail until the committed files match.
+For each environment in dist/ (dist/environments.json, or every folder of manifests but
+argocd/; a new environment needs nothing else):
 
-Like the tests, it renders the code's own image, never the release pins: a
-release must not change a map (the migration Job's name carries the tag).
+- ``docs/network/<env>.txt``: one allowed connection per line, as network-config-analyzer
+  computes it from the rendered NetworkPolicies and workloads plus the committed cluster
+  context (tests/network/connectivity.py). Reviewers diff this.
+- ``docs/network/<env>.dot`` and ``.svg``: the same list drawn for people, grouped by
+  namespace, with a legend (tests/network/diagram.py places the nodes; graphviz's
+  ``neato -n2`` routes the edges and writes the SVG).
+- docs/security.md's generated table of environments, linking both.
+
+It reads dist/ as it is, so run it after ``make synth`` (``make update`` does both). Either
+every file is written or none is: all output is computed first, and any failure is one line
+on stderr. Files of environments no longer in dist/ are removed.
+
+    .venv/bin/python scripts/update-network-maps.py [--root DIR]
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,59 +32,119 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "constructs"), str(ROOT)]
-_node_bin = ROOT / "node_modules" / ".bin"
-if (_node_bin / "node").exists():
-    os.environ["PATH"] = f"{_node_bin}{os.pathsep}{os.environ.get('PATH', '')}"
 
-from tests.test_network_diagrams import DOCS, dot_path, dot_sources, svg_path  # noqa: E402
+from tests.network import connectivity, diagram  # noqa: E402
 from tests.validators import nca  # noqa: E402
-from tests.validators.nca_queries import queries_for  # noqa: E402
-from vibeyard.config import environments  # noqa: E402
-from vibeyard.synth.charts import synthesize  # noqa: E402
+from tests.validators.manifests import load_yaml, load_yaml_all  # noqa: E402
+
+PROG = "update-network-maps.py"
+OUTPUTS = ("txt", "dot", "svg")
+# graphviz's comments name its version and repeat every element's title: noise in a diff.
+_SVG_COMMENT = re.compile(r"<!--.*?-->\n?", re.S)
 
 
-def write(path: Path, text: str) -> None:
-    changed = not path.exists() or path.read_text(encoding="utf-8") != text
-    path.write_text(text, encoding="utf-8")
-    print(f"{path.relative_to(ROOT)}: {'updated' if changed else 'unchanged'}")
+class UpdateError(Exception):
+    """An expected failure: its message is the one line the user sees."""
 
 
-def main() -> int:
-    graphviz = shutil.which("dot")
-    if graphviz is None:
-        print(
-            "update-network-maps.py: graphviz's `dot` is not on PATH (apt-get install graphviz)",
-            file=sys.stderr,
-        )
-        return 2
-    configs = list(environments().values())
-    trees = synthesize(configs, ROOT)
-    maps: dict[str, str] = {}
+def environments(dist: Path) -> list[str]:
+    try:
+        envs = connectivity.environments(dist) if dist.is_dir() else []
+    except ValueError as err:  # json.JSONDecodeError
+        raise UpdateError(f"{dist / 'environments.json'}: not JSON ({err}); run `make synth`") from err
+    if not envs:
+        raise UpdateError(f"{dist}: no environments; run `make synth` first")
+    missing = [env for env in envs if not (dist / env).is_dir()]
+    if missing:
+        raise UpdateError(f"{dist}: no folder for {', '.join(missing)}; run `make synth`")
+    return envs
+
+
+def render_svg(neato: str, source: str, env: str) -> str:
+    proc = subprocess.run([neato, "-n2", "-Tsvg"], input=source, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        said = proc.stderr.strip().splitlines()[-1:] or ["no message"]
+        raise UpdateError(f"docs/network/{env}.dot: graphviz failed: {said[0]}")
+    return _SVG_COMMENT.sub("", proc.stdout)
+
+
+def generate(root: Path, neato: str) -> dict[Path, str]:
+    """Every file this script writes, with its content; nothing is written yet."""
+    dist, docs = root / "dist", root / "docs" / "network"
+    envs = environments(dist)
+    trees = {
+        env: {p.name: p.read_text(encoding="utf-8") for p in sorted((dist / env).glob("*.yaml"))}
+        for env in envs
+    }
+    for env, tree in trees.items():
+        if not any(load_yaml(text).get("kind") == "Namespace" for text in tree.values()):
+            raise UpdateError(f"dist/{env}/: no Namespace object; run `make synth`")
     with tempfile.TemporaryDirectory() as tmp:
-        for cfg in configs:
-            work = Path(tmp) / cfg.name
-            inputs = nca.write_inputs(trees[cfg.name], work / "inputs")
-            queries = queries_for(cfg)
-            result = nca.run(cfg.name, inputs, queries, work / "nca")
-            write(nca.map_path(cfg.name), result.connectivity)
-            maps[cfg.name] = result.connectivity
-            for failure in result.failures(queries):
-                print(f"  warning: {failure.splitlines()[0]}", file=sys.stderr)
-        sources = dot_sources(trees, configs, Path(tmp) / "diagrams")
-    nca.README.write_text(nca.with_readme_blocks(nca.README.read_text(), maps))
-    print(f"{nca.README.relative_to(ROOT)}: connectivity maps refreshed")
+        try:
+            lists = nca.connectivity_lists(trees, Path(tmp))
+        except (RuntimeError, ValueError) as err:
+            raise UpdateError(f"network-config-analyzer: {str(err).splitlines()[0]}") from err
+    context = [d for d in load_yaml_all(nca.CONTEXT.read_text(encoding="utf-8")) if d]
+    files: dict[Path, str] = {}
+    for env in envs:
+        roles = diagram.roles([load_yaml(t) for t in trees[env].values()], context)
+        source = diagram.render(env, connectivity.parse_list(lists[env]), roles)
+        files[docs / f"{env}.txt"] = lists[env]
+        files[docs / f"{env}.dot"] = source
+        files[docs / f"{env}.svg"] = render_svg(neato, source, env)
+    security = root / "docs" / "security.md"
+    try:
+        files[security] = nca.with_readme_blocks(security.read_text(encoding="utf-8"), lists)
+    except (OSError, ValueError) as err:
+        raise UpdateError(f"{security.relative_to(root)}: {err}") from err
+    return files
 
-    DOCS.mkdir(parents=True, exist_ok=True)
-    for stale in [*DOCS.glob("*.dot"), *DOCS.glob("*.svg")]:
-        if stale.stem not in sources:
-            stale.unlink()
-            print(f"{stale.relative_to(ROOT)}: removed (no such environment)")
-    for env, source in sources.items():
-        write(dot_path(env), source)
-        svg = subprocess.run(
-            [graphviz, "-Grankdir=LR", "-Tsvg"], input=source, capture_output=True, text=True, check=True
-        )
-        write(svg_path(env), svg.stdout)
+
+def stale(root: Path, files: dict[Path, str]) -> list[Path]:
+    """Lists and pictures of environments that are no longer in dist/."""
+    docs = root / "docs" / "network"
+    return sorted(p for ext in OUTPUTS for p in docs.glob(f"*.{ext}") if p not in files)
+
+
+def commit(root: Path, files: dict[Path, str], remove: list[Path]) -> None:
+    """Write every file beside its target first, then move them all into place."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, text in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.new")
+            tmp.write_text(text, encoding="utf-8")
+            staged.append((tmp, path))
+    except OSError as err:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise UpdateError(f"cannot write {err.filename}: {err.strerror}") from err
+    for tmp, path in staged:
+        changed = not path.exists() or path.read_text(encoding="utf-8") != files[path]
+        os.replace(tmp, path)
+        print(f"{path.relative_to(root)}: {'updated' if changed else 'unchanged'}")
+    for path in remove:
+        path.unlink()
+        print(f"{path.relative_to(root)}: removed (no such environment in dist/)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    parser.add_argument("--root", type=Path, default=ROOT, help="the repository (default: this one)")
+    root = parser.parse_args(argv).root.resolve()
+    neato = shutil.which("neato")
+    try:
+        if neato is None:
+            raise UpdateError(
+                "graphviz's `neato` is not on PATH; run `make test-deps` (it installs graphviz)"
+            )
+        if not nca.NCA.exists():
+            raise UpdateError(f"{nca.NCA} is missing; run `make install`")
+        files = generate(root, neato)
+        commit(root, files, stale(root, files))
+    except UpdateError as err:
+        print(f"{PROG}: {err}", file=sys.stderr)
+        return 2
     return 0
 
 

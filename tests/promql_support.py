@@ -61,7 +61,8 @@ class Parsed:
 
     @property
     def is_condition(self) -> bool:
-        """A comparison at the top, possibly filtered by ``and``/``unless`` on its left."""
+        """A comparison at the top, possibly filtered by ``and``/``unless`` on its left, or an
+        ``or`` of such conditions and ``absent()`` (the series is gone)."""
         return _condition_op(self.expr) is not None
 
 
@@ -116,4 +117,13 @@ def _condition_op(node: pp.Expr) -> str | None:
         return None if returns_bool else op
     if op in FILTERS:
         return _condition_op(node.lhs)
+    if op == "or":  # either side must filter on its own; absent() returns a series only when it is missing
+        sides = [_condition_op(side) or _absent(side) for side in (node.lhs, node.rhs)]
+        return op if all(sides) else None
     return None
+
+
+def _absent(node: pp.Expr) -> str | None:
+    node = _unparen(node)
+    is_absent = isinstance(node, pp.Call) and node.func.name in ("absent", "absent_over_time")
+    return "absent" if is_absent else None

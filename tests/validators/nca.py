@@ -2,9 +2,13 @@
 
 nca reads the environment's NetworkPolicies and workloads plus the committed
 cluster context (stand-in ingress-nginx, kube-dns, monitoring, KEDA and another
-tenant), and in one process prints the connectivity map and answers every
+tenant), and in one process draws the connectivity map and answers every
 permits/forbids query. Only the kinds nca models are handed to it: it would
 otherwise turn our Ingress into a simulated controller of its own.
+
+The map is the reviewers' list docs/network/<env>.txt (``tests/network/connectivity.py``):
+nca's graph output, one edge per workload pair, renamed and split into one line per
+connection.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from typing import Any
 
 import yaml
 
+from tests.network.connectivity import from_nca_dot, render_list
+
 from .manifests import Manifest, load_yaml, load_yaml_all, matches, pod_template
 from .nca_queries import NS_LABEL, Query
 
@@ -27,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NCA = Path(sys.executable).parent / "nca"
 NETWORK_DIR = ROOT / "tests" / "network"
 CONTEXT = NETWORK_DIR / "cluster-context.yaml"
+LISTS_DIR = ROOT / "docs" / "network"
 NCA_KINDS = frozenset(
     {"Namespace", "Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "NetworkPolicy"}
 )
@@ -36,7 +43,7 @@ _QUERY_BLOCK = re.compile(
 
 
 def map_path(env: str) -> Path:
-    return NETWORK_DIR / f"{env}-connectivity.txt"
+    return LISTS_DIR / f"{env}.txt"
 
 
 @dataclass
@@ -126,12 +133,7 @@ def run(
     configs: list[dict[str, Any]] = [{"name": env, "resourceList": [str(inputs), str(CONTEXT)]}]
     nca_queries: list[dict[str, Any]] = []
     if connectivity:
-        output = {
-            "outputFormat": "txt",
-            "outputPath": str(workdir / "connectivity.txt"),
-            "subset": {"namespace_subset": _namespace_of(inputs)},
-        }
-        nca_queries.append({"name": "connectivity", "connectivityMap": [env], "outputConfiguration": output})
+        nca_queries.append(_map_query("connectivity", env, inputs, workdir / "connectivity.dot"))
     for q in queries:
         path = workdir / f"query-{q.name}.yaml"
         path.write_text(yaml.safe_dump(q.policy, sort_keys=False))
@@ -142,28 +144,10 @@ def run(
         "networkConfigList": configs,
         "queries": nca_queries,
     }
-    scheme_path = workdir / "scheme.yaml"
-    scheme_path.write_text(yaml.safe_dump(scheme, sort_keys=False))
-    # nca's map groups pods by label expressions it picks while iterating sets, so
-    # string hashing must not vary between runs, or the golden map would flap.
-    env_vars = {**os.environ, "PYTHONHASHSEED": "0"}
-    proc = subprocess.run(
-        [str(NCA), "--scheme", str(scheme_path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env=env_vars,
-    )
+    proc = _run_scheme(scheme, workdir / "scheme.yaml")
     result = Result(env=env, connectivity="", stdout=proc.stdout + proc.stderr)
-    map_file = workdir / "connectivity.txt"
-    if not connectivity:
-        map_file.write_text("")
-    elif not map_file.exists():
-        raise RuntimeError(
-            f"{env}: nca wrote no connectivity map (exit {proc.returncode}):\n{result.stdout[-3000:]}"
-        )
-    result.connectivity = map_file.read_text().rstrip("\n") + "\n"
+    if connectivity:
+        result.connectivity = _read_map(env, inputs, workdir / "connectivity.dot", proc)
     for block in _QUERY_BLOCK.finditer(proc.stdout):
         name, body = block["name"], block["body"]
         if name == "connectivity":
@@ -175,6 +159,53 @@ def run(
     return result
 
 
+def connectivity_lists(trees: Mapping[str, Mapping[str, str]], workdir: Path) -> dict[str, str]:
+    """The connectivity list of every environment in ``trees`` (rendered files), from one nca process."""
+    configs, queries, inputs = [], [], {}
+    for env, tree in trees.items():
+        inputs[env] = write_inputs(tree, workdir / env)
+        configs.append({"name": env, "resourceList": [str(inputs[env]), str(CONTEXT)]})
+        queries.append(_map_query(f"connectivity-{env}", env, inputs[env], workdir / f"{env}.dot"))
+    proc = _run_scheme({"networkConfigList": configs, "queries": queries}, workdir / "scheme.yaml")
+    return {env: _read_map(env, inputs[env], workdir / f"{env}.dot", proc) for env in trees}
+
+
+def _map_query(name: str, env: str, inputs: Path, output: Path) -> dict[str, Any]:
+    """nca's connectivity map of ``env`` as a graph: one edge per pair of workloads or address ranges."""
+    output.unlink(missing_ok=True)  # nca appends to an existing file
+    config = {
+        "outputFormat": "dot",
+        "outputPath": str(output),
+        "subset": {"namespace_subset": _namespace_of(inputs)},
+    }
+    return {"name": name, "connectivityMap": [env], "outputConfiguration": config}
+
+
+def _run_scheme(scheme: Mapping[str, Any], path: Path) -> subprocess.CompletedProcess[str]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(dict(scheme), sort_keys=False))
+    # nca iterates sets of pods; fixed string hashing keeps anything it prints in one order.
+    return subprocess.run(
+        [str(NCA), "--scheme", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+    )
+
+
+def _read_map(env: str, inputs: Path, output: Path, proc: subprocess.CompletedProcess[str]) -> str:
+    if not output.is_file():
+        said = (proc.stdout + proc.stderr).strip()
+        last = said.splitlines()[-1] if said else "no output"
+        raise RuntimeError(
+            f"{env}: nca wrote no connectivity map (exit {proc.returncode}): {last}\n{said[-3000:]}"
+        )
+    objects = [d for d in load_yaml_all(inputs.read_text()) if d]
+    return render_list(env, from_nca_dot(output.read_text(encoding="utf-8"), objects))
+
+
 def _namespace_of(inputs: Path) -> str:
     for doc in load_yaml_all(inputs.read_text()):
         if doc and doc.get("kind") == "Namespace":
@@ -183,22 +214,28 @@ def _namespace_of(inputs: Path) -> str:
 
 
 README = NETWORK_DIR.parents[1] / "docs" / "security.md"
+README_START = "<!-- connectivity: generated from docs/network/<env>.txt by make update -->"
+README_END = "<!-- /connectivity -->"
+_README_HEAD = "| Environment | Allowed connections | Picture |\n|---|---|---|"
 
 
 def readme_block(env: str, connectivity: str) -> str:
-    """docs/security.md's copy of one map, between markers the update script rewrites."""
-    return f"<!-- connectivity:{env} -->\n```text\n{connectivity}```\n<!-- /connectivity:{env} -->"
+    """docs/security.md's row for one environment: links to its list and picture, and the list's size."""
+    count = sum(1 for line in connectivity.splitlines() if line.strip() and not line.startswith("#"))
+    return f"| {env} | [{count} connections](network/{env}.txt) | [{env}.svg](network/{env}.svg) |"
 
 
 def with_readme_blocks(readme: str, maps: Mapping[str, str]) -> str:
-    """``readme`` with every environment's marked block replaced by its current map."""
-    for env, connectivity in maps.items():
-        start, end = f"<!-- connectivity:{env} -->", f"<!-- /connectivity:{env} -->"
-        head, found, rest = readme.partition(start)
-        if not found:
-            raise ValueError(f"{README.name} has no {start} block")
-        _, found, tail = rest.partition(end)
-        if not found:
-            raise ValueError(f"{README.name} has no {end} marker")
-        readme = head + readme_block(env, connectivity) + tail
-    return readme
+    """``readme`` with its one generated block listing every environment of ``maps``.
+
+    One block for all environments, so a new environment needs no new marker.
+    """
+    head, found, rest = readme.partition(README_START)
+    _, found_end, tail = rest.partition(README_END)
+    if not (found and found_end):
+        raise ValueError(
+            f"{README.name} has no `{README_START}` ... `{README_END}` block; "
+            "put both markers where the table of connectivity maps belongs"
+        )
+    rows = [readme_block(env, text) for env, text in sorted(maps.items())]
+    return "\n".join([head + README_START, _README_HEAD, *rows, README_END]) + tail

@@ -5,7 +5,10 @@ They are rendered to their own folder (``dist/argocd``) because they live in the
 by hand and has none. Staging syncs on every commit and heals drift; production
 syncs only when a person asks, so a merge to main is a release candidate, not a
 release. An environment deployed to several clusters (regions) gets one
-Application per cluster, all from the same folder.
+Application per cluster, all from the same folder. Each targets its cluster by
+the name ``argocd cluster add --name`` registers, never by URL: moving a cluster
+is then a registration, not a manifest change. While the environment still holds
+placeholders (template values, unsealed secrets), nothing syncs by itself.
 """
 
 from __future__ import annotations
@@ -23,38 +26,49 @@ from ..kube import crd_meta
 
 @dataclass(frozen=True)
 class SyncTarget:
-    """One environment as Argo CD sees it; ``gitops`` is None for one applied by hand."""
+    """One environment as Argo CD sees it; ``gitops`` is None for one applied by hand.
+    ``ready``: it holds no placeholder, so it may sync by itself."""
 
     environment: str
     namespace: str
     gitops: GitOpsConfig | None
-
-    def application_name(self, destination: Destination) -> str:
-        assert self.gitops is not None
-        return dict((d.name, n) for n, d in self.gitops.applications(self.environment))[destination.name]
+    ready: bool = True
 
 
 class ArgoCdApplication(Construct):
     """
-    :param target: the environment, its namespace and its GitOps settings.
+    :param target: the environment, its namespace, its GitOps settings and readiness.
+    :param name: the Application's name (``GitOpsConfig.applications``).
     :param destination: the cluster to deploy to.
     :param identity: the environment's platform identity.
     """
 
     def __init__(
-        self, scope: Construct, id: str, *, target: SyncTarget, destination: Destination, identity: Identity
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        target: SyncTarget,
+        name: str,
+        destination: Destination,
+        identity: Identity,
     ) -> None:
         super().__init__(scope, id)
         git = target.gitops
         assert git is not None
-        automated = (
-            argoproj.ApplicationSpecSyncPolicyAutomated(prune=True, self_heal=True) if git.auto_sync else None
+        auto = git.auto_sync and target.ready
+        automated = argoproj.ApplicationSpecSyncPolicyAutomated(prune=True, self_heal=True) if auto else None
+        self.name = name
+        retry = argoproj.ApplicationSpecSyncPolicyRetry(
+            limit=5,
+            backoff=argoproj.ApplicationSpecSyncPolicyRetryBackoff(
+                duration="10s", factor=2, max_duration="3m"
+            ),
         )
-        self.name = target.application_name(destination)
         argoproj.Application(
             self,
             "Resource",
-            metadata=crd_meta(self.name, git.argocd_namespace, identity),
+            metadata=crd_meta(name, git.argocd_namespace, identity),
             spec=argoproj.ApplicationSpec(
                 project=git.project,
                 source=argoproj.ApplicationSpecSource(
@@ -64,18 +78,13 @@ class ArgoCdApplication(Construct):
                     directory=argoproj.ApplicationSpecSourceDirectory(recurse=True),
                 ),
                 destination=argoproj.ApplicationSpecDestination(
-                    server=destination.server, namespace=target.namespace
+                    name=destination.name, namespace=target.namespace
                 ),
                 revision_history_limit=10,
                 sync_policy=argoproj.ApplicationSpecSyncPolicy(
                     automated=automated,
                     sync_options=["PruneLast=true", "ApplyOutOfSyncOnly=true"],
-                    retry=argoproj.ApplicationSpecSyncPolicyRetry(
-                        limit=5,
-                        backoff=argoproj.ApplicationSpecSyncPolicyRetryBackoff(
-                            duration="10s", factor=2, max_duration="3m"
-                        ),
-                    ),
+                    retry=retry,
                 ),
             ),
         )

@@ -20,6 +20,8 @@ from constructs import Construct
 from imports.applications.io import argoproj
 
 from .. import identity
+from ..config.types import GitOpsConfig
+from ..identity import Identity
 from ..kube import crd_meta
 from . import waves
 from .application import ArgoCdApplication, SyncTarget
@@ -27,9 +29,36 @@ from .project import AppProject
 
 FOLDER = "argocd"
 ROOT_NAME = "vibeyard-apps"
+ROOT_PROJECT = "vibeyard-root"
 # dist/argocd is the same on every branch; the root follows main, where releases land.
 ROOT_REVISION = "main"
-IN_CLUSTER = "https://kubernetes.default.svc"
+IN_CLUSTER = "in-cluster"
+
+# (group, kind) of every namespaced object an environment renders.
+NAMESPACED_KINDS: tuple[tuple[str, str], ...] = (
+    ("", "ConfigMap"),
+    ("", "LimitRange"),
+    ("", "ResourceQuota"),
+    ("", "Service"),
+    ("", "ServiceAccount"),
+    ("apps", "Deployment"),
+    ("apps", "StatefulSet"),
+    ("autoscaling", "HorizontalPodAutoscaler"),
+    ("autoscaling.k8s.io", "VerticalPodAutoscaler"),
+    ("batch", "Job"),
+    ("bitnami.com", "SealedSecret"),
+    ("external-secrets.io", "ExternalSecret"),
+    ("keda.sh", "ScaledObject"),
+    ("keda.sh", "TriggerAuthentication"),
+    ("monitoring.coreos.com", "PrometheusRule"),
+    ("monitoring.coreos.com", "ServiceMonitor"),
+    ("networking.k8s.io", "Ingress"),
+    ("networking.k8s.io", "NetworkPolicy"),
+    ("policy", "PodDisruptionBudget"),
+)
+# Ours on purpose, without an owner in git: the data volumes a StatefulSet retains
+# (``data-<statefulset>-<n>``) and the certificates cert-manager issues (``*-tls``).
+ORPHANS_IGNORED = (("PersistentVolumeClaim", "data-*"), ("Secret", "*-tls"))
 
 
 class GitOpsChart(cdk8s.Chart):
@@ -45,37 +74,55 @@ class GitOpsChart(cdk8s.Chart):
         first = synced[0].gitops
         assert first is not None
         owner = identity.of(identity.PLATFORM, "vibeyard-argocd")
+        repos = [t.gitops.repo_url for t in synced if t.gitops]
         AppProject(
             self,
             "Project",
             name=first.project,
             namespace=first.argocd_namespace,
             identity=owner,
-            repo_urls=[t.gitops.repo_url for t in synced if t.gitops],
-            destinations=[(d.server, t.namespace) for t in synced if t.gitops for d in t.gitops.destinations],
+            description="Vibeyard: the app, its data stores and workers, per environment",
+            repo_urls=repos,
+            destinations=[(d.name, t.namespace) for t in synced if t.gitops for d in t.gitops.destinations],
+            namespaced_kinds=NAMESPACED_KINDS,
+            cluster_kinds=[("", "Namespace")],
+            orphans_ignored=ORPHANS_IGNORED,
         )
         for target in synced:
             assert target.gitops is not None
             platform = identity.of(identity.PLATFORM, identity.instance_for(target.namespace))
-            for dest in target.gitops.destinations:
+            for name, dest in target.gitops.applications(target.environment):
                 ArgoCdApplication(
-                    self,
-                    f"Application-{target.environment}-{dest.name}",
-                    target=target,
-                    destination=dest,
-                    identity=platform,
+                    self, f"Application-{name}", target=target, name=name, destination=dest, identity=platform
                 )
+        self._root(first, repos, owner)
+
+    def _root(self, git: GitOpsConfig, repos: Sequence[str], owner: Identity) -> None:
+        """The app of apps, fenced in its own project: it may only create Applications and
+        AppProjects in Argo CD's namespace, so a commit to dist/argocd cannot add a
+        ClusterRoleBinding or deploy anywhere else through it."""
+        AppProject(
+            self,
+            "RootProject",
+            name=ROOT_PROJECT,
+            namespace=git.argocd_namespace,
+            identity=owner,
+            description="Vibeyard's root Application: the Applications and AppProjects in dist/argocd only",
+            repo_urls=repos,
+            destinations=[(IN_CLUSTER, git.argocd_namespace)],
+            namespaced_kinds=[("argoproj.io", "Application"), ("argoproj.io", "AppProject")],
+        )
         argoproj.Application(
             self,
             "Root",
-            metadata=crd_meta(ROOT_NAME, first.argocd_namespace, owner),
+            metadata=crd_meta(ROOT_NAME, git.argocd_namespace, owner),
             spec=argoproj.ApplicationSpec(
-                project="default",
+                project=ROOT_PROJECT,
                 source=argoproj.ApplicationSpecSource(
-                    repo_url=first.repo_url, target_revision=ROOT_REVISION, path=f"dist/{FOLDER}"
+                    repo_url=git.repo_url, target_revision=ROOT_REVISION, path=f"dist/{FOLDER}"
                 ),
                 destination=argoproj.ApplicationSpecDestination(
-                    server=IN_CLUSTER, namespace=first.argocd_namespace
+                    name=IN_CLUSTER, namespace=git.argocd_namespace
                 ),
                 sync_policy=argoproj.ApplicationSpecSyncPolicy(
                     automated=argoproj.ApplicationSpecSyncPolicyAutomated(prune=True, self_heal=True)
@@ -84,7 +131,7 @@ class GitOpsChart(cdk8s.Chart):
         )
 
     def manifests(self) -> list[dict[str, Any]]:
-        """The project first, then the Applications (``order.py``)."""
+        """The projects first, then the Applications (``order.py``)."""
         out: list[dict[str, Any]] = self.to_json()
         for obj in out:
             waves.stamp(obj)

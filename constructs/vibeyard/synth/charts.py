@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..config import EnvConfig
 from ..config.inputs import load_sealed
+from ..placeholders import in_config
 from .render import Tree, render
 
 ARGOCD = "argocd"
@@ -28,7 +29,7 @@ def render_charts(
         data = sealed.get(cfg.name)
         chart = VibeyardChart(app, cfg.name, cfg=cfg, sealed_data=dict(data) if data is not None else None)
         trees[cfg.name] = render(chart.manifests())
-    targets = [SyncTarget(c.name, c.namespace, c.gitops) for c in every]
+    targets = [SyncTarget(c.name, c.namespace, c.gitops, not in_config(c, sealed.get(c.name))) for c in every]
     trees[ARGOCD] = render(GitOpsChart(app, ARGOCD, targets=targets).manifests())
     return trees
 
@@ -37,5 +38,6 @@ def synthesize(
     configs: Sequence[EnvConfig], root: Path, every: Sequence[EnvConfig] | None = None
 ) -> dict[str, Tree]:
     """What a synth renders, in memory, with each sealed file read from ``root``."""
-    sealed = {c.name: load_sealed(c, root) if c.secrets.provider == "sealed" else None for c in configs}
-    return render_charts(configs, sealed, every if every is not None else configs)
+    every = every if every is not None else configs
+    sealed = {c.name: load_sealed(c, root) if c.secrets.provider == "sealed" else None for c in every}
+    return render_charts(configs, sealed, every)

@@ -96,7 +96,8 @@ def _render(configs: Sequence[EnvConfig], sealed: Mapping[str, Any], every: Sequ
 
 def _synth(opts: argparse.Namespace, environ: Mapping[str, str], root: Path, done: list[bool]) -> int:
     configs, every = resolve(opts.envs, environ, root)
-    sealed = {c.name: load_sealed(c, root) if c.secrets.provider == "sealed" else None for c in configs}
+    # Every environment's: dist/argocd knows which still hold placeholders.
+    sealed = {c.name: load_sealed(c, root) if c.secrets.provider == "sealed" else None for c in every}
     if opts.check:
         return 0
     _preflight()
