@@ -5,10 +5,11 @@
 
 Reads the rendered output, never the config: ``dist/ENV/*.yaml`` and the environment's
 Argo CD Applications in ``dist/argocd/`` (named in ``dist/environments.json``). Every string
-in them is matched against PLACEHOLDERS, the one list of what the template ships with:
-the ``your-org`` organisation, reserved example domains, the example database host,
-``AgPLACEHOLDER`` ciphertext, and, in an environment Argo CD deploys, a local-only image (no
-registry, or ``imagePullPolicy: Never``) or a ``.localhost`` host.
+in them is matched against PLACEHOLDERS: the template's values (``vibeyard.placeholders``:
+the ``your-org`` organisation, ``example.com`` hosts, the example database host,
+``AgPLACEHOLDER`` ciphertext), other reserved example domains, and, in an environment Argo
+CD deploys, a local-only image (no registry, or ``imagePullPolicy: Never``) or a
+``.localhost`` host.
 
 One line per finding, ``<file>: <field> = <value>: <what>: <how to fix>``, then exit 1;
 exit 0 when nothing is left; exit 2 for a usage mistake (an unknown environment, no dist/).
@@ -28,6 +29,10 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "constructs"))
+
+from vibeyard.placeholders import PATTERNS  # noqa: E402
+
 ORGANISATION = "constructs/vibeyard/config/organisation.py"
 
 
@@ -64,15 +69,30 @@ def host_field(env: str, field: str) -> str:
     return org_field("base_domain")(env, field)
 
 
-# The one list of template values. A value is reported once, for the first entry it matches.
+# The template's values: vibeyard.placeholders.PATTERNS is the one list (the Argo CD
+# Applications refuse to auto-sync on the same list). Here each value is found as the token
+# around it, with a fix that names the field it came from where the field tells.
+FIXES: dict[str, Callable[[str, str], str]] = {
+    "your-org": your_org,
+    "example.com": host_field,
+    "cluster-abc123": org_field("managed_database_host"),
+    "AgPLACEHOLDER": reseal,
+}
+
+
+def template_value(text: str, hint: str) -> Placeholder:
+    return Placeholder(
+        what=f"template value {text!r}",
+        pattern=re.compile(rf"[^\s'\"=]*{re.escape(text)}[^\s'\"]*"),
+        fix=FIXES.get(text, lambda env, field: f"replace it: {hint}"),
+    )
+
+
+# A value is reported once, for the first entry it matches: the template's values first, then
+# names reserved for examples (RFC 2606/6761) that no real deployment uses, then local hosts
+# where the environment is deployed to a real cluster.
 PLACEHOLDERS: tuple[Placeholder, ...] = (
-    Placeholder("placeholder ciphertext", re.compile(r"^AgPLACEHOLDER\S*"), reseal),
-    Placeholder("the template's organisation", re.compile(r"[\w.:/@-]*\byour-org\b[\w.:/@-]*"), your_org),
-    Placeholder(
-        "the template's database host",
-        re.compile(r"[\w.-]*\bcluster-abc123\b[\w.-]*"),
-        org_field("managed_database_host"),
-    ),
+    *(template_value(text, hint) for text, hint in PATTERNS),
     Placeholder(
         "a reserved example domain",
         re.compile(r"[\w.-]*\b(?:example\.(?:com|net|org)|[\w-]+\.(?:example|invalid|test))\b"),
