@@ -24,7 +24,7 @@ export PYTHONDONTWRITEBYTECODE :=
 # The pinned Node 22 LTS (npm's `node` package) and pipenv come first on PATH.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: install test-deps synth check-ready test lint typecheck pytest bench imports clean
+.PHONY: install test-deps synth check-ready diff test lint typecheck pytest bench imports import-crd update new-env clean
 
 .tools/bin/pipenv:
 	$(PYTHON) -m venv .tools
@@ -73,6 +73,29 @@ synth: install
 check-ready: install
 	@.venv/bin/python scripts/check-ready.py $(ENV)
 
+## diff: what the working tree changes in dist/ since BASE=<git ref> (default: merge base with main), risks first.
+# BASE's committed dist/ is exact (CI keeps it equal to a fresh synth), so nothing is rendered.
+# FORMAT=markdown writes the report for a CI job summary. A blocking change without a new
+# upgrade note exits 3, which make shows as "Error 3" (make itself then exits 2, as for any
+# failed recipe). docs/review.md.
+diff: export REVIEW_BASE := $(BASE)
+diff: export REVIEW_FORMAT := $(FORMAT)
+diff: install
+	@.venv/bin/python scripts/review-diff.py
+
+## update: regenerate everything derived: dist/ (its release records stay), the variants' snapshots,
+## the connectivity lists and pictures (docs/network/), the generated docs and .github/CODEOWNERS.
+update: install test-deps
+	@.venv/bin/python -O main.py
+	.venv/bin/pytest -q -p no:cacheprovider tests/test_variants.py --snapshot-update
+	.venv/bin/python scripts/update-network-maps.py
+	.venv/bin/python scripts/update-docs.py
+
+## new-env: add an environment: make new-env NAME=<name> FROM=<existing> (docs/configuration.md).
+new-env: install
+	.venv/bin/python scripts/new-env.py "$(NAME)" "$(FROM)"
+	$(MAKE) --no-print-directory update
+
 ## test-deps: the real servers the tests start (redis, postgres, pgbouncer, promtool, exporters).
 test-deps:
 	scripts/install-test-deps.sh
@@ -110,6 +133,10 @@ endif
 endif
 imports: node_modules/.synced node_modules/.cdk8s-shim
 	scripts/import-crds.sh "$(CRDS)"
+
+## import-crd: vendor a CRD and import it: make import-crd NAME=<name> FILE=<path or URL> (docs/synth.md).
+import-crd: node_modules/.synced node_modules/.cdk8s-shim
+	scripts/import-crd.sh "$(NAME)" "$(FILE)"
 
 clean:
 	rm -rf .venv .tools node_modules .cdk8s.out .mypy_cache .ruff_cache .pytest_cache

@@ -20,7 +20,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "constructs"))
 
-from vibeyard.config import EnvConfig, Topology, environments
+from vibeyard.config import EnvConfig, Topology, all_configs
 
 API_VERSION = "bitnami.com/v1alpha1"
 
@@ -30,7 +30,7 @@ class UsageError(Exception):
 
 
 def env_config(name: str) -> EnvConfig:
-    every = environments()
+    every = all_configs()
     if name not in every:
         raise UsageError(f"unknown environment {name!r}: choose one of {', '.join(sorted(every))}")
     cfg = every[name]

@@ -28,7 +28,7 @@ if (_NODE_BIN / "node").exists():
 # pytest-xdist the controller process loads this file too, and never renders.
 from tests import variants as variant_configs  # noqa: E402
 from tests.support import Output  # noqa: E402
-from vibeyard.config import EnvConfig, environments, names  # noqa: E402
+from vibeyard.config import EnvConfig, all_configs, names  # noqa: E402
 from vibeyard.gitops.environments import FILE, environments_json  # noqa: E402
 from vibeyard.synth.charts import synthesize  # noqa: E402
 from vibeyard.synth.inputs import RELEASES, releases, resolve  # noqa: E402
@@ -42,7 +42,7 @@ Trees = dict[str, dict[str, str]]
 @pytest.fixture(scope="session")
 def configs() -> dict[str, EnvConfig]:
     """The committed environments with the code's own image (no release record applies)."""
-    return dict(environments())
+    return dict(all_configs())
 
 
 def _once(factory: pytest.TempPathFactory, name: str, render_trees: Callable[[], Trees]) -> Trees:

@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 import yaml
 
-from vibeyard.config import Topology, environments
+from vibeyard.config import Topology, all_configs
 from vibeyard.config.inputs import load_sealed
 from vibeyard.synth import cli
 from vibeyard.synth.inputs import release_rel
@@ -160,7 +160,7 @@ def test_a_release_commit_passes_the_checks_and_its_revert_synthesizes_clean(tmp
 
 # --------------------------------------------------------------------------- key rotation
 
-SEALED_ENVS = tuple(name for name, cfg in environments().items() if cfg.secrets.provider == "sealed")
+SEALED_ENVS = tuple(name for name, cfg in all_configs().items() if cfg.secrets.provider == "sealed")
 
 # Stands in for kubeseal v0.36.6: accepts only the flags seal-secrets.sh must pass, reads the
 # Secret from stdin, and merges its keys into the --merge-into file like SealMergingInto does
@@ -270,7 +270,7 @@ def test_rotating_one_key_reseals_only_that_key(tmp_path: Path) -> None:
     (call,) = rig.calls()
     assert call[:7] == ["--cert", str(rig.cert), "--scope", "strict", "--format", "yaml", "--merge-into"]
     assert all("n3w-redis-pa55" not in arg for arg in call), "the value leaked into argv"
-    cfg = environments()["prod"]
+    cfg = all_configs()["prod"]
     assert load_sealed(cfg, rig.root)["redis-password"] == sealed_value("n3w-redis-pa55"), (
         "the synth no longer accepts the rotated file"
     )
@@ -302,7 +302,7 @@ def test_without_keys_every_required_key_is_sealed(env: str, tmp_path: Path) -> 
     before = rig.file(env).read_bytes()
     done = rig.run("--dry-run", env, "pub-cert.pem")
     assert done.returncode == 0, done.stderr
-    cfg = environments()[env]
+    cfg = all_configs()[env]
     rel = f"secrets/{env}.sealed.yaml"
     seal = f"kubeseal --cert pub-cert.pem --scope strict --format yaml --merge-into {rel}.new"
     assert done.stdout.splitlines()[1:] == [
@@ -359,7 +359,7 @@ def test_an_encrypted_data_only_file_becomes_a_full_manifest(tmp_path: Path) -> 
 @pytest.mark.parametrize("env", SEALED_ENVS)
 def test_committed_sealed_files_are_full_manifests_labelled_as_placeholders(env: str) -> None:
     """kubeseal --merge-into needs a SealedSecret manifest; a placeholder must say so and look like one."""
-    cfg = environments()[env]
+    cfg = all_configs()[env]
     path = ROOT / (cfg.secrets.sealed_file or "")
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert doc["kind"] == "SealedSecret" and doc["apiVersion"] == "bitnami.com/v1alpha1"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .fields import ConfigError
-from .load import check, environments, load, load_all, names
+from .load import all_configs, check, load, load_all, names
 from .topology import Topology
 from .types import EnvConfig
 
-__all__ = ["ConfigError", "EnvConfig", "Topology", "check", "environments", "load", "load_all", "names"]
+__all__ = ["ConfigError", "EnvConfig", "Topology", "all_configs", "check", "load", "load_all", "names"]

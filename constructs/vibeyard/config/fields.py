@@ -123,7 +123,8 @@ def describe(annotation: Any) -> str:
     if origin in (Mapping, dict):
         return "a mapping of strings to strings"
     if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
-        return f"a {annotation.__name__} block"
+        article = "an" if annotation.__name__[0] in "AEIOU" else "a"
+        return f"{article} {annotation.__name__} block"
     words = {
         int: f"an integer up to {INT32} (int32)",
         float: "a number",

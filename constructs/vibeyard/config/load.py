@@ -207,6 +207,6 @@ def _together(configs: Mapping[str, EnvConfig]) -> list[str]:
 
 
 @functools.cache
-def environments() -> dict[str, EnvConfig]:
+def all_configs() -> dict[str, EnvConfig]:
     """Every environment, loaded once per process (``ConfigError`` if any is wrong)."""
     return load_all()

@@ -36,6 +36,8 @@ class Organisation:
     image_signer_issuer: str
     # Environments whose releases deploy.yml verifies before publishing; each must name a digest.
     verify_image_signature: tuple[str, ...]
+    # GitHub users or teams whose review a change to what guards production needs (.github/CODEOWNERS).
+    code_owners: tuple[str, ...]
 
 
 ORG = Organisation(
@@ -55,4 +57,5 @@ ORG = Organisation(
     ),
     image_signer_issuer="https://token.actions.githubusercontent.com",
     verify_image_signature=("prod",),
+    code_owners=("@your-org/platform",),
 )

@@ -218,8 +218,10 @@ def _volumes(obs: Observed, store: str, free_up: str) -> list[Alert]:
         f"`kubectl -n {ns} exec statefulset/{store} -- df -h` — confirm what is using the space",
         free_up,
         f"Grow the volume: `kubectl -n {ns} patch pvc {{{{ $labels.persistentvolumeclaim }}}} "
-        f"-p '{GROW_PATCH}'` (needs a StorageClass with allowVolumeExpansion), "
-        f"then raise {store}.storage_size in config to match",
+        f"-p '{GROW_PATCH}'` (needs a StorageClass with allowVolumeExpansion). Leave "
+        f"{store}.storage_size in config as it is: a StatefulSet's volumeClaimTemplates cannot "
+        "change, and a changed size would stop every later sync (docs/operations.md, "
+        "'Resizing a data volume')",
     )
     title = store.capitalize()
     return [

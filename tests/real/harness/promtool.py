@@ -59,7 +59,7 @@ def unit_tests(rule: Manifest, namespace: str, workdir: Path) -> tuple[bool, str
             labels = {k: v.replace("$NAMESPACE", namespace) for k, v in spec.get("labels", {}).items()}
             expected = [{"exp_labels": {**alert.get("labels", {}), **labels}}] if case != "healthy" else []
             check = {"eval_time": spec["at"], "alertname": alert["alert"], "exp_alerts": expected}
-            _pack(groups_of_cases, series, check, absent=set(spec.get("absent", [])))
+            _pack(groups_of_cases, series, check, absent=frozenset(spec.get("absent", [])))
     tests = [
         {
             "interval": "1m",
@@ -86,7 +86,7 @@ def _pack(
     groups: list[dict[str, Any]],
     series: dict[str, str],
     check: dict[str, Any],
-    absent: set[str] = frozenset(),
+    absent: frozenset[str] = frozenset(),
 ) -> None:
     """Add an example to the first test group it cannot disturb: every metric it shares
     with the group has exactly the same series there, and none it needs ``absent`` is in it.

@@ -1,0 +1,108 @@
+"""A real-component test passes for a user who is not root.
+
+GitHub's runners run the suite as `runner`; this project's CI runs it as root. So that
+both are covered wherever the suite runs, one real test (redis-server started with each
+environment's rendered config, probes included) runs in a child pytest as an
+unprivileged user: as root, the child drops to `nobody` with setpriv (no supplementary
+groups, no capabilities); as anyone else, it runs as that user. The child gets CI=true,
+so it fails rather than skips if it cannot start the software, and a HOME and basetemp
+of its own: whatever the harness writes must be writable by that user.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import re
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.real.harness import tools
+
+ROOT = Path(__file__).resolve().parents[2]
+ONE_REAL_TEST = ["tests/real/test_redis.py", "-k", "loads_its_rendered_config"]
+# The child's interpreter may not be the venv's own (a venv made as root can point into
+# /root), so it loads the venv's packages itself.
+_BOOT = """import os, site, sys
+site.addsitedir(sys.argv[1])
+print(f"child uid={os.geteuid()}", flush=True)
+import pytest
+raise SystemExit(pytest.main(sys.argv[2:]))
+"""
+
+
+@pytest.fixture
+def unprivileged() -> Iterator[tuple[list[str], Path]]:
+    """The command prefix that runs as the unprivileged user, and a folder that user owns."""
+    folder = Path(tempfile.mkdtemp(prefix="vibeyard-nonroot-"))
+    try:
+        if os.geteuid() != 0:
+            yield [], folder
+            return
+        nobody = pwd.getpwnam("nobody")
+        os.chown(folder, nobody.pw_uid, nobody.pw_gid)
+        setpriv = tools.find("setpriv")
+        yield [setpriv, f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}", "--clear-groups"], folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def interpreter(prefix: list[str]) -> str:
+    """A Python of this version that the unprivileged user can run: ours, or the system's."""
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    tried = [c for c in (sys.executable, f"/usr/bin/python{version}", shutil.which(f"python{version}")) if c]
+    ask = "import sys; print(f'{sys.version_info.major}.{sys.version_info.minor}')"
+    for candidate in tried:
+        probe = subprocess.run([*prefix, candidate, "-c", ask], check=False, capture_output=True, text=True)
+        if probe.returncode == 0 and probe.stdout.strip() == version:
+            return candidate
+    pytest.fail(f"no Python {version} that the unprivileged user can run (tried {', '.join(tried)})")
+
+
+def test_a_real_redis_test_passes_as_a_non_root_user(unprivileged: tuple[list[str], Path]) -> None:
+    prefix, folder = unprivileged
+    reach = subprocess.run([*prefix, "test", "-r", str(ROOT / "pyproject.toml")], check=False)
+    assert reach.returncode == 0, f"{ROOT} is unreadable for that user: clone it where all can read"
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(folder),
+        "CI": "true",
+        "LANG": os.environ.get("LANG", "C.UTF-8"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    command = [
+        *prefix,
+        interpreter(prefix),
+        "-c",
+        _BOOT,
+        sysconfig.get_paths()["purelib"],
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--basetemp",
+        str(folder / "basetemp"),
+        *ONE_REAL_TEST,
+    ]
+    child = subprocess.run(
+        command,
+        check=False,
+        cwd=ROOT,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=600,
+    )
+    tail = "\n".join((child.stdout + child.stderr).splitlines()[-25:])
+    uid = re.search(r"child uid=(\d+)", child.stdout)
+    assert uid and int(uid.group(1)) != 0, f"the child did not run as a non-root user:\n{tail}"
+    assert child.returncode == 0, f"the real test failed as uid {uid.group(1)}:\n{tail}"
+    passed = re.search(r"(\d+) passed", child.stdout)
+    assert passed and int(passed.group(1)) > 0, tail
+    assert not re.search(r"\d+ (skipped|error)", child.stdout), tail
