@@ -24,7 +24,7 @@ export PYTHONDONTWRITEBYTECODE :=
 # The pinned Node 22 LTS (npm's `node` package) and pipenv come first on PATH.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/.tools/bin:$(PATH)
 
-.PHONY: install test-deps synth diff test lint typecheck pytest bench imports import-crd update new-env clean
+.PHONY: install test-deps synth check-ready diff test lint typecheck pytest bench imports import-crd update new-env clean
 
 .tools/bin/pipenv:
 	$(PYTHON) -m venv .tools
@@ -67,6 +67,11 @@ install: .venv/.synced node_modules/.synced node_modules/.cdk8s-shim .venv/.opti
 synth: export VIBEYARD_ENV := $(ENV)
 synth: install
 	@.venv/bin/python -O main.py
+
+## check-ready: list every template value left in what ENV=<env> deploys (dist/<env>/ and its Argo CD
+## Applications), one line each, with the field to set or the file to reseal; fails while any is left.
+check-ready: install
+	@.venv/bin/python scripts/check-ready.py $(ENV)
 
 ## diff: what the working tree changes in dist/ since BASE=<git ref> (default: merge base with main), risks first.
 # BASE's committed dist/ is exact (CI keeps it equal to a fresh synth), so nothing is rendered.

