@@ -4,14 +4,14 @@
     release-image.py ENV [--dist DIR]
 
 Reads the app image from the rendered output (every container of the web, worker and
-migration workloads in ``dist/ENV/``: they must all run one reference) and the signature
-settings from ``organisation.py``, and appends ``key=value`` lines to $GITHUB_OUTPUT (stdout
-when that is not set):
+migration workloads in ``dist/ENV/``: they must all run one reference), and whether to
+verify its signature, and whose, from the environment's config (``signatures``); appends
+``key=value`` lines to $GITHUB_OUTPUT (stdout when that is not set):
 
     reference  repository@sha256:... (what is scanned and verified: exactly what the pods pull),
                or repository:tag for a release without a digest where that is allowed
     digest     the digest, or empty
-    verify     true when ENV is in ORG.verify_image_signature
+    verify     true when the environment's signatures.verify is on
     identity   the signer's certificate identity (a regular expression), issuer its OIDC issuer
 
 An environment that verifies signatures must be released by digest: a signature is over a
@@ -32,7 +32,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "constructs"))
 
-from vibeyard.config.organisation import ORG  # noqa: E402
+from vibeyard.config import load  # noqa: E402
 
 APP_COMPONENTS = {"web", "worker", "migration"}
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "Job", "CronJob", "DaemonSet"}
@@ -88,7 +88,8 @@ def resolve(env: str, dist: Path) -> dict[str, str]:
         )
     (image,) = images
     repository, tag, digest = split(image)
-    verify = env in ORG.verify_image_signature
+    signatures = load(env).signatures
+    verify = signatures.verify
     if verify and not digest:
         promoted = os.environ.get("PROMOTE_FROM")
         how = (
@@ -98,14 +99,14 @@ def resolve(env: str, dist: Path) -> dict[str, str]:
         )
         raise RefusedError(
             f"{env}: the release {image} has no digest, and {env} verifies signatures "
-            f"(organisation.py verify_image_signature), so it must be released by digest: {how}"
+            f"(signatures.verify in its config), so it must be released by digest: {how}"
         )
     return {
         "reference": f"{repository}@{digest}" if digest else f"{repository}:{tag or 'latest'}",
         "digest": digest,
         "verify": "true" if verify else "false",
-        "identity": ORG.image_signer_identity,
-        "issuer": ORG.image_signer_issuer,
+        "identity": signatures.signer_identity,
+        "issuer": signatures.signer_issuer,
     }
 
 

@@ -224,6 +224,33 @@ CASES = [
         at("postgres.image.digest", "sha256:" + "A" * 64),
         f"prod: postgres.image.digest='sha256:{'A' * 52}...(71 characters) is invalid: {DIGEST}",
     ),
+    # --- Signatures ------------------------------------------------------------------------
+    C(
+        "Signatures.signer_identity",
+        at("signatures.signer_identity", "^https://github.com/(x"),
+        "prod: signatures.signer_identity='^https://github.com/(x' is invalid: "
+        "a regular expression (missing ), unterminated subpattern at position 20)",
+        at("signatures.signer_identity", "^https://github.com/(x)"),
+    ),
+    C(
+        "Signatures.signer_issuer",
+        at("signatures.signer_issuer", "token.actions.githubusercontent.com"),
+        "prod: signatures.signer_issuer='token.actions.githubusercontent.com' is invalid: "
+        "an absolute https URL",
+    ),
+    C(
+        "Signatures.unsigned_repositories",
+        at("signatures.unsigned_repositories", ["quay.io/jetstack/cert-manager-acmesolver:v1"]),
+        "prod: signatures.unsigned_repositories=('quay.io/jetstack/cert-manager-acmesolver:v1',) is invalid: "
+        f"{REPOSITORY} ('quay.io/jetstack/cert-manager-acmesolver:v1' is not)",
+    ),
+    C(
+        "Signatures._admission_after_verify",
+        {"signatures": {"verify": False, "admission": "warn"}},
+        "prod: signatures.admission='warn' is invalid: "
+        "'off' unless verify is on: the pipeline checks first, then the cluster",
+        {"signatures": {"verify": True, "admission": "warn"}},
+    ),
     # --- EdgeConfig, GatewayConfig, SharedGateway, IngressConfig, DataPlane -----------------
     C(
         "EdgeConfig.host",

@@ -40,6 +40,7 @@ from typing import Any
 import pytest
 import yaml
 
+from vibeyard.config import all_configs
 from vibeyard.config.organisation import ORG
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,8 +90,8 @@ def deployed() -> dict[str, dict[str, Any]]:
 
 def verifying() -> str:
     """A deployed environment whose releases are signature-checked (prod in the template)."""
-    found = [name for name in deployed() if name in ORG.verify_image_signature]
-    assert found, "organisation.py verifies no deployed environment's signatures"
+    found = [name for name in deployed() if all_configs()[name].signatures.verify]
+    assert found, "no deployed environment verifies signatures (signatures.verify)"
     return found[0]
 
 
@@ -105,7 +106,7 @@ def promotion() -> tuple[str, str]:
 
 def plain() -> str:
     """A deployed environment that neither verifies signatures nor needs a digest."""
-    found = [name for name in deployed() if name not in ORG.verify_image_signature]
+    found = [name for name in deployed() if not all_configs()[name].signatures.verify]
     assert found, (
         "every deployed environment verifies signatures; the plain-release tests need one that does not"
     )
@@ -737,7 +738,7 @@ def test_a_promotion_without_a_staged_digest_is_refused(tmp_path: Path) -> None:
     result, _, log = rig.deploy("workflow_dispatch", environment=source, tag="sha-0f3c9e1")
     assert result == "published", log
     result, _, log = rig.deploy("workflow_dispatch", environment=target, promote="true")
-    if target in ORG.verify_image_signature:
+    if all_configs()[target].signatures.verify:
         assert result == "render failed", log
         errors = [line for line in log.splitlines() if line.startswith("::error")]
         assert len(errors) == 1 and f"release {source} with image_digest=" in errors[0], errors

@@ -1,14 +1,17 @@
-"""The in-cluster image policy (``vibeyard.platform.image_policy``), instantiated in a bare chart.
+"""The in-cluster image policy (``vibeyard.platform.image_policy``).
 
-It is not wired into the environments' charts yet, so it is rendered here with the
-organisation's real signer settings and the images ``dist/`` really runs:
+An environment renders it with ``signatures.admission`` (the ``pinned`` variant does);
+the construct is also rendered alone here, with the organisation's real signer settings
+and the images ``dist/`` really runs:
 
 * the signature policy matches every app image each environment renders, and nothing else;
 * the pass list admits exactly the digest-pinned third-party images, never the app image,
   and never a third-party image by tag;
 * provenance, mode and the Fulcio/Rekor endpoints come out as the props say;
 * the output validates against the upstream CRD in ``crds/`` (strictly, as the other custom
-  resources do), once that CRD is vendored there.
+  resources do);
+* wired into an environment, it covers exactly what that environment runs, its Namespace
+  opts in, and the AppProject allows the kind only where an environment renders it.
 
 Globs are matched with policy-controller's documented rule (``*`` is any run of characters
 other than ``/``, ``**`` any run at all, the whole reference must match).
@@ -16,7 +19,6 @@ other than ``/``, ``**`` any run at all, the whole reference must match).
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from pathlib import Path
@@ -27,6 +29,7 @@ import jsonschema
 import pytest
 import yaml
 
+from tests.support import Output
 from tests.validators.crd_schema import CRD_DIR, schemas
 from vibeyard.config.organisation import ORG
 from vibeyard.platform.image_policy import API_VERSION, KIND, NAMESPACE_LABEL, ImagePolicy, repository_globs
@@ -188,18 +191,10 @@ def test_docker_hub_repositories_are_matched_as_policy_controller_spells_them() 
     assert NAMESPACE_LABEL == {"policy.sigstore.dev/include": "true"}
 
 
-@pytest.mark.xfail(
-    not CRD.is_file(),
-    reason=f"{CRD.relative_to(ROOT)} is not vendored yet: no registry package ships it (docs/security.md)",
-    strict=True,
-)
 @pytest.mark.parametrize("env", DEPLOYED)
 def test_the_policies_validate_against_the_upstream_crd(env: str) -> None:
     assert CRD.is_file(), f"{CRD.relative_to(ROOT)} is missing"
-    schema = copy.deepcopy(schemas()[(API_VERSION, KIND)])
-    # policy-controller's CRD declares only spec and status at the root; the API server takes
-    # apiVersion and kind from every object regardless (metadata is handled the same way).
-    schema["properties"].update({"apiVersion": {"type": "string"}, "kind": {"type": "string"}})
+    schema = schemas()[(API_VERSION, KIND)]
     objects = render(**props_for(env, provenance_type="slsaprovenance1"))
     assert len(objects) == 2
     problems = [
@@ -208,3 +203,50 @@ def test_the_policies_validate_against_the_upstream_crd(env: str) -> None:
         for err in jsonschema.Draft7Validator(schema).iter_errors(doc)
     ]
     assert not problems, "\n".join(problems)
+
+
+def test_an_environment_with_admission_checks_what_it_runs(variants: dict[str, Output]) -> None:
+    out = variants["pinned"]
+    sig = out.cfg.signatures
+    assert sig.admission == "enforce"
+    name = f"vibeyard-{out.cfg.namespace}"
+    signed, allowed = out.get(KIND, name), out.get(KIND, f"{name}-unsigned-allowed")
+    assert signed["spec"]["mode"] == allowed["spec"]["mode"] == "enforce"
+    (authority,) = signed["spec"]["authorities"]
+    assert authority["keyless"]["identities"] == [
+        {"issuer": sig.signer_issuer, "subjectRegExp": sig.signer_identity}
+    ]
+    signed_globs = [i["glob"] for i in signed["spec"]["images"]]
+    allowed_globs = [i["glob"] for i in allowed["spec"]["images"]]
+    containers = [
+        (labels.get("app.kubernetes.io/component"), c["image"])
+        for o in out.objects
+        if (tpl := ((o.get("spec") or {}).get("template") or {}).get("spec"))
+        and (labels := o["metadata"].get("labels") or {}) is not None
+        for c in [*tpl.get("initContainers", []), *tpl["containers"]]
+    ]
+    assert containers
+    for component, image in containers:
+        app = component in APP_COMPONENTS
+        assert any(glob_matches(g, qualified(image)) for g in (signed_globs if app else allowed_globs)), image
+        if app:
+            assert not any(glob_matches(g, qualified(image)) for g in allowed_globs), image
+    solver = "quay.io/jetstack/cert-manager-acmesolver:v1.19.1"
+    assert any(glob_matches(g, solver) for g in allowed_globs), "cert-manager's solver would be refused"
+    labels = out.get("Namespace", out.cfg.namespace)["metadata"]["labels"]
+    assert NAMESPACE_LABEL.items() <= labels.items()
+
+
+def test_only_environments_with_admission_render_a_policy(outputs: dict[str, Output]) -> None:
+    for out in outputs.values():
+        on = out.cfg.signatures.admission != "off"
+        assert bool(out.of_kind(KIND)) == on, out.cfg.name
+        assert (
+            NAMESPACE_LABEL.items() <= out.get("Namespace", out.cfg.namespace)["metadata"]["labels"].items()
+        ) == on
+    project = next(
+        yaml.safe_load(p.read_text("utf-8")) for p in (DIST / "argocd").glob("*-appproject-vibeyard.yaml")
+    )
+    kinds = {w["kind"] for w in project["spec"].get("clusterResourceWhitelist", [])}
+    wanted = any(o.cfg.signatures.admission != "off" for o in outputs.values() if o.cfg.gitops)
+    assert (KIND in kinds) == wanted, "the project allows the cluster-scoped kind only where one is rendered"

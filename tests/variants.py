@@ -105,10 +105,12 @@ def bare(c: Configs) -> tuple[str, dict[str, Any]]:
 
 
 def pinned(c: Configs) -> tuple[str, dict[str, Any]]:
-    """prod released with a digest, as CD pins it, behind Traefik."""
+    """prod released with a digest, as CD pins it, behind Traefik, with the cluster
+    refusing unsigned app images."""
     return "prod", {
         "image": {"tag": "2.3.4", "digest": "sha256:" + "ab" * 32},
         "edge": {"mode": "ingress", "ingress": {"controller": "traefik"}},
+        "signatures": {"admission": "enforce"},
     }
 
 

@@ -36,6 +36,7 @@ from .network.peers import HTTPS, INTERNET
 from .network.policies import Needs, NetworkPolicies
 from .observability.monitoring import Monitoring, ScrapeTarget
 from .observability.subject import Observed
+from .platform import image_policy
 from .pod import RunAs
 from .scaling.autoscaler import HorizontalAutoscaler
 from .scaling.disruption_budget import DisruptionBudget
@@ -119,7 +120,10 @@ class VibeyardChart(cdk8s.Chart):
         """The namespace, its quota, the Secret and the settings every process reads."""
         cfg, topo = self.cfg, self.topo
         shared = cfg.edge.gateway.shared if topo.edge.gateway is not None else None
-        labels = shared.namespace_labels if shared is not None else None
+        labels = {
+            **(shared.namespace_labels if shared is not None else {}),
+            **(image_policy.NAMESPACE_LABEL if topo.image_policy else {}),
+        }
         Namespace(self, "Namespace", name=topo.namespace, identity=self.platform, labels=labels)
         NamespaceQuota(self, "Quota", namespace=topo.namespace, identity=self.platform, quota=cfg.quota)
         secret = AppSecret(
@@ -397,6 +401,33 @@ class VibeyardChart(cdk8s.Chart):
             )
         NetworkPolicies(
             self, "Network", namespace=ns, owner=self.platform, dns=self.cfg.cluster.dns, needs=self.needs
+        )
+        if topo.image_policy:
+            self._image_policy()
+
+    def _image_policy(self) -> None:
+        """The cluster refuses an app image its build did not sign; the third-party images
+        pass by digest only, and the platform's own (the ACME solver) by repository."""
+        cfg, topo = self.cfg, self.topo
+        sig = cfg.signatures
+        allowed = [
+            *(
+                g
+                for img in topo.third_party_images
+                for g in image_policy.repository_globs(img.repository, digest_only=True)
+            ),
+            *(g for repo in sig.unsigned_repositories for g in image_policy.repository_globs(repo)),
+        ]
+        image_policy.ImagePolicy(
+            self,
+            "ImagePolicy",
+            name=f"vibeyard-{topo.namespace}",
+            repository=cfg.image.repository,
+            signer_identity=sig.signer_identity,
+            signer_issuer=sig.signer_issuer,
+            unsigned_allowed=allowed,
+            mode="warn" if sig.admission == "warn" else "enforce",
+            labels=self.platform.labels,
         )
 
     def manifests(self) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ namespace must complete with no manual step, and a release's migration must
 finish before the new version serves, so the waves are:
 
 - -4: the Namespace;
-- -3: quota, limits, NetworkPolicies and ServiceAccounts;
+- -3: quota, limits, the image policy, NetworkPolicies and ServiceAccounts;
 - -2: the Secret, ConfigMaps, KEDA's TriggerAuthentication and Services;
 - -1: the data stores (StatefulSets, and the Deployments of the data tier), ready
   before anything connects to them; the AppProject, before its Applications;
@@ -25,6 +25,7 @@ from typing import Any
 ORDER: Mapping[str, tuple[int, int]] = {
     "Namespace": (0, -4),
     "ResourceQuota": (1, -3),
+    "ClusterImagePolicy": (1, -3),
     "LimitRange": (1, -3),
     "NetworkPolicy": (2, -3),
     "ServiceAccount": (3, -3),

@@ -65,9 +65,14 @@ def schemas() -> dict[tuple[str, str], dict[str, Any]]:
             if not version.get("served", True):
                 continue
             schema = copy.deepcopy(version["schema"]["openAPIV3Schema"])
-            # metadata is the API server's ObjectMeta, validated there, not by the CRD.
+            # metadata is the API server's ObjectMeta, validated there, not by the CRD; and
+            # the server takes apiVersion and kind from every object, whether or not the
+            # CRD declares them (policy-controller's declares only spec and status).
             schema.get("properties", {}).pop("metadata", None)
-            schema.setdefault("properties", {})["metadata"] = {"type": "object"}
+            props = schema.setdefault("properties", {})
+            props["metadata"] = {"type": "object"}
+            props.setdefault("apiVersion", {"type": "string"})
+            props.setdefault("kind", {"type": "string"})
             out[(f"{spec['group']}/{version['name']}", spec["names"]["kind"])] = _strict(schema)
     return out
 

@@ -34,8 +34,6 @@ class Organisation:
     # (its URL @ the ref it ran on), and the OIDC issuer that vouched for that workflow.
     image_signer_identity: str
     image_signer_issuer: str
-    # Environments whose releases deploy.yml verifies before publishing; each must name a digest.
-    verify_image_signature: tuple[str, ...]
     # GitHub users or teams whose review a change to what guards production needs (.github/CODEOWNERS).
     code_owners: tuple[str, ...]
 
@@ -56,6 +54,5 @@ ORG = Organisation(
         r"^https://github\.com/your-org/vibeyard/\.github/workflows/build\.yml@refs/(heads/main|tags/v[0-9.]+)$"
     ),
     image_signer_issuer="https://token.actions.githubusercontent.com",
-    verify_image_signature=("prod",),
     code_owners=("@your-org/platform",),
 )

@@ -159,6 +159,14 @@ def cidr(value: str) -> str | None:
     return None if ok else "an IPv4 or IPv6 network in CIDR form, like '10.0.0.0/8'"
 
 
+def regex(value: str) -> str | None:
+    try:
+        re.compile(value)
+    except re.error as err:
+        return f"a regular expression ({err})"
+    return None
+
+
 def url(*schemes: str) -> Rule:
     allowed = f"an absolute {' or '.join(schemes)} URL"
 

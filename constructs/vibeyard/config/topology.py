@@ -19,7 +19,7 @@ from .. import identity
 from . import secret_keys as keys
 from .edge import ENVOY_GATEWAY_NAMESPACE, GATEWAYS, INGRESS_CONTROLLERS, OWNING_GATEWAY, DataPlane
 from .platform import SPOT_NODES, SpotNodes
-from .types import EdgeConfig, EnvConfig, ManagedEgress, Resources, WorkerPool
+from .types import EdgeConfig, EnvConfig, Image, ManagedEgress, Resources, WorkerPool
 
 Scaler = Literal["fixed", "hpa", "keda"]
 
@@ -181,6 +181,10 @@ class Topology:
     secret_provider: str
     spot: SpotNodes
     workloads: tuple[Workload, ...]
+    # The cluster refuses unsigned app images here (signatures.admission), and lets these,
+    # the third-party images the namespace runs, in by digest only.
+    image_policy: bool
+    third_party_images: tuple[Image, ...]
 
     @property
     def secret_keys(self) -> tuple[str, ...]:
@@ -243,7 +247,27 @@ class Topology:
             secret_provider=cfg.secrets.provider,
             spot=SPOT_NODES[cfg.cluster.provider],
             workloads=_workloads(cfg, pools, pooler=pooler, postgres=postgres, queue=queue, cache=cache),
+            image_policy=cfg.signatures.admission != "off",
+            third_party_images=_third_party(cfg, postgres=postgres, pooler=pooler, queue=queue),
         )
+
+
+def _third_party(
+    cfg: EnvConfig,
+    *,
+    postgres: ServiceAddress | None,
+    pooler: ServiceAddress | None,
+    queue: ServiceAddress | None,
+) -> tuple[Image, ...]:
+    """Every image but the app's that pods of the namespace run: the stores and their exporters."""
+    exporters = cfg.monitoring.exporters if cfg.monitoring.enabled else None
+    runs = [
+        (postgres, cfg.postgres.image, exporters and exporters.postgres),
+        (pooler, cfg.pgbouncer.image, exporters and exporters.pgbouncer),
+        (queue, cfg.redis.image, exporters and exporters.redis),
+    ]
+    images = [img for address, *pair in runs if address is not None for img in pair if img]
+    return tuple({img.ref: img for img in images}.values())
 
 
 def _workloads(

@@ -39,6 +39,7 @@ from .values import (
     PullPolicy,
     Resources,
     ScaleDown,
+    Signatures,
     StoreMode,
     Toleration,
 )
@@ -108,6 +109,7 @@ class EnvConfig:
     )
     namespace: str = setting(doc="its namespace; default: its name", rule=rules.dns_label(NAMESPACE_MAX))
     image: Image = setting(doc="the app image; a release pins it in dist/releases/<env>.json")
+    signatures: Signatures = setting(doc="checking the app image's signature")
     edge: EdgeConfig = setting(doc="the public edge")
     web: WebConfig = setting(doc="the Next.js tier")
     workers: tuple[WorkerPool, ...] = setting(doc="the BullMQ worker pools")

@@ -62,6 +62,40 @@ class Image:
 
 
 @settings
+class Signatures:
+    """The app image's cosign signature, from the build workflow ``organisation.py`` names.
+
+    ``verify``: deploy.yml checks the release's signature before publishing, so the release
+    must name a digest (a signature is over a digest). ``admission``: the cluster itself
+    refuses unsigned app images in the namespace (sigstore policy-controller, which must be
+    installed: docs/operations.md); ``warn`` admits them with a warning, to roll it out.
+    """
+
+    signer_identity: str = setting(
+        doc="regular expression for the build workflow's certificate identity (organisation.py)",
+        rule=rules.regex,
+    )
+    signer_issuer: str = setting(
+        doc="that certificate's OIDC issuer (organisation.py)", rule=rules.url("https")
+    )
+    verify: bool = setting(default=False, doc="deploy.yml verifies the signature; releases need a digest")
+    admission: Literal["off", "warn", "enforce"] = setting(
+        default="off", doc="render the ClusterImagePolicy that checks it at admission"
+    )
+    # Platform components start pods in the namespace by tag, which no digest pin covers.
+    unsigned_repositories: tuple[str, ...] = setting(
+        default=("quay.io/jetstack/cert-manager-acmesolver",),
+        doc="admitted unsigned at any tag: cert-manager's HTTP-01 solver",
+        rule=rules.each(rules.repository),
+    )
+
+    @check("admission")
+    def _admission_after_verify(self) -> str | None:
+        ok = self.admission == "off" or self.verify
+        return None if ok else "'off' unless verify is on: the pipeline checks first, then the cluster"
+
+
+@settings
 class Toleration:
     key: str = setting(doc="the taint key", rule=rules.matches(rules.QUALIFIED_NAME, "a taint key"))
     value: str | None = setting(default=None, doc="the taint value; None with 'Exists'")

@@ -27,12 +27,14 @@ from ..kube import crd_meta
 @dataclass(frozen=True)
 class SyncTarget:
     """One environment as Argo CD sees it; ``gitops`` is None for one applied by hand.
-    ``ready``: it holds no placeholder, so it may sync by itself."""
+    ``ready``: it holds no placeholder, so it may sync by itself. ``image_policy``: it
+    renders a ClusterImagePolicy, a cluster-scoped kind the project must allow."""
 
     environment: str
     namespace: str
     gitops: GitOpsConfig | None
     ready: bool = True
+    image_policy: bool = False
 
 
 class ArgoCdApplication(Construct):

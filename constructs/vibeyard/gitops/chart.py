@@ -60,6 +60,7 @@ NAMESPACED_KINDS: tuple[tuple[str, str], ...] = (
     ("networking.k8s.io", "NetworkPolicy"),
     ("policy", "PodDisruptionBudget"),
 )
+IMAGE_POLICY_KIND = [("policy.sigstore.dev", "ClusterImagePolicy")]
 # Ours on purpose, without an owner in git: the data volumes a StatefulSet retains
 # (``data-<statefulset>-<n>``) and the certificates cert-manager issues (``*-tls``).
 ORPHANS_IGNORED = (("PersistentVolumeClaim", "data-*"), ("Secret", "*-tls"))
@@ -89,7 +90,8 @@ class GitOpsChart(cdk8s.Chart):
             repo_urls=repos,
             destinations=[(d.name, t.namespace) for t in synced if t.gitops for d in t.gitops.destinations],
             namespaced_kinds=NAMESPACED_KINDS,
-            cluster_kinds=[("", "Namespace")],
+            cluster_kinds=[("", "Namespace")]
+            + (IMAGE_POLICY_KIND if any(t.image_policy for t in synced) else []),
             orphans_ignored=ORPHANS_IGNORED,
         )
         for target in synced:

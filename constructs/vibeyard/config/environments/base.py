@@ -50,6 +50,7 @@ DEFAULT_POOL: dict[str, Any] = {"name": "default", "queues": ["default"]}
 
 BASE: dict[str, Any] = {
     "image": {"repository": f"{ORG.registry}/vibeyard", "tag": "1.0.0"},
+    "signatures": {"signer_identity": ORG.image_signer_identity, "signer_issuer": ORG.image_signer_issuer},
     # Gateway API only: the release before rendered the Ingress beside it while DNS moved
     # (upgrades/2026-12-05-edge-gateway-api.md); "ingress" or "both" keep a cluster on it.
     "edge": {"mode": "gateway-api", "cluster_issuer": ORG.cluster_issuer},

@@ -9,6 +9,8 @@ from .base import DEFAULT_POOL
 
 OVERLAY: dict[str, Any] = {
     "namespace": "production",
+    # deploy.yml verifies the release's signature, so prod is released by digest.
+    "signatures": {"verify": True},
     "edge": {"host": ORG.base_domain, "tls_secret": "vibeyard-tls"},
     "postgres": {"host": ORG.managed_database_host, "read_replica": True},
     "pgbouncer": {"enabled": True, "server_tls_sslmode": "require"},
