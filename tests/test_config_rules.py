@@ -945,6 +945,17 @@ CASES = [
         f"prod: migration.command=() is invalid: {EXEC}",
     ),
     C(
+        "MigrationConfig.database_wait_seconds",
+        at("migration.database_wait_seconds", 3601),
+        f"prod: migration.database_wait_seconds=3601 is invalid: {between(0, 3600)}",
+    ),
+    C(
+        "MigrationConfig._wait_within_deadline",
+        at("migration.database_wait_seconds", 600),
+        "prod: migration.database_wait_seconds=600 is invalid: less than active_deadline_seconds (600)",
+        at("migration.database_wait_seconds", 599),
+    ),
+    C(
         "MigrationConfig.backoff_limit",
         at("migration.backoff_limit", 11),
         f"prod: migration.backoff_limit=11 is invalid: {between(0, 10)}",

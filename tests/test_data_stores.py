@@ -116,8 +116,11 @@ def test_cache_redis_is_separate_evicts_and_persists_nothing(out: Output) -> Non
     spec = pod_spec(out.get("Deployment", "redis-cache"))
     assert all("persistentVolumeClaim" not in v for v in spec["volumes"])
     web = _env(_container(out, "Deployment", "vibeyard"))
-    assert web["REDIS_URL"]["value"] == "redis://:$(REDIS_PASSWORD)@redis:6379/0"
-    assert web["REDIS_CACHE_URL"]["value"] == "redis://:$(REDIS_CACHE_PASSWORD)@redis-cache:6379/0"
+    # No password inside a URL: each has its own variable beside it (docs/app-contract.yaml).
+    assert web["REDIS_URL"]["value"] == "redis://redis:6379/0"
+    assert web["REDIS_CACHE_URL"]["value"] == "redis://redis-cache:6379/0"
+    assert web["REDIS_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == "redis-password"
+    assert web["REDIS_CACHE_PASSWORD"]["valueFrom"]["secretKeyRef"]["key"] == "redis-cache-password"
 
 
 def test_redis_auth_is_on_from_a_file_and_probes_authenticate(out: Output) -> None:
@@ -154,8 +157,7 @@ def test_database_url_goes_through_pgbouncer_and_the_migration_does_not(out: Out
         url = _env(pod_spec(wl)["containers"][0])["DATABASE_URL"]
         if out.cfg.pgbouncer.enabled:
             assert url["value"] == (
-                f"postgresql://{pg.user}:$(DATABASE_PASSWORD)@pgbouncer:{out.cfg.pgbouncer.port}/{pg.database}"
-                "?pgbouncer=true"
+                f"postgresql://{pg.user}@pgbouncer:{out.cfg.pgbouncer.port}/{pg.database}?pgbouncer=true"
             ), wl["metadata"]["name"]
         else:
             assert url["value"].endswith(f"@postgres:{pg.port}/{pg.database}"), wl["metadata"]["name"]
@@ -266,8 +268,8 @@ def test_sealed_secret_holds_every_required_key(outputs: dict[str, Output], env:
 # Which workloads read each Secret key: the app's contract and each store's own credential,
 # written down here rather than derived from the pods, so a wrong wiring fails.
 READERS: dict[str, set[str]] = {
-    "nextauth-secret": {"web", "workers"},
-    "github-client-secret": {"web", "workers"},
+    "nextauth-secret": {"web"},
+    "github-client-secret": {"web"},
     "openai-api-key": {"web", "workers"},
     "sentry-dsn": {"web", "workers"},
     "database-read-url": {"web", "workers"},

@@ -228,18 +228,31 @@ def _controllers_annotations(every: Output) -> None:
     assert ours, f"{cfg.name}: no {controller} annotation at all"
 
 
-def test_the_ingress_nginx_edge_is_todays_ingress_but_for_annotations(variants: dict[str, Output]) -> None:
-    """A cluster that stays on ingress-nginx sees its Ingress change only in annotations.
+def test_the_ingress_nginx_edge_is_todays_ingress_but_for_annotations_and_the_metrics_path(
+    variants: dict[str, Output],
+) -> None:
+    """A cluster that stays on ingress-nginx sees its Ingress change in two ways only: the
+    annotations, and the metrics path sent nowhere (a public /api/metrics was a finding).
 
     tests/data/edge/ingress-before-gateway-api.yaml is prod's Ingress as the release
     before Gateway API rendered it.
     """
+    out = variants["ingress-nginx"]
     before = yaml.safe_load((DATA / "ingress-before-gateway-api.yaml").read_text(encoding="utf-8"))
-    now = copy.deepcopy(variants["ingress-nginx"].get("Ingress", "vibeyard"))
+    now = copy.deepcopy(out.get("Ingress", "vibeyard"))
     old, new = before["metadata"].pop("annotations"), now["metadata"].pop("annotations")
+    (rule,) = now["spec"]["rules"]
+    first = rule["http"]["paths"].pop(0)
     assert now == before
+    assert first == {
+        "path": out.cfg.web.metrics_path,
+        "pathType": "Prefix",
+        "backend": {"service": {"name": "vibeyard-unrouted", "port": {"name": "http"}}},
+    }
+    unrouted = out.get("Service", "vibeyard-unrouted")["spec"]
+    assert "selector" not in unrouted, "a Service that selects no pod has no endpoints: the edge answers 503"
     assert {k: new.get(k) for k in old} == old, "every annotation it had keeps its value"
-    timeout = str(variants["ingress-nginx"].cfg.edge.request_timeout_seconds)
+    timeout = str(out.cfg.edge.request_timeout_seconds)
     added = {k: v for k, v in new.items() if k not in old}
     assert added == {
         "nginx.ingress.kubernetes.io/proxy-read-timeout": timeout,

@@ -121,6 +121,9 @@ def selects(selector: Mapping[str, Any] | None) -> Callable[[Mapping[str, str]],
     return lambda labels: matches(selector, labels)
 
 
+UNROUTED = "vibeyard-unrouted"
+
+
 def _meant_workload(where: str, name: str, pods: list[Pods]) -> tuple[set[str], list[str]]:
     names = {p.name for p in pods}
     return ({name}, []) if name in names else (set(), [f"{where}: no workload named {name!r} to select"])
@@ -144,6 +147,9 @@ def check_service(obj: Manifest, out: Output) -> list[str]:
     selector = obj["spec"].get("selector")
     if not selector and obj["spec"].get("type") == "ExternalName":
         return []  # a name for a managed store: selects no pods, by design
+    if obj["metadata"]["name"] == UNROUTED:
+        # The Ingress's dead end for the metrics path: no pods, so no endpoints, by design.
+        return _exactly(where, lambda labels: service_matches(selector, labels), pods, set())
     meant, problems = _meant_workload(where, obj["metadata"]["name"].removesuffix("-headless"), pods)
     return problems + _exactly(where, lambda labels: service_matches(selector, labels), pods, meant)
 

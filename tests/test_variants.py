@@ -184,7 +184,7 @@ def test_without_pgbouncer_the_app_connects_to_postgres_directly(variants: dict[
     out = variants["bare"]
     assert not out.has("Deployment", "pgbouncer") and not out.has("ConfigMap", "pgbouncer-config")
     web = env_of(out.get("Deployment", "vibeyard"))
-    assert web["DATABASE_URL"]["value"] == "postgresql://vibeyard:$(DATABASE_PASSWORD)@postgres:5432/vibeyard"
+    assert web["DATABASE_URL"]["value"] == "postgresql://vibeyard@postgres:5432/vibeyard"
     clients = out.get("NetworkPolicy", "postgres-from-clients")["spec"]["ingress"][0]["from"]
     names = [c["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/name") for c in clients]
     assert "pgbouncer" not in names and "vibeyard-migrate" in names

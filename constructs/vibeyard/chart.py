@@ -262,6 +262,7 @@ class VibeyardChart(cdk8s.Chart):
                 class_name=plan.ingress_class,
                 backend=web,
                 port_name=web.port_name,
+                unrouted=web.metrics.path,
                 identity=web.identity,
             )
             assert plan.ingress_data_plane is not None, "every controller has a default"

@@ -137,7 +137,7 @@ def test_the_migration_job_reaches_the_database_directly(
         assert not Topology.of(s.cluster.out.cfg).migration, f"{env}: migration enabled but no Job"
         return
     assert s.database is not None
-    url = localize_url(s.cluster, discover.app_env(s.cluster, "DATABASE_URL", component="migration"))
+    url = localize_url(s.cluster, discover.app_url(s.cluster, "DATABASE_URL", component="migration"))
     assert urlsplit(url).port == s.database.port, f"{env}: the migration Job does not reach postgres directly"
     with connect(url) as conn:
         query_through(conn)
@@ -167,7 +167,7 @@ def test_the_apps_database_url_queries_through_pgbouncer(
     s = stack(stacks, new_cluster, env)
     if s.pgbouncer is None:
         return
-    url = localize_url(s.cluster, discover.app_env(s.cluster, "DATABASE_URL", component="web"))
+    url = localize_url(s.cluster, discover.app_url(s.cluster, "DATABASE_URL", component="web"))
     assert urlsplit(url).port == s.pgbouncer.port, f"{env}: the app's DATABASE_URL bypasses pgbouncer"
     with connect(url) as conn:
         query_through(conn)
@@ -181,7 +181,7 @@ def test_pgbouncer_stops_within_its_grace_period_with_app_clients_connected(
     if s.pgbouncer is None:
         return
     bouncer = PgBouncer(s.cluster.pod(s.pgbouncer.pod.workload)).start()  # a second replica, to stop
-    app = urlsplit(localize_url(s.cluster, discover.app_env(s.cluster, "DATABASE_URL", component="web")))
+    app = urlsplit(localize_url(s.cluster, discover.app_url(s.cluster, "DATABASE_URL", component="web")))
     url = app._replace(netloc=f"{app.netloc.rsplit('@', 1)[0]}@127.0.0.1:{bouncer.port}").geturl()
     with connect(url) as client:  # an app pod's pooled connection, idle between requests
         client.execute("SELECT 1")

@@ -127,7 +127,7 @@ def scraped_names(c: Cluster) -> set[str]:
         if exporters.sidecar(server.pod) is not None:
             exporter, up = exporters.start_sidecar(server.pod), True
         else:
-            app = urlsplit(localize_url(c, discover.app_env(c, "DATABASE_URL", component="web")))
+            app = urlsplit(localize_url(c, discover.app_url(c, "DATABASE_URL", component="web")))
             exporter = exporters.start_equivalent(server, app.username or "", app.password or "")
             up = not isinstance(server, PgBouncer)  # the app's user may not read pgbouncer's stats
         text = exporter.scrape()
@@ -144,7 +144,7 @@ def scraped_names(c: Cluster) -> set[str]:
             )
         seen |= names
     if topology.redis is not None:
-        url = localize_url(c, discover.app_env(c, "REDIS_URL"))
+        url = localize_url(c, discover.app_url(c, "REDIS_URL"))
         queues = sorted({q for p in topology.pools for q in p.pool.queues})
         steps = [{"op": "enqueue", "queue": q, "waiting": 1} for q in queues]
         text = bullmq.run(url, [*steps, {"op": "metrics", "queues": queues, "labels": {}}], log_dir=c.root)[

@@ -54,7 +54,7 @@ def queue_redis(cluster: Cluster) -> Redis | None:
 
 
 def app_redis_url(cluster: Cluster) -> str:
-    return localize_url(cluster, discover.app_env(cluster, "REDIS_URL"))
+    return localize_url(cluster, discover.app_url(cluster, "REDIS_URL"))
 
 
 def queues_of(cluster: Cluster) -> list[str]:

@@ -2,10 +2,14 @@
 
 One builder so the web app and the workers cannot drift: the same ConfigMap,
 the same Secret keys under the same variable names, whatever the secret
-provider. Composite URLs use Kubernetes ``$(VAR)`` expansion, so a password
-never leaves the Secret, and the variable a URL depends on is listed first.
-Where a store runs in the cluster its address comes from the Service we render;
-where it is managed, the whole URL comes from the Secret.
+provider. No password is written into a URL: a URL is a grammar, and a password
+holding ``/ @ # ? %`` would break its parsing. Where a store runs in the cluster,
+its URL (from the Service we render) has no password, and the password is its own
+variable beside it (``DATABASE_PASSWORD``, ``REDIS_PASSWORD``,
+``REDIS_CACHE_PASSWORD``), which the app sets with the WHATWG ``URL`` password
+setter, which percent-encodes (docs/app-contract.md). Where a store is managed,
+the whole URL comes from the Secret, encoded by whoever wrote it. Each workload
+gets only the keys it reads: the workers sign no sessions and run no OAuth.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ class Database:
     read_replica: bool
 
     def _url(self, host: ServiceAddress, query: str = "") -> str:
-        return f"postgresql://{self.user}:$({PASSWORD_VAR})@{host.host}:{host.port}/{self.name}{query}"
+        return f"postgresql://{self.user}@{host.host}:{host.port}/{self.name}{query}"
 
     def variables(self, secret: str, *, direct: bool = False) -> list[k8s.EnvVar]:
         """``DATABASE_URL`` (and what it expands). ``direct`` bypasses PgBouncer: schema
@@ -48,9 +52,9 @@ class Database:
         password = secret_env(PASSWORD_VAR, secret, keys.POSTGRES_PASSWORD)
         if self.pooler is not None and not direct:
             # Prisma's flag for transaction pooling: no prepared statements across transactions.
-            return [password, env("DATABASE_URL", self._url(self.pooler, "?pgbouncer=true"))]
+            return [env("DATABASE_URL", self._url(self.pooler, "?pgbouncer=true")), password]
         if self.server is not None:
-            return [password, env("DATABASE_URL", self._url(self.server))]
+            return [env("DATABASE_URL", self._url(self.server)), password]
         return [secret_env("DATABASE_URL", secret, keys.DATABASE_URL)]
 
 
@@ -75,14 +79,18 @@ class AppEnvironment:
     def env_from(self) -> list[k8s.EnvFromSource]:
         return [k8s.EnvFromSource(config_map_ref=k8s.ConfigMapEnvSource(name=self.settings))]
 
-    def variables(self) -> list[k8s.EnvVar]:
-        """Secret-backed variables of the web tier and the workers."""
-        secret = self.secret
-        out = [
-            secret_env("NEXTAUTH_SECRET", secret, keys.NEXTAUTH_SECRET),
-            secret_env("GITHUB_CLIENT_SECRET", secret, keys.GITHUB_CLIENT_SECRET),
-            secret_env("OPENAI_API_KEY", secret, keys.OPENAI_API_KEY),
+    def web_variables(self) -> list[k8s.EnvVar]:
+        """The web tier's Secret-backed variables: the workers' and its sessions' and OAuth's."""
+        return [
+            secret_env("NEXTAUTH_SECRET", self.secret, keys.NEXTAUTH_SECRET),
+            secret_env("GITHUB_CLIENT_SECRET", self.secret, keys.GITHUB_CLIENT_SECRET),
+            *self.worker_variables(),
         ]
+
+    def worker_variables(self) -> list[k8s.EnvVar]:
+        """Secret-backed variables every process of the app reads: the stores and the APIs."""
+        secret = self.secret
+        out = [secret_env("OPENAI_API_KEY", secret, keys.OPENAI_API_KEY)]
         if self.sentry:
             out.append(secret_env("SENTRY_DSN", secret, keys.SENTRY_DSN))
         out += self.database.variables(secret)
@@ -90,13 +98,10 @@ class AppEnvironment:
             out.append(secret_env("DATABASE_READ_URL", secret, keys.DATABASE_READ_URL))
         if self.redis is not None and self.cache is not None:
             out += [
+                env("REDIS_URL", f"redis://{self.redis.host}:{self.redis.port}/0"),
                 secret_env("REDIS_PASSWORD", secret, keys.REDIS_PASSWORD),
-                env("REDIS_URL", f"redis://:$(REDIS_PASSWORD)@{self.redis.host}:{self.redis.port}/0"),
+                env("REDIS_CACHE_URL", f"redis://{self.cache.host}:{self.cache.port}/0"),
                 secret_env("REDIS_CACHE_PASSWORD", secret, keys.REDIS_CACHE_PASSWORD),
-                env(
-                    "REDIS_CACHE_URL",
-                    f"redis://:$(REDIS_CACHE_PASSWORD)@{self.cache.host}:{self.cache.port}/0",
-                ),
             ]
         else:
             out += [

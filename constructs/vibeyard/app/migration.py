@@ -6,12 +6,16 @@ sync stops if it fails. Its name carries the image tag (and digest): a Job's pod
 template is immutable, so each image needs a new Job, and the name says which
 release it migrated. It reads the database credentials only, and connects to
 the database directly, never through PgBouncer: migration tools take
-session-level advisory locks, which transaction pooling breaks.
+session-level advisory locks, which transaction pooling breaks. The command runs
+under ``migrate.js`` (``node -e``, the app image's own Node), which waits until
+PostgreSQL accepts connections and hands the command a DATABASE_URL holding the
+password, percent-encoded.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from cdk8s_plus_28 import k8s
 from constructs import Construct
@@ -25,6 +29,7 @@ from . import APP_USER
 from .environment import AppEnvironment
 
 DIGEST_CHARS = 12
+LAUNCHER = (Path(__file__).parent / "migrate.js").read_text(encoding="utf-8")
 
 
 def job_name(prefix: str, image: Image) -> str:
@@ -88,9 +93,13 @@ class MigrationJob(Construct):
                         container(
                             name="migrate",
                             image=image,
-                            command=list(migration.command),
-                            # npx and prisma write their caches under HOME; /tmp is the only writable path.
-                            env=[env("HOME", "/tmp"), *environment.migration_variables()],
+                            command=["node", "-e", LAUNCHER, *migration.command],
+                            env=[
+                                # npx and prisma keep caches under HOME; /tmp is the only writable path.
+                                env("HOME", "/tmp"),
+                                env("DATABASE_WAIT_SECONDS", str(migration.database_wait_seconds)),
+                                *environment.migration_variables(),
+                            ],
                             resources=kube.resources(resources),
                         )
                     ],

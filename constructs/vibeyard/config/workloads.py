@@ -117,8 +117,16 @@ class MigrationConfig:
         doc="exec-form command",
         rule=rules.non_empty("a non-empty exec-form command"),
     )
+    database_wait_seconds: int = setting(
+        default=300, doc="how long it waits for PostgreSQL to accept connections", rule=rules.between(0, 3600)
+    )
     backoff_limit: int = setting(default=2, doc="retries before the Job fails", rule=rules.between(0, 10))
     active_deadline_seconds: int = setting(default=600, doc="the Job's time limit", rule=rules.between(1))
     ttl_seconds_after_finished: int = setting(
         default=86400, doc="how long a finished Job is kept", rule=rules.between(0)
     )
+
+    @check("database_wait_seconds")
+    def _wait_within_deadline(self) -> str | None:
+        ok = self.database_wait_seconds < self.active_deadline_seconds
+        return None if ok else f"less than active_deadline_seconds ({self.active_deadline_seconds})"

@@ -1,13 +1,13 @@
 """Ingress ``vibeyard``, for clusters still on an Ingress controller: TLS from cert-manager,
-one host, ``/`` to the web tier.
+one host, ``/`` to the web tier, the metrics path to nothing.
 
-It is the Ingress of the releases before Gateway API, unchanged but for its
-annotations, so that a cluster staying on it sees no other change. cert-manager's
-ingress-shim reads the issuer annotation and fills the TLS Secret, so each
-environment names its own Secret. The request limits are annotations, and each
-controller understands only its own: only the chosen controller's are rendered
-(``ANNOTATIONS``). Unlike the HTTPRoute it still routes ``/api/metrics``
-(docs/design-corrections.md).
+It is the Ingress of the releases before Gateway API but for two changes: its
+annotations, and the metrics path. cert-manager's ingress-shim reads the issuer
+annotation and fills the TLS Secret, so each environment names its own Secret. The
+request limits are annotations, and each controller understands only its own: only
+the chosen controller's are rendered (``ANNOTATIONS``). An Ingress cannot refuse a
+path, so ``/api/metrics`` goes to Service ``vibeyard-unrouted``, which selects no
+pods: every controller answers 503 there, and the app's metrics stay with Prometheus.
 """
 
 from __future__ import annotations
@@ -17,9 +17,12 @@ from collections.abc import Callable, Mapping
 from cdk8s_plus_28 import k8s
 from constructs import Construct
 
+from .. import identity as ids
 from ..config.types import EdgeConfig
 from ..identity import Identity
 from ..kube import Listener, meta
+
+UNROUTED = "vibeyard-unrouted"
 
 
 def _nginx(edge: EdgeConfig) -> dict[str, str]:
@@ -56,14 +59,21 @@ ANNOTATIONS: Mapping[str, Callable[[EdgeConfig], dict[str, str]]] = {
 }
 
 
+def _path(path: str, service: str, port_name: str) -> k8s.HttpIngressPath:
+    port = k8s.ServiceBackendPort(name=port_name)
+    backend = k8s.IngressBackend(service=k8s.IngressServiceBackend(name=service, port=port))
+    return k8s.HttpIngressPath(path=path, path_type="Prefix", backend=backend)
+
+
 class WebIngress(Construct):
-    """Ingress named after the web tier.
+    """Ingress named after the web tier, and Service ``vibeyard-unrouted``.
 
     :param namespace: the environment's namespace.
     :param edge: host, TLS Secret, issuer, limits and the controller.
     :param class_name: the IngressClass (the topology's).
     :param backend: the web tier: its Service name and port name.
     :param port_name: the web Service's port name.
+    :param unrouted: a path the edge refuses (the web tier's metrics path).
     :param identity: the web tier's identity, which labels the Ingress.
     """
 
@@ -77,6 +87,7 @@ class WebIngress(Construct):
         class_name: str,
         backend: Listener,
         port_name: str,
+        unrouted: str,
         identity: Identity,
     ) -> None:
         super().__init__(scope, id)
@@ -84,6 +95,13 @@ class WebIngress(Construct):
             "cert-manager.io/cluster-issuer": edge.cluster_issuer,
             **ANNOTATIONS[edge.ingress.controller](edge),
         }
+        k8s.KubeService(
+            self,
+            "Unrouted",
+            # Its own labels: with the web tier's, the web ServiceMonitor would select it too.
+            metadata=meta(UNROUTED, namespace, ids.of((UNROUTED, "edge"), identity.instance)),
+            spec=k8s.ServiceSpec(ports=[k8s.ServicePort(name="http", port=80, protocol="TCP")]),
+        )
         k8s.KubeIngress(
             self,
             "Resource",
@@ -96,15 +114,8 @@ class WebIngress(Construct):
                         host=edge.host,
                         http=k8s.HttpIngressRuleValue(
                             paths=[
-                                k8s.HttpIngressPath(
-                                    path="/",
-                                    path_type="Prefix",
-                                    backend=k8s.IngressBackend(
-                                        service=k8s.IngressServiceBackend(
-                                            name=backend.name, port=k8s.ServiceBackendPort(name=port_name)
-                                        )
-                                    ),
-                                )
+                                _path(unrouted, UNROUTED, "http"),
+                                _path("/", backend.name, port_name),
                             ]
                         ),
                     )

@@ -100,7 +100,8 @@ def pgbouncer_exporter(
     exporters: Exporters | None, *, pgbouncer_port: int, user: str, secret: str
 ) -> list[k8s.Container]:
     """prometheus-community's pgbouncer_exporter (uid 65534), logged in to the admin
-    console as a ``stats_users`` member."""
+    console as a ``stats_users`` member. Its driver (lib/pq) reads the password from
+    ``PGPASSWORD``, so none is written into the connection string or its arguments."""
     if exporters is None:
         return []
     return _sidecar(
@@ -108,9 +109,8 @@ def pgbouncer_exporter(
         exporters,
         port=PGBOUNCER_PORT,
         user=65534,
-        env=[kube.secret_env("PGBOUNCER_PASSWORD", secret, keys.POSTGRES_PASSWORD)],
+        env=[kube.secret_env("PGPASSWORD", secret, keys.POSTGRES_PASSWORD)],
         args=[
-            f"--pgBouncer.connectionString=postgres://{user}:$(PGBOUNCER_PASSWORD)@127.0.0.1:{pgbouncer_port}"
-            "/pgbouncer?sslmode=disable"
+            f"--pgBouncer.connectionString=postgres://{user}@127.0.0.1:{pgbouncer_port}/pgbouncer?sslmode=disable"
         ],
     )

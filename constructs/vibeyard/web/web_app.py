@@ -103,7 +103,7 @@ class WebApp(Construct):
             image=image,
             ports=[k8s.ContainerPort(name=PORT_NAME, container_port=web.port, protocol="TCP")],
             env_from=environment.env_from(),
-            env=environment.variables(),
+            env=environment.web_variables(),
             resources=kube.resources(web.resources),
             startup_probe=_http_probe(web.health_path, period=5, timeout=3, failures=30),
             readiness_probe=_http_probe(web.health_path, period=10, timeout=3, failures=3),

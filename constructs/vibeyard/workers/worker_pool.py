@@ -139,7 +139,7 @@ class WorkerPoolDeployment(Construct):
                 env("WORKER_QUEUES", ",".join(pool.queues)),
                 env("WORKER_CONCURRENCY", str(pool.concurrency)),
                 *metrics_env,
-                *environment.variables(),
+                *environment.worker_variables(),
             ],
             resources=kube.resources(pool.resources),
             liveness_probe=liveness,

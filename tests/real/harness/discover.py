@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import yaml
 
 from tests.support import Manifest
 
@@ -12,6 +15,7 @@ from .pods import Cluster, container_env
 from .procs import HarnessError
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet")
+CONTRACT = Path(__file__).resolve().parents[3] / "docs" / "app-contract.yaml"
 
 
 def runs(workload: Manifest, program: str) -> bool:
@@ -52,3 +56,18 @@ def app_env(cluster: Cluster, var: str, component: str | None = None) -> str:
     if len(values) != 1:
         raise HarnessError(f"{cluster.env}: the app's {var} is {sorted(values) or 'unset'}")
     return values.pop()
+
+
+def app_url(cluster: Cluster, var: str, component: str | None = None) -> str:
+    """``var`` as the app uses it: with its ``url_passwords`` variable set in it as the
+    app contract says (percent-encoded), where the chart sets one beside it."""
+    url = app_env(cluster, var, component)
+    passwords = yaml.safe_load(CONTRACT.read_text(encoding="utf-8"))["url_passwords"]
+    try:
+        password = app_env(cluster, passwords[var], component)
+    except HarnessError:
+        return url  # a managed store's whole URL
+    parts = urlsplit(url)
+    user, _, host = parts.netloc.rpartition("@")
+    netloc = f"{user}:{quote(password, safe='')}@{host}"
+    return urlunsplit(parts._replace(netloc=netloc))

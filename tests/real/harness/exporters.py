@@ -111,7 +111,7 @@ def start_sidecar(pod: Pod) -> Exporter:
     args = [_local_listen(a, declared[0], port) for a in args]
     env = {k: (f"127.0.0.1:{port}" if k in LISTEN_ENV else v) for k, v in env.items()}
     if "prometheuscommunity/pgbouncer-exporter" in c.image:
-        return _community_pgbouncer(pod, args, port)
+        return _community_pgbouncer(pod, args, env, port)
     if binary == "pgbouncer-exporter":
         return _spreaker(pod, c, env, args, port)
     listens = any(k in env for k in LISTEN_ENV) or any(a.lstrip("-").startswith("web.listen") for a in args)
@@ -133,8 +133,9 @@ def _local_listen(arg: str, declared: int, port: int) -> str:
     return f"{m.group(1)}127.0.0.1:{port}"
 
 
-def _community_pgbouncer(pod: Pod, args: list[str], port: int) -> Exporter:
-    """prometheus-community's exporter, as spreaker's: the same admin-console DSN, the same port."""
+def _community_pgbouncer(pod: Pod, args: list[str], env: dict[str, str], port: int) -> Exporter:
+    """prometheus-community's exporter, as spreaker's: the same admin-console DSN, the same port.
+    Both drivers (lib/pq there, libpq here) read a password missing from the DSN from PGPASSWORD."""
     flag = "--pgBouncer.connectionString="
     dsn = next((a.removeprefix(flag) for a in args if a.startswith(flag)), None)
     if dsn is None:
@@ -148,6 +149,8 @@ def _community_pgbouncer(pod: Pod, args: list[str], port: int) -> Exporter:
     local.write_text(yaml.safe_dump(cfg))
     argv = [tools.find("pgbouncer-exporter"), "--config", str(local)]
     base = {"PATH": "/usr/bin:/bin", "HOME": str(pod.dir)}
+    if "PGPASSWORD" in env:
+        base["PGPASSWORD"] = env["PGPASSWORD"]
     return Exporter(f"{pod.name}/exporter", argv, base, port, pod.dir / "exporter.log")
 
 
