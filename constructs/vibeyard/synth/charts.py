@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-
 from pathlib import Path
 
 from ..config import EnvConfig
@@ -34,7 +33,9 @@ def render_charts(
     return trees
 
 
-def synthesize(configs: Sequence[EnvConfig], root: Path, every: Sequence[EnvConfig] | None = None) -> dict[str, Tree]:
+def synthesize(
+    configs: Sequence[EnvConfig], root: Path, every: Sequence[EnvConfig] | None = None
+) -> dict[str, Tree]:
     """What a synth renders, in memory, with each sealed file read from ``root``."""
     sealed = {c.name: load_sealed(c, root) if c.secrets.provider == "sealed" else None for c in configs}
     return render_charts(configs, sealed, every if every is not None else configs)

@@ -5,8 +5,8 @@ raises ``KeyboardInterrupt`` in the main thread, which the CLI turns into one
 line and exit 128 + signal (130 for Ctrl-C, 143 for SIGTERM). Every later one is
 ignored: CI cancellation and systemd signal the whole process group, and a
 second ``KeyboardInterrupt`` raised while the first is being reported would
-print a traceback. No step of a synth needs shielding: its one commit point is
-a single rename (``publish.py``).
+print a traceback. No step of a synth needs shielding: a swap cut short is
+finished (or was never begun) by ``publish.recover`` on the way out (``cli.py``).
 """
 
 from __future__ import annotations
