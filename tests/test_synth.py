@@ -57,14 +57,15 @@ def stub_render(configs: Sequence[EnvConfig], sealed: object, every: Sequence[En
     return trees
 
 
-def snapshot(root: Path) -> Snapshot:
-    """``dist/``: every path with its bytes (None for a folder, the target for a link)."""
-    dist = root / "dist"
+def snapshot(root: Path, tree: Path | None = None) -> Snapshot:
+    """``dist/`` (or ``tree``, read as if it were dist/): every path with its bytes (None
+    for a folder, the target for a link)."""
+    dist = tree or root / "dist"
     result: Snapshot = {}
     if not dist.is_dir():
         return result
     for path in sorted(dist.rglob("*")):
-        rel = path.relative_to(root).as_posix()
+        rel = f"dist/{path.relative_to(dist).as_posix()}"
         if path.is_symlink():
             result[rel] = f"-> {os.readlink(path)}"
         elif path.is_dir():
@@ -308,8 +309,8 @@ def _nothing(repo: Path, mp: pytest.MonkeyPatch) -> None:
     pass
 
 
-def _put(rel: str, data: bytes | None) -> Setup:
-    """Replace ``rel`` with ``data`` (None: a folder; b"|": a FIFO)."""
+def _put(rel: str, data: bytes | Callable[[], bytes] | None) -> Setup:
+    """Replace ``rel`` with ``data`` (None: a folder; b"|": a FIFO; a callable: its bytes)."""
 
     def setup(repo: Path, mp: pytest.MonkeyPatch) -> None:
         path = repo / rel
@@ -319,7 +320,7 @@ def _put(rel: str, data: bytes | None) -> Setup:
         elif data == b"|":
             os.mkfifo(path)
         else:
-            path.write_bytes(data)
+            path.write_bytes(data() if callable(data) else data)
 
     return setup
 
@@ -460,13 +461,13 @@ PROBES = [
         "record-50MB-tag",
         2,
         [_bad_record("") + r"\d+ bytes, more than an input file can be; restore it from git"],
-        _put(RECORD, b'{"tag": "' + b"a" * 50_000_000 + b'"}\n'),
+        _put(RECORD, lambda: b'{"tag": "' + b"a" * 50_000_000 + b'"}\n'),
     ),
     Probe(
         "record-nested-deeply",
         2,
         [_bad_record(f"nested too deeply to be a release record; write {EXAMPLE}")],
-        _put(RECORD, b'{"tag": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n"),
+        _put(RECORD, lambda: b'{"tag": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n"),
     ),
     Probe(
         "record-is-a-fifo",

@@ -111,6 +111,8 @@ def _render(
 
 
 def _synth(opts: argparse.Namespace, environ: Mapping[str, str], root: Path, done: list[bool]) -> int:
+    dist, new = root / "dist", -1
+    warnings = [] if opts.check else recover(root, dist)  # a committed swap first: it holds the records
     configs, every = resolve(opts.envs, environ, root)
     sealed = {c.name: load_sealed(c, root) if c.secrets.provider == "sealed" else None for c in configs}
     if opts.check:
@@ -119,8 +121,6 @@ def _synth(opts: argparse.Namespace, environ: Mapping[str, str], root: Path, don
     folders = _render(configs, sealed, every, root)
     if records := releases(every, configs, environ, root):
         folders[RELEASES] = records
-    dist = root / "dist"
-    warnings, new = recover(root, dist), -1
     try:
         staged = stage(root, dist, folders, {FILE: environments_json(every)}, replace_all=not opts.envs)
         new = os.stat(staged).st_ino
