@@ -82,10 +82,10 @@ def _preflight() -> None:
         tempfile.TemporaryDirectory(dir=tmp).cleanup()
     except OSError as err:
         raise MachineError(f"{tmp}: {err.strerror}; jsii needs a writable TMPDIR: set it to one") from None
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    cache = Path(os.environ.get("JSII_RUNTIME_PACKAGE_CACHE_ROOT") or Path.home() / ".cache/aws/jsii")
     while not cache.exists() and cache != cache.parent:
         cache = cache.parent
-    if not os.access(cache, os.W_OK):  # without its cache jsii unpacks on every run: slower, still right
+    if not (cache.is_dir() and os.access(cache, os.W_OK)):  # without its cache jsii is slower, still right
         os.environ.setdefault("JSII_RUNTIME_PACKAGE_CACHE", "disabled")
 
 
