@@ -262,6 +262,38 @@ def test_sigterm_to_the_process_group_during_a_real_synth_is_one_line_and_143(tm
     _wait_for(lambda: not _group(proc.pid), "the group's other processes to end", 10)
 
 
+_NODE_STARTED = """
+import os, runpy, signal, subprocess, sys
+real = subprocess.Popen
+class Popen(real):  # jsii starting its Node: the signal lands before jsii holds the process
+    def __init__(self, args, *more, **kwargs):
+        super().__init__(args, *more, **kwargs)
+        if os.path.basename(str(args[0])) == "node":
+            os.killpg(0, signal.SIGTERM)
+subprocess.Popen = Popen
+sys.argv = ["main.py"]
+runpy.run_path("main.py", run_name="__main__")
+"""
+
+
+def test_sigterm_while_jsii_starts_node_is_one_line_and_143(tmp_path: Path) -> None:
+    """The half-started jsii runtime's finalizer failed after the line ("Exception ignored
+    in: _NodeProcess.__del__", a traceback): found by the test above, once in a full run."""
+    repo = copy_repo(tmp_path / "repo")
+    done = subprocess.run(
+        [sys.executable, "-c", _NODE_STARTED],
+        cwd=repo,
+        env=environ(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        start_new_session=True,
+    )
+    assert (done.returncode, done.stderr, done.stdout) == (143, "interrupted; dist/ unchanged\n", "")
+    assert sorted(os.listdir(repo / "dist")) == ["releases"] and leftovers(repo) == []
+
+
 _TWICE = """
 import os, signal, sys
 sys.path[:0] = [sys.argv[1]]
