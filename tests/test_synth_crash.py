@@ -15,7 +15,7 @@ fallback's renames, and every deletion of the old tree. For every N:
 
 Both on the exchange path and on the fallback (no ``renameat2``), and again at
 every write of the synth that finishes a fallback swap killed between its
-renames. The children are forked from a zygote, a fresh interpreter without
+renames (of its deletions of the leftover, the first and the last). The children are forked from a zygote, a fresh interpreter without
 jsii, so each costs milliseconds; the rendering is test_synth.py's stub.
 Also here: two concurrent releases of different environments both land.
 """
@@ -390,11 +390,12 @@ def test_every_filesystem_call_of_synth_is_swept_or_known_not_to_write() -> None
     assert {"os.rename", "os.link", "open", "tempfile.mkdtemp", "shutil.rmtree"} <= found  # the walk works
 
 
-def swept(ops: list[str]) -> list[int]:
-    """The writes to stop at: all of them, except that of the deletions of the old tree (all
-    alike: a published tree's predecessor going away) only the first and the last."""
+def swept(ops: list[str], *, every_deletion: bool = True) -> list[int]:
+    """The writes to stop at: all of them, or, of the deletions (all alike: a tree that is no
+    longer dist/ going away), only the first and the last."""
     deletions = [k for k, op in enumerate(ops, 1) if kind(op) in ("unlink", "rmdir")]
-    return [k for k in range(1, len(ops) + 1) if k not in deletions[1:-1]]
+    skip = [] if every_deletion else deletions[1:-1]
+    return [k for k in range(1, len(ops) + 1) if k not in skip]
 
 
 def _runs(world: World, name: str, mode: str, fallback: bool, points: list[int]) -> list[Run]:
@@ -461,8 +462,9 @@ def test_a_fallback_swap_killed_between_its_renames_is_finished_at_every_write_o
     world: World,
 ) -> None:
     """Killed with the new tree committed (``.synth-ready-*``) and dist/ still there, or
-    already moved aside; the next synth is killed in turn at each of its own writes, up to
-    the point where it starts staging (from there on it is the synth swept above)."""
+    already moved aside; the next synth is killed in turn at each of its own writes (of its
+    deletions of the leftover, the first and the last) up to the point where it starts
+    staging: from there on it is the synth swept above."""
     ops, commit = world.ops[True], world.commit(True)
     problems = []
     for first in (commit + 1, commit + 2):  # before dist/ moves aside; before the ready tree moves in
@@ -473,7 +475,7 @@ def test_a_fallback_swap_killed_between_its_renames_is_finished_at_every_write_o
         steps = steps[: next(k for k, op in enumerate(steps) if op.startswith("mkdir .synth-"))]
         assert kind(steps[0]) == "rename", steps  # the next synth finishes the swap first
         runs = []
-        for k in swept(steps):
+        for k in swept(steps, every_deletion=False):  # swept one by one above
             crash = _runs(world, f"again-{first}-{k}", "kill", True, [first])[0]
             runs += [crash, Run(crash.repo, k, "kill", True, RELEASE[0], {})]
         assert run_zygotes(runs) == [-signal.SIGKILL] * len(runs)
