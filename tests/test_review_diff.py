@@ -652,6 +652,11 @@ BAD_NOTES = {
         note([REDIS], "t").replace("title:", "owner: me\ntitle:"),
         "unknown front matter key 'owner'",
     ),
+    "flagged-not-a-bool": (
+        N,
+        note([REDIS], "t").replace("title:", "flagged: maybe\ntitle:"),
+        "flagged: must be true or false",
+    ),
     "no-title": (N, f"---\nobjects: [{REDIS}]\n---\n" + STEPS, "title:"),
     "empty-title": (N, note([REDIS], " "), "title:"),
     "objects-not-a-list": (
@@ -699,6 +704,28 @@ def test_a_good_note_that_names_no_blocking_change_is_accepted(note_repo: Repo, 
     finally:
         note_repo.remove(f"upgrades/{N}")
     assert result.code == 0 and result.err == "", result.err
+    # It steps in for no flag, and the reviewer still sees it.
+    assert (
+        f"Upgrade notes new in this change: 1\n  upgrade note: Re-create the StatefulSet (upgrades/{N})"
+        in result.out
+    )
+
+
+def test_a_note_for_an_unflagged_change_acknowledges_no_flag(tmp_path: Path, review: Review) -> None:
+    """``flagged: false`` orders a change make diff cannot see; it must not wave a real flag through."""
+    repo = Repo.new(tmp_path / "repo")
+    repo.write("dist/env1/redis.yaml", workload("StatefulSet", "redis", "production"))
+    repo.commit("base")
+    repo.write(
+        "dist/env1/redis.yaml",
+        edited(workload("StatefulSet", "redis", "production"), "spec.serviceName", "x"),
+    )
+    text = note([REDIS], "App first").replace("title:", "flagged: false\ntitle:")
+    repo.write(f"upgrades/{N}", text)
+    result = review(repo)
+    assert result.code == 3, result.out + result.err
+    assert f"BLOCKING      env1: {REDIS}: spec.serviceName changed" in result.out
+    assert f"upgrade note: App first (upgrades/{N})" in result.out, "listed all the same"
 
 
 def test_a_bad_base_and_no_repository_are_one_line_and_exit_2(tmp_path: Path, review: Review) -> None:
@@ -834,7 +861,8 @@ def note_objects(clone: Path) -> dict[str, tuple[str, list[str]]]:
     notes = {}
     for path in sorted((clone / "upgrades").glob("*.md")):
         front = yaml.safe_load(path.read_text("utf-8").split("---\n")[1])
-        notes[f"upgrades/{path.name}"] = (front["title"], front["objects"])
+        if front.get("flagged", True):  # a note that orders an unflagged change acknowledges nothing
+            notes[f"upgrades/{path.name}"] = (front["title"], front["objects"])
     return notes
 
 

@@ -19,7 +19,7 @@ from constructs import Construct
 
 from imports.applications.io import argoproj
 
-from ..config.types import Destination, GitOpsConfig
+from ..config.types import Destination, EnvConfig, GitOpsConfig
 from ..identity import Identity
 from ..kube import crd_meta
 
@@ -35,6 +35,10 @@ class SyncTarget:
     gitops: GitOpsConfig | None
     ready: bool = True
     image_policy: bool = False
+
+    @staticmethod
+    def of(cfg: EnvConfig, *, ready: bool) -> SyncTarget:
+        return SyncTarget(cfg.name, cfg.namespace, cfg.gitops, ready, cfg.signatures.admission != "off")
 
 
 class ArgoCdApplication(Construct):

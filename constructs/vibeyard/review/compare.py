@@ -42,6 +42,9 @@ class Review:
     folders: list[FolderDiff]
     blocking: list[tuple[risks.Flag, notes.Note | None]]
     info: list[risks.Flag]
+    # Every upgrade note new since BASE, also one that steps in for no flag (an app contract
+    # change the manifests cannot show): the reviewer reads each.
+    notes: list[notes.Note]
 
     @property
     def unacknowledged(self) -> list[risks.Flag]:
@@ -103,8 +106,9 @@ def review(cwd: Path, base_ref: str | None) -> Review:
         flags += risks.blocking(name, old.objects, new.objects)
         flags += risks.informational(name, old.objects, new.objects) + links
     blocking = [
-        (flag, next((n for n in acknowledging if flag.key in n.objects), None))
+        (flag, next((n for n in acknowledging if n.flagged and flag.key in n.objects), None))
         for flag in flags
         if flag.blocking
     ]
-    return Review(commit, how, folders, blocking, [flag for flag in flags if not flag.blocking])
+    info = [flag for flag in flags if not flag.blocking]
+    return Review(commit, how, folders, blocking, info, acknowledging)

@@ -29,6 +29,9 @@ class Note:
     path: str
     title: str
     objects: tuple[str, ...]
+    # False: the change it orders raises no flag (an app contract change); it names the
+    # objects it concerns, is listed for the reviewer, and acknowledges nothing.
+    flagged: bool = True
 
 
 def _fail(path: str, problem: str) -> ReviewError:
@@ -79,16 +82,21 @@ def parse(path: str, data: bytes) -> Note:
     front, body = _front_matter(path, text)
     if not isinstance(front, dict):
         raise _fail(path, "front matter must be a mapping with title: and objects:")
-    unknown = sorted(set(map(str, front)) - {"title", "objects"})
+    unknown = sorted(set(map(str, front)) - {"title", "objects", "flagged"})
     if unknown:
-        raise _fail(path, f"unknown front matter key {unknown[0]!r}; only title: and objects: are allowed")
+        raise _fail(
+            path, f"unknown front matter key {unknown[0]!r}; only title:, objects: and flagged: are allowed"
+        )
+    flagged = front.get("flagged", True)
+    if not isinstance(flagged, bool):
+        raise _fail(path, "flagged: must be true or false")
     title = front.get("title")
     if not isinstance(title, str) or not title.strip() or "\n" in title.strip():
         raise _fail(path, "title: must be one non-empty line of text")
     objects = _objects(path, front.get("objects"))
     if "```" not in body:
         raise _fail(path, "the body gives no commands; write the ordered kubectl/argocd steps in ``` blocks")
-    return Note(path, title.strip(), objects)
+    return Note(path, title.strip(), objects, flagged)
 
 
 def new_notes(work: dict[str, bytes], base: dict[str, bytes], known: set[str]) -> list[Note]:

@@ -57,6 +57,9 @@ def text(review: Review) -> str:
     out = [f"make diff: dist/ at {review.base[:12]} ({review.how}) → the working tree", ""]
     flags = _flag_lines(review)
     out += ["Risk flags: " + _totals(review), *("  " + line for line in flags), ""]
+    if review.notes:
+        out += [f"Upgrade notes new in this change: {len(review.notes)}"]
+        out += [f"  upgrade note: {note.title} ({note.path})" for note in review.notes] + [""]
     for folder in review.folders:
         body = _folder_lines(folder)
         if body:
@@ -97,6 +100,9 @@ def markdown(review: Review) -> str:
             out.append("")
     if review.info:
         out += ["### Informational", "", *_fenced([_flag(flag) for flag in review.info], "text"), ""]
+    if review.notes:
+        out += ["### Upgrade notes new in this change", ""]
+        out += [f"- *{_md(note.title)}* (`{note.path}`)" for note in review.notes] + [""]
     out += ["### Objects per environment", ""]
     out += [f"- {_md(folder.summary())}" for folder in review.folders]
     for folder in review.folders:

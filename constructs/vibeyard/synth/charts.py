@@ -29,16 +29,7 @@ def render_charts(
         data = sealed.get(cfg.name)
         chart = VibeyardChart(app, cfg.name, cfg=cfg, sealed_data=dict(data) if data is not None else None)
         trees[cfg.name] = render(chart.manifests())
-    targets = [
-        SyncTarget(
-            c.name,
-            c.namespace,
-            c.gitops,
-            not in_config(c, sealed.get(c.name)),
-            c.signatures.admission != "off",
-        )
-        for c in every
-    ]
+    targets = [SyncTarget.of(c, ready=not in_config(c, sealed.get(c.name))) for c in every]
     trees[ARGOCD] = render(GitOpsChart(app, ARGOCD, targets=targets).manifests())
     return trees
 

@@ -1,10 +1,8 @@
 """``main.py``'s logic: pick environments, validate, render, publish ``dist/`` in one step.
 
-Every expected failure is one line on stderr and leaves ``dist/`` as it was or,
-once the swap is done, as it will be. Exit status: 2 for a usage or config
-mistake (also a slip in a config file, a damaged release record or sealed
-file), found before jsii starts; 1 for the machine (a filesystem error naming
-the path, no Node.js, no writable TMPDIR, a damaged ``imports/`` module); 128 +
+Every expected failure is one line on stderr, and ``dist/`` is as it was or, once
+the swap is done, as it will be. Exit status (docs/synth.md lists every line): 2
+for a usage or input mistake, found before jsii starts; 1 for the machine; 128 +
 signal when interrupted. Anything else is a bug and keeps its traceback.
 """
 
@@ -18,7 +16,7 @@ import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..config import ConfigError, EnvConfig, names
 from ..config.inputs import PLACEHOLDER_PREFIX, load_sealed, placeholder_keys
@@ -27,6 +25,9 @@ from . import signals
 from .charts import render_charts
 from .inputs import RELEASES, releases, resolve
 from .publish import PREFIX, locked, mirror, recover, remove, stage, swap
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 ENV_VAR = "VIBEYARD_ENV"
 RESEAL = "reseal it before the first sync (docs/release.md 'Seal or rotate secret keys')"
@@ -45,6 +46,9 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise ConfigError(f"usage error: {message}; see python main.py --help")
 
+    def print_help(self, file: SupportsWrite[str] | None = None) -> None:  # argparse hides a failed write
+        (file or sys.stdout).write(self.format_help())
+
 
 def parse(argv: Sequence[str], environ: Mapping[str, str]) -> argparse.Namespace:
     parser = _Parser(
@@ -59,7 +63,7 @@ def parse(argv: Sequence[str], environ: Mapping[str, str]) -> argparse.Namespace
     )
     opts = parser.parse_args(list(argv))
     if any(not n.strip() for n in opts.envs):
-        parser.error("an empty environment name")
+        parser.error(f"an empty environment name: choose one of {', '.join(names())}")
     opts.envs = list(dict.fromkeys(opts.envs or environ.get(ENV_VAR, "").replace(",", " ").split()))
     return opts
 
@@ -73,46 +77,63 @@ def _preflight() -> None:
     """What jsii needs from the machine, checked before Node can print its traces."""
     if shutil.which("node") is None:
         raise MachineError("Node.js is not on PATH; run `make install` (it puts Node 22 in node_modules)")
+    tmp = next((v for k in ("TMPDIR", "TMP", "TEMP") if (v := os.environ.get(k))), "/tmp")  # as Node reads it
     try:
-        tempfile.TemporaryDirectory().cleanup()
+        tempfile.TemporaryDirectory(dir=tmp).cleanup()
     except OSError as err:
-        raise MachineError(f"{tempfile.gettempdir()}: {err.strerror}; jsii needs a writable TMPDIR") from None
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        raise MachineError(f"{tmp}: {err.strerror}; jsii needs a writable TMPDIR: set it to one") from None
+    cache = Path(os.environ.get("JSII_RUNTIME_PACKAGE_CACHE_ROOT") or Path.home() / ".cache/aws/jsii")
     while not cache.exists() and cache != cache.parent:
         cache = cache.parent
-    if not os.access(cache, os.W_OK):  # without its cache jsii unpacks on every run: slower, still right
+    if not (cache.is_dir() and os.access(cache, os.W_OK)):  # without its cache jsii is slower, still right
         os.environ.setdefault("JSII_RUNTIME_PACKAGE_CACHE", "disabled")
 
 
-def _render(configs: Sequence[EnvConfig], sealed: Mapping[str, Any], every: Sequence[EnvConfig]) -> Any:
+def _render(
+    configs: Sequence[EnvConfig], sealed: Mapping[str, Any], every: Sequence[EnvConfig], root: Path
+) -> Any:
     try:
         return render_charts(configs, sealed, every)
-    except (ImportError, SyntaxError) as err:  # a damaged generated module in imports/
-        where = str(getattr(err, "filename", None) or getattr(err, "path", None) or "")
-        if f"{os.sep}imports{os.sep}" not in where:
+    except (ImportError, SyntaxError) as err:  # a damaged or missing generated module in imports/
+        import traceback
+
+        imports, name = (root / "imports").resolve(), getattr(err, "name", None) or ""
+        tb = traceback.extract_tb(err.__traceback__)
+        places = [str(getattr(err, "filename", None)), *(frame.filename for frame in tb)]
+        if name.partition(".")[0] == "imports":
+            places = [str(imports.joinpath(*name.split(".")[1:]))]
+        inside = [Path(p).resolve() for p in places if Path(p).resolve().is_relative_to(imports)]
+        if not inside:
             raise
-        raise MachineError(f"{os.path.relpath(where)}: {type(err).__name__}; run `make imports`") from None
+        why = f"{type(err).__name__}: {getattr(err, 'msg', None) or err}"
+        where = Path("imports", inside[-1].relative_to(imports))
+        raise MachineError(f"{where}: {why}; run `make imports`") from None
 
 
 def _synth(opts: argparse.Namespace, environ: Mapping[str, str], root: Path, done: list[bool]) -> int:
+    dist, new = root / "dist", -1
+    warnings = [] if opts.check else recover(root, dist)  # a committed swap first: it holds the records
     configs, every = resolve(opts.envs, environ, root)
     # Every environment's: dist/argocd knows which still hold placeholders.
     sealed = {c.name: load_sealed(c, root) if c.secrets.provider == "sealed" else None for c in every}
     if opts.check:
         return 0
     _preflight()
-    folders = _render(configs, sealed, every)
+    folders = _render(configs, sealed, every, root)
     if records := releases(every, configs, environ, root):
         folders[RELEASES] = records
-    dist = root / "dist"
-    warnings = recover(root, dist)
-    staged = stage(root, dist, folders, {FILE: environments_json(every)}, replace_all=not opts.envs)
     try:
+        staged = stage(root, dist, folders, {FILE: environments_json(every)}, replace_all=not opts.envs)
+        new = os.stat(staged).st_ino
         old = swap(staged, dist)
-    except BaseException:
-        remove(staged)
+        done.append(True)
+    except BaseException:  # finish a fallback swap past its commit point; remove what was staged
+        with contextlib.suppress(OSError):
+            recover(root, dist)
+        with contextlib.suppress(OSError):
+            if os.stat(dist).st_ino == new:  # interrupted once the swap itself was done
+                done.append(True)
         raise
-    done.append(True)
     warnings.append(remove(old))
     if (outdir := environ.get("CDK8S_OUTDIR")) and Path(outdir).resolve() != dist.resolve():
         mirror(Path(outdir), folders)
@@ -135,6 +156,8 @@ def _shown(path: object, root: Path) -> str:
     if not p.is_relative_to(root):
         return str(p)
     parts = list(p.relative_to(root).parts)
+    if len(parts) == 1 and parts[0].startswith(PREFIX):  # making the staged folder: the repository's fault
+        return str(root)
     return "/".join(["dist", *parts[1:]] if parts and parts[0].startswith(PREFIX) else parts) or "."
 
 

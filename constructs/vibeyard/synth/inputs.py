@@ -45,8 +45,10 @@ def load_release(root: Path, env: str) -> tuple[dict[str, str], str | None]:
         raise fail(f"not JSON ({err.msg} at line {err.lineno}); write {EXAMPLE}") from None
     except RecursionError:
         raise fail(f"nested too deeply to be a release record; write {EXAMPLE}") from None
-    if not isinstance(data, dict) or sorted(set(data) - {TAG, DIGEST}):
-        raise fail(f"an object with {TAG!r} and an optional {DIGEST!r} only, like {EXAMPLE}")
+    if not isinstance(data, dict):
+        raise fail(f"not a JSON object; write {EXAMPLE}")
+    if extra := sorted(set(data) - {TAG, DIGEST}):
+        raise fail(f"unknown key {extra[0][:40]!r}: only {TAG!r} and an optional {DIGEST!r}, as in {EXAMPLE}")
     if not isinstance(data.get(TAG), str) or not isinstance(data.get(DIGEST, ""), str | None):
         raise fail(f"{TAG!r} must be a string and {DIGEST!r} a string or absent, as in {EXAMPLE}")
     return {k: v for k, v in data.items() if v is not None}, text

@@ -1,18 +1,14 @@
 """Publishing ``dist/`` in one step: the new tree is built beside it and swapped in.
 
-A half-written ``dist/`` is worse than a stale one: GitOps would sync it. A
-release is an environment's manifests *and* its record, both in ``dist/``, so one
-swap publishes both. Under the repository's lock (``flock``: concurrent synths
-queue instead of losing each other's updates), a synth removes what a killed one
-left (``.synth-*``), stages the whole new ``dist/`` in a fresh ``.synth-*``
-folder (for a one-environment synth the others are hard links to their current
-files), and swaps it in with ``renameat2(RENAME_EXCHANGE)``: the commit point,
-before which ``dist/`` is all old and after which all new. Without
-``renameat2`` the staged folder is renamed ``.synth-ready-*`` (the commit point),
-then ``dist/`` moved aside and the ready folder moved in; ``recover`` finishes a
-swap killed between those renames. The old tree is deleted last; one that
-cannot be deleted is a warning, and its unique name blocks no later synth.
-Nothing calls ``fsync``: the guarantee is against the process dying, not power loss.
+A release is an environment's manifests *and* its record, both in ``dist/``, so
+one swap publishes both. Under the repository's ``flock`` a synth removes what a
+killed one left (``.synth-*``), stages the whole new ``dist/`` in a fresh
+``.synth-*`` folder (what it does not replace as hard links), and swaps it in
+with ``renameat2(RENAME_EXCHANGE)``: the commit point. Without ``renameat2`` the
+commit point is renaming the staged folder ``.synth-ready-*``, and ``recover``
+finishes the two renames that follow if they were cut short. Deleting the old
+tree comes last; where it fails, that is a warning. Nothing calls ``fsync``: the
+guarantee is against the process dying, not power loss (docs/synth.md).
 """
 
 from __future__ import annotations
@@ -54,13 +50,16 @@ def recover(root: Path, dist: Path) -> list[str | None]:
     return [remove(leftover) for leftover in sorted(root.glob(f"{PREFIX}*"))]
 
 
-def remove(path: Path) -> str | None:
+def remove(path: Path | None) -> str | None:
     """Delete a staged or old tree; what went wrong, as a warning, instead of failing."""
+    if path is None or not os.path.lexists(path):
+        return None
     problems: list[str] = []
 
     def retry(_func: object, failed: str, _exc: object) -> None:  # a carried-over read-only folder
         try:
-            os.chmod(os.path.dirname(failed), 0o700)
+            if failed != os.fspath(path):
+                os.chmod(os.path.dirname(failed), 0o700)
             shutil.rmtree(failed) if os.path.isdir(failed) and not os.path.islink(failed) else os.unlink(
                 failed
             )
@@ -134,18 +133,22 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), os.fspath(b))
 
 
-def swap(staged: Path, dist: Path) -> Path:
+def swap(staged: Path, dist: Path) -> Path | None:
     """Put ``staged`` at ``dist`` in one step; returns where the old tree now is."""
     if not os.path.lexists(dist):
         os.rename(staged, dist)
-        return staged
+        return None
     if _exchange(staged, dist):
         return staged
     ready, old = (
         staged.with_name(f"{p}{staged.name.removeprefix(PREFIX)}") for p in (READY, f"{PREFIX}old-")
     )
     os.rename(staged, ready)
-    os.rename(dist, old)
+    try:
+        os.rename(dist, old)
+    except OSError:  # dist/ cannot move (a mount point, say): not committed after all
+        os.rename(ready, staged)
+        raise
     os.rename(ready, dist)
     return old
 

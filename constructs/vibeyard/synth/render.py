@@ -34,10 +34,8 @@ _Dumper.add_representer(
 
 
 def to_yaml(manifest: Manifest) -> str:
-    text: str = yaml.dump(
-        manifest, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=4096, allow_unicode=True
-    )
-    return text
+    options: dict[str, Any] = {"sort_keys": False, "default_flow_style": False, "width": 4096}
+    return str(yaml.dump(manifest, Dumper=_Dumper, allow_unicode=True, **options))
 
 
 def file_name(manifest: Manifest) -> str:

@@ -1,17 +1,16 @@
 """Ctrl-C and SIGTERM as one clean exit, from the first moment of ``main.py``.
 
-``main.py`` installs this before anything else is imported. The first signal
-raises ``KeyboardInterrupt`` in the main thread, which the CLI turns into one
-line and exit 128 + signal (130 for Ctrl-C, 143 for SIGTERM). Every later one is
-ignored: CI cancellation and systemd signal the whole process group, and a
-second ``KeyboardInterrupt`` raised while the first is being reported would
-print a traceback. No step of a synth needs shielding: its one commit point is
-a single rename (``publish.py``).
+The first signal raises ``KeyboardInterrupt`` in the main thread, which the CLI
+turns into one line and exit 128 + signal. Every later one is ignored (CI and
+systemd signal the whole process group, and a second one during the report
+would be a traceback), and so are the failing finalizers of a jsii runtime cut
+off while it started. A swap cut short is finished or undone by ``cli.py``.
 """
 
 from __future__ import annotations
 
 import signal
+import sys
 from types import FrameType
 
 HANDLED = (signal.SIGINT, signal.SIGTERM)
@@ -24,6 +23,7 @@ def _handle(signum: int, frame: FrameType | None) -> None:
         received = signum
         for other in HANDLED:
             signal.signal(other, signal.SIG_IGN)
+        sys.unraisablehook = lambda _: None  # "Exception ignored in: _NodeProcess.__del__"
         raise KeyboardInterrupt
 
 
