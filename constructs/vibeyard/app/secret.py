@@ -9,20 +9,18 @@ with data is never rendered; git holds only ciphertext or references.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from constructs import Construct
 
-from imports.externalsecrets.io import external_secrets as eso
 from imports.sealedsecrets.com import bitnami
 
 from ..config.types import SecretsConfig
 from ..identity import Identity
 from ..kube import crd_meta
 
-_STORE_KINDS = {
-    "ClusterSecretStore": eso.ExternalSecretSpecSecretStoreRefKind.CLUSTER_SECRET_STORE,
-    "SecretStore": eso.ExternalSecretSpecSecretStoreRefKind.SECRET_STORE,
-}
+if TYPE_CHECKING:
+    from imports.externalsecrets.io import external_secrets as eso
 
 
 class AppSecret(Construct):
@@ -63,6 +61,9 @@ class AppSecret(Construct):
             spec = bitnami.SealedSecretSpec(encrypted_data=dict(sealed_data), template=template)
             bitnami.SealedSecret(self, "Resource", metadata=metadata, spec=spec)
         elif secrets.provider == "external":
+            # Imported only here: each CRD module loads its own jsii assembly (docs/synth.md).
+            from imports.externalsecrets.io import external_secrets as eso  # noqa: PLC0415
+
             eso.ExternalSecret(
                 self, "Resource", metadata=metadata, spec=_external(secrets, environment, identity, keys)
             )
@@ -73,10 +74,16 @@ def _external(
     secrets: SecretsConfig, environment: str, identity: Identity, keys: Sequence[str]
 ) -> eso.ExternalSecretSpec:
     """Each key from ``<prefix>/<environment>`` in the store, into a Secret the operator owns."""
+    from imports.externalsecrets.io import external_secrets as eso  # noqa: PLC0415
+
+    kinds = {
+        "ClusterSecretStore": eso.ExternalSecretSpecSecretStoreRefKind.CLUSTER_SECRET_STORE,
+        "SecretStore": eso.ExternalSecretSpecSecretStoreRefKind.SECRET_STORE,
+    }
     return eso.ExternalSecretSpec(
         refresh_interval=secrets.refresh_interval,
         secret_store_ref=eso.ExternalSecretSpecSecretStoreRef(
-            name=secrets.external_store, kind=_STORE_KINDS[secrets.external_store_kind]
+            name=secrets.external_store, kind=kinds[secrets.external_store_kind]
         ),
         target=eso.ExternalSecretSpecTarget(
             name=secrets.name,
