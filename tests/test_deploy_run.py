@@ -445,6 +445,13 @@ def test_deploy_renders_checks_tests_then_publishes_the_tested_commit(tmp_path: 
     env = plain()
     branch = branch_of(env)
     start = rig.head(branch)
+    _first_release(rig, env, branch, start)
+    _push_without_rendered_change(rig, env, branch)
+    second = _tag_only_release(rig, env, branch)
+    _revert(rig, branch, second)
+
+
+def _first_release(rig: DeployRig, env: str, branch: str, start: str) -> None:
 
     # No release recorded yet: a push has nothing to reproduce and must say so.
     result, _, log = rig.deploy("push", before=start, ref=branch)
@@ -476,6 +483,8 @@ def test_deploy_renders_checks_tests_then_publishes_the_tested_commit(tmp_path: 
     assert f"pushed `{commit}` to `{branch}`" in rig.summaries["publish"]
     assert rig.calls("gh") == [f"workflow run ci.yml --ref {branch}"]
 
+
+def _push_without_rendered_change(rig: DeployRig, env: str, branch: str) -> None:
     # A push that changes no rendered output: nothing to commit, check, approve or apply.
     before = rig.human_push(branch, lambda w: (w / "README").write_text("docs only\n", "utf-8"), "docs")
     result, render, log = rig.deploy("push", before=before, ref=branch)
@@ -485,6 +494,8 @@ def test_deploy_renders_checks_tests_then_publishes_the_tested_commit(tmp_path: 
     assert rig.calls("trivy") == [], "nothing new to scan"
     assert "no approval is requested" in rig.summaries["render"]
 
+
+def _tag_only_release(rig: DeployRig, env: str, branch: str) -> str:
     # A tag-only release (allowed where no signature is checked) replaces the record whole.
     result, render, log = rig.deploy("workflow_dispatch", environment=env, tag="sha-1a2b3c4")
     assert result == "published", log
@@ -493,10 +504,12 @@ def test_deploy_renders_checks_tests_then_publishes_the_tested_commit(tmp_path: 
         "deploy.yml: a release without a digest kept the previous release's digest (the old image)"
     )
     assert rig.calls("trivy")[0].endswith(" ghcr.io/acme-robotics/vibeyard:sha-1a2b3c4")
+    return str(render["commit"])
 
+
+def _revert(rig: DeployRig, branch: str, second: str) -> None:
     # Rollback, a human revert of that release: already rendered (nothing to commit or
     # approve), but dist/ changed, so it is checked again and the summary shows it.
-    second = render["commit"]
     before = rig.human_push(branch, lambda w: git(w, "revert", "--no-commit", second), "revert the release")
     result, render, log = rig.deploy("push", before=before, ref=branch)
     assert result == "published nothing" and render["deployable"] == "true", (result, render, log)

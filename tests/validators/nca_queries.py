@@ -171,38 +171,72 @@ def _other_edges(cfg: EnvConfig) -> list[tuple[str, Peer]]:
     return out
 
 
-def queries_for(cfg: EnvConfig) -> list[Query]:
-    b = _Builder(cfg)
-    net = cfg.network
-    inst = instance_for(cfg.namespace)
-    web = identity.of(identity.WEB, inst)
-    workers = [(pool, identity.worker(pool.name, inst)) for pool in cfg.workers]
-    apps = [("web", web)] + [(f"worker-{pool.name}", who) for pool, who in workers]
-    postgres = identity.of(identity.POSTGRES, inst) if cfg.postgres.mode == "in-cluster" else None
-    redis = identity.of(identity.REDIS, inst) if cfg.redis.mode == "in-cluster" else None
-    cache = identity.of(identity.CACHE, inst) if cfg.redis.mode == "in-cluster" else None
-    pgbouncer = identity.of(identity.PGBOUNCER, inst) if cfg.pgbouncer.enabled else None
-    migration = identity.of(identity.MIGRATION, inst) if cfg.migration.enabled else None
-    stores = [
-        (n, who)
-        for n, who in (
-            ("postgres", postgres),
-            ("redis", redis),
-            ("redis-cache", cache),
-            ("pgbouncer", pgbouncer),
-        )
-        if who
-    ]
-    ports = {
-        "postgres": cfg.postgres.port,
-        "redis": 6379,
-        "redis-cache": 6379,
-        "pgbouncer": cfg.pgbouncer.port,
-    }
-    monitoring = _namespace(net.monitoring_namespace)
+@dataclass(frozen=True)
+class _Who:
+    """The environment's pods, by identity: each is None where it does not run."""
 
-    # --- forbidden ---------------------------------------------------------------
-    _edge_queries(b, cfg, web, [*stores, *((f"worker-{p.name}", w) for p, w in workers)])
+    web: Identity
+    workers: list[tuple[Any, Identity]]
+    postgres: Identity | None
+    redis: Identity | None
+    pgbouncer: Identity | None
+    migration: Identity | None
+    stores: list[tuple[str, Identity]]
+    ports: dict[str, int]
+
+    @property
+    def apps(self) -> list[tuple[str, Identity]]:
+        return [("web", self.web)] + [(f"worker-{pool.name}", who) for pool, who in self.workers]
+
+    @staticmethod
+    def of(cfg: EnvConfig) -> _Who:
+        inst = instance_for(cfg.namespace)
+        in_cluster = cfg.redis.mode == "in-cluster"
+        postgres = identity.of(identity.POSTGRES, inst) if cfg.postgres.mode == "in-cluster" else None
+        redis = identity.of(identity.REDIS, inst) if in_cluster else None
+        cache = identity.of(identity.CACHE, inst) if in_cluster else None
+        pgbouncer = identity.of(identity.PGBOUNCER, inst) if cfg.pgbouncer.enabled else None
+        named = (("postgres", postgres), ("redis", redis), ("redis-cache", cache), ("pgbouncer", pgbouncer))
+        return _Who(
+            web=identity.of(identity.WEB, inst),
+            workers=[(pool, identity.worker(pool.name, inst)) for pool in cfg.workers],
+            postgres=postgres,
+            redis=redis,
+            pgbouncer=pgbouncer,
+            migration=identity.of(identity.MIGRATION, inst) if cfg.migration.enabled else None,
+            stores=[(n, who) for n, who in named if who],
+            ports={
+                "postgres": cfg.postgres.port,
+                "redis": 6379,
+                "redis-cache": 6379,
+                "pgbouncer": cfg.pgbouncer.port,
+            },
+        )
+
+
+def queries_for(cfg: EnvConfig) -> list[Query]:
+    b, who = _Builder(cfg), _Who.of(cfg)
+    _edge_queries(b, cfg, who.web, [*who.stores, *((f"worker-{p.name}", w) for p, w in who.workers)])
+    _outsiders(b, cfg)
+    _monitoring(b, cfg, who)
+    _internet_egress(b, cfg, who)
+    _dns(b, cfg)
+    _app_to_stores(b, cfg, who)
+    _database_clients(b, cfg, who)
+    if who.redis and cfg.keda.enabled:
+        b.add(
+            "permits",
+            "keda-operator-to-redis",
+            "KEDA's operator reads queue lengths from redis",
+            _sel(who.redis),
+            ingress_from=[_namespace(cfg.keda.namespace, dict(cfg.keda.operator_labels))],
+            ports=_tcp(6379),
+        )
+    return b.queries
+
+
+def _outsiders(b: _Builder, cfg: EnvConfig) -> None:
+    """Another namespace reaches nothing; nothing outside the cluster but the edge's ranges."""
     b.add(
         "forbids",
         "other-namespace-to-anything",
@@ -221,69 +255,108 @@ def queries_for(cfg: EnvConfig) -> list[Query]:
         {},
         ingress_from=[{"ipBlock": {"cidr": INTERNET, **({"except": edge_ranges} if edge_ranges else {})}}],
     )
-    for name, who in stores:
+
+
+def _monitoring(b: _Builder, cfg: EnvConfig, who: _Who) -> None:
+    """Prometheus scrapes each metrics port, and reaches no store's data port."""
+    monitoring, on = _namespace(cfg.network.monitoring_namespace), cfg.monitoring.enabled
+    for name, store in who.stores:
         b.add(
             "forbids",
             f"monitoring-to-{name}",
             f"the monitoring namespace must not reach {name}'s data port",
-            _sel(who),
+            _sel(store),
             ingress_from=[monitoring],
-            ports=_tcp(ports[name]),
+            ports=_tcp(who.ports[name]),
         )
-        if not cfg.monitoring.enabled:
+        if on:
+            b.add(
+                "permits",
+                f"monitoring-to-{name}-exporter",
+                f"Prometheus scrapes {name}'s exporter",
+                _sel(store),
+                ingress_from=[monitoring],
+                ports=_tcp(EXPORTER_PORTS[name]),
+            )
+        else:
             b.add(
                 "forbids",
                 f"monitoring-to-{name}-any-port",
                 f"monitoring is off here, so nothing scrapes {name}",
-                _sel(who),
+                _sel(store),
                 ingress_from=[monitoring],
             )
+    scraped = [("web", who.web, cfg.web.port)] + [
+        (f"worker-{pool.name}", w, pool.metrics_port) for pool, w in who.workers
+    ]
+    for name, pods, port in scraped:
+        if on and port is not None:
+            what = "the web metrics port" if name == "web" else f"worker pool {name.removeprefix('worker-')}"
+            query = "monitoring-to-web-metrics" if name == "web" else f"monitoring-to-{name}-metrics"
+            b.add(
+                "permits",
+                query,
+                f"Prometheus scrapes {what}",
+                _sel(pods),
+                ingress_from=[monitoring],
+                ports=_tcp(port),
+            )
+        elif not on or port is None:
+            why = (
+                "monitoring is off here"
+                if not on
+                else f"worker pool {name.removeprefix('worker-')} exposes no metrics port"
+            )
+            b.add(
+                "forbids",
+                f"monitoring-to-{name}",
+                f"{why}, so monitoring must not reach it",
+                _sel(pods),
+                ingress_from=[monitoring],
+            )
+
+
+def _internet_egress(b: _Builder, cfg: EnvConfig, who: _Who) -> None:
+    """The app reaches the internet on 443 only; stores and the migration not at all."""
+    for name, store in who.stores:
         b.add(
             "forbids",
             f"{name}-to-internet",
             f"{name} must not reach the internet",
-            _sel(who),
+            _sel(store),
             egress_to=[_internet(cfg)],
         )
-    for pool, who in workers:
-        if pool.metrics_port is None:
-            b.add(
-                "forbids",
-                f"monitoring-to-worker-{pool.name}",
-                f"worker pool {pool.name} exposes no metrics port, so monitoring must not reach it",
-                _sel(who),
-                ingress_from=[monitoring],
-            )
-    if not cfg.monitoring.enabled:
-        b.add(
-            "forbids",
-            "monitoring-to-web",
-            "monitoring is off here, so nothing scrapes the web pods",
-            _sel(web),
-            ingress_from=[monitoring],
-        )
-    if migration:
+    if who.migration:
         b.add(
             "forbids",
             "migration-to-internet",
             "the migration job must not reach the internet",
-            _sel(migration),
+            _sel(who.migration),
             egress_to=[_internet(cfg)],
         )
-    for name, who in apps:
+    for name, app in who.apps:
         b.add(
             "forbids",
             f"{name}-to-internet-other-ports",
             f"{name} reaches the internet on TCP 443 only",
-            _sel(who),
+            _sel(app),
             egress_to=[_internet(cfg)],
             ports=_all_but(443),
         )
+        b.add(
+            "permits",
+            f"{name}-to-internet-https",
+            f"{name} calls external APIs on TCP 443",
+            _sel(app),
+            egress_to=[_internet(cfg)],
+            ports=_tcp(443),
+        )
 
-    # --- permitted ---------------------------------------------------------------
+
+def _dns(b: _Builder, cfg: EnvConfig) -> None:
+    """Each resolver as its mode documents it (NodeLocal DNSCache's link-local address,
+    GKE's Cloud DNS on the metadata server's)."""
     dns = cfg.cluster.dns
-    # Each resolver as its mode documents it (NodeLocal DNSCache's link-local address,
-    # GKE's Cloud DNS on the metadata server's).
     resolvers = {
         "kube-dns": [_namespace(dns.namespace, dict(dns.pod_labels))],
         "node-local": [{"ipBlock": {"cidr": "169.254.20.10/32"}}],
@@ -298,76 +371,46 @@ def queries_for(cfg: EnvConfig) -> list[Query]:
         egress_to=resolvers,
         ports=[{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
     )
-    if cfg.monitoring.enabled:
-        b.add(
-            "permits",
-            "monitoring-to-web-metrics",
-            "Prometheus scrapes the web metrics port",
-            _sel(web),
-            ingress_from=[monitoring],
-            ports=_tcp(cfg.web.port),
-        )
-        for pool, who in workers:
-            if pool.metrics_port is not None:
-                b.add(
-                    "permits",
-                    f"monitoring-to-worker-{pool.name}-metrics",
-                    f"Prometheus scrapes worker pool {pool.name}",
-                    _sel(who),
-                    ingress_from=[monitoring],
-                    ports=_tcp(pool.metrics_port),
-                )
-        for name, who in stores:
-            b.add(
-                "permits",
-                f"monitoring-to-{name}-exporter",
-                f"Prometheus scrapes {name}'s exporter",
-                _sel(who),
-                ingress_from=[monitoring],
-                ports=_tcp(EXPORTER_PORTS[name]),
-            )
-    managed = cfg.network.managed_egress
-    for name, who in apps:
-        for store, target in stores:
+
+
+def _app_to_stores(b: _Builder, cfg: EnvConfig, who: _Who) -> None:
+    for name, app in who.apps:
+        for store, target in who.stores:
             b.add(
                 "permits",
                 f"{name}-to-{store}",
                 f"{name} reaches {store}",
-                _sel(who),
+                _sel(app),
                 egress_to=[_pods(target)],
-                ports=_tcp(ports[store]),
+                ports=_tcp(who.ports[store]),
             )
-        for i, dest in enumerate(managed):
+        for i, dest in enumerate(cfg.network.managed_egress):
             b.add(
                 "permits",
                 f"{name}-to-managed-{i}",
                 f"{name} reaches the managed store {dest.cidr}:{dest.port}",
-                _sel(who),
+                _sel(app),
                 egress_to=[{"ipBlock": {"cidr": dest.cidr}}],
                 ports=_tcp(dest.port),
             )
-        b.add(
-            "permits",
-            f"{name}-to-internet-https",
-            f"{name} calls external APIs on TCP 443",
-            _sel(who),
-            egress_to=[_internet(cfg)],
-            ports=_tcp(443),
-        )
-    for client_name, client in (("pgbouncer", pgbouncer), ("migration", migration)):
+
+
+def _database_clients(b: _Builder, cfg: EnvConfig, who: _Who) -> None:
+    """PgBouncer and the migration reach the database itself."""
+    for client_name, client in (("pgbouncer", who.pgbouncer), ("migration", who.migration)):
         if client is None:
             continue
-        if postgres:
+        if who.postgres:
             b.add(
                 "permits",
                 f"{client_name}-to-postgres",
                 f"{client_name} reaches postgres",
                 _sel(client),
-                egress_to=[_pods(postgres)],
+                egress_to=[_pods(who.postgres)],
                 ports=_tcp(cfg.postgres.port),
             )
         elif cfg.postgres.mode == "managed":
-            for i, dest in enumerate(managed):
+            for i, dest in enumerate(cfg.network.managed_egress):
                 b.add(
                     "permits",
                     f"{client_name}-to-managed-{i}",
@@ -376,13 +419,3 @@ def queries_for(cfg: EnvConfig) -> list[Query]:
                     egress_to=[{"ipBlock": {"cidr": dest.cidr}}],
                     ports=_tcp(dest.port),
                 )
-    if redis and cfg.keda.enabled:
-        b.add(
-            "permits",
-            "keda-operator-to-redis",
-            "KEDA's operator reads queue lengths from redis",
-            _sel(redis),
-            ingress_from=[_namespace(cfg.keda.namespace, dict(cfg.keda.operator_labels))],
-            ports=_tcp(6379),
-        )
-    return b.queries
