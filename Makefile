@@ -87,6 +87,8 @@ diff: install
 ## the connectivity lists and pictures (docs/network/), the generated docs and .github/CODEOWNERS.
 update: install test-deps
 	@.venv/bin/python -O main.py
+	@# The variants must build first: syrupy deletes the snapshots of tests that error.
+	.venv/bin/pytest -q -p no:cacheprovider tests/test_variants.py -k "not snapshot"
 	.venv/bin/pytest -q -p no:cacheprovider tests/test_variants.py --snapshot-update
 	.venv/bin/python scripts/update-network-maps.py
 	.venv/bin/python scripts/update-docs.py

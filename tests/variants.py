@@ -14,6 +14,7 @@ variants show what else changed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ import yaml
 
 from vibeyard.config import EnvConfig, Topology, load
 from vibeyard.config.fields import plain
+from vibeyard.config.quantity import cpu_millis, memory_bytes
+from vibeyard.config.sizing import namespace_peak
 
 Configs = Mapping[str, EnvConfig]
 ROOT = Path(__file__).resolve().parents[1]
@@ -136,10 +139,35 @@ def sealed_data(cfg: EnvConfig) -> dict[str, str]:
     return {k: committed.get(k, f"AgPLACEHOLDER-variant-{k}") for k in Topology.of(cfg).secret_keys}
 
 
+# Room enough for any variant, only to measure its peak.
+_ROOMY = {"cpu_requests": "1000", "memory_requests": "10Ti", "memory_limits": "10Ti", "pods": 100000}
+
+
+def fitting_quota(env: str, overlay: dict[str, Any], committed: EnvConfig) -> dict[str, Any]:
+    """The quota fields to raise where the variant's peak needs more than the committed
+    environment's: a variant adds workloads, and must not break when that headroom shrinks."""
+    roomy = load(env, {**overlay, "quota": {**_ROOMY, "storage": "100Ti", "pvcs": 1000}})
+    peak, q = namespace_peak(Topology.of(roomy)), committed.quota
+    have = {
+        "cpu_requests": (cpu_millis(q.cpu_requests) or 0, peak.cpu_requests_millis, "m", 1),
+        "memory_requests": (memory_bytes(q.memory_requests) or 0, peak.memory_requests_bytes, "Mi", 1024**2),
+        "memory_limits": (memory_bytes(q.memory_limits) or 0, peak.memory_limits_bytes, "Mi", 1024**2),
+        "storage": (memory_bytes(q.storage) or 0, peak.storage_bytes, "Mi", 1024**2),
+    }
+    raised: dict[str, Any] = {
+        field: f"{math.ceil(need / scale)}{unit}"
+        for field, (got, need, unit, scale) in have.items()
+        if need > got
+    }
+    if peak.pods > q.pods:
+        raised["pods"] = peak.pods
+    return raised
+
+
 def build(configs: Configs) -> dict[str, EnvConfig]:
     """Every variant, loaded and checked like a committed environment."""
     out = {}
     for name, make in VARIANTS.items():
         env, overlay = make(configs)
-        out[name] = load(env, overlay)
+        out[name] = load(env, {**overlay, "quota": fitting_quota(env, overlay, configs[env])})
     return out
