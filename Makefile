@@ -93,9 +93,9 @@ update: install test-deps
 	.venv/bin/python scripts/update-network-maps.py
 	.venv/bin/python scripts/update-docs.py
 
-## new-env: add an environment: make new-env NAME=<name> FROM=<existing> (docs/configuration.md).
+## new-env: add an environment: make new-env NAME=<name> FROM=<existing> [BRANCH=<branch>] (docs/configuration.md).
 new-env: install
-	.venv/bin/python scripts/new-env.py "$(NAME)" "$(FROM)"
+	.venv/bin/python scripts/new-env.py "$(NAME)" "$(FROM)" $(if $(BRANCH),"$(BRANCH)")
 	$(MAKE) --no-print-directory update
 
 ## test-deps: the real servers the tests start (redis, postgres, pgbouncer, promtool, exporters).

@@ -52,6 +52,8 @@ def org_field(name: str) -> Callable[[str, str], str]:
 
 def your_org(env: str, field: str) -> str:
     name = "registry" if field.endswith(".image") else "repo_url"
+    if field.startswith("signatures."):
+        name = f"image_signer_{field.rsplit('.', 1)[-1]}"
     return org_field(name)(env, field)
 
 
@@ -190,7 +192,12 @@ def check(env: str, dist: Path) -> list[str]:
         raise UsageError(f"unknown environment '{env}': valid names are {', '.join(sorted(environments))}")
     spec = environments[env]
     deployed = bool(spec.get("gitops"))
-    lines = []
+    # What deploy.yml reads from the environment entry itself: the signer a release must match.
+    shown = manifest.relative_to(dist.parent) if dist.parent in manifest.parents else manifest
+    lines = [
+        f"{shown}: {env}.{where}: {what}: {fix}"
+        for where, what, fix in findings(env, {"signatures": spec.get("signatures")}, deployed)
+    ]
     for path in sources(env, dist, spec):
         shown = path.relative_to(dist.parent) if dist.parent in path.parents else path
         for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):

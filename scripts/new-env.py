@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""``make new-env NAME=<name> FROM=<existing>``: add an environment in one step.
+"""``make new-env NAME=<name> FROM=<existing> [BRANCH=<branch>]``: add an environment in one step.
 
 Writes what an environment is made of, then the Makefile runs ``make update``:
 
 - ``constructs/vibeyard/config/environments/<name>.py``: ``FROM`` the existing one and an
-  empty ``OVERLAY`` to edit; the values that name an environment (namespace, host, TLS
-  secret, sealed file, clusters) follow the new name (docs/configuration.md);
+  ``OVERLAY`` to edit; the values that name an environment (namespace, host, TLS secret,
+  sealed file, clusters) follow the new name (docs/configuration.md). An environment Argo
+  CD deploys tracks a branch of its own (``BRANCH``, default its name): a push releases
+  the one environment its branch belongs to;
 - its clusters in ``organisation.py`` (the ones the existing environment deploys to), when
   it is deployed by Argo CD; its Application comes from the config;
 - ``secrets/<name>.sealed.yaml`` holding placeholders for exactly the keys its topology
@@ -18,6 +20,7 @@ an environment is the reverse: docs/configuration.md "Removing an environment".
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 import sys
 from pathlib import Path
@@ -27,8 +30,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "constructs"))
 
-from vibeyard.config import ConfigError, Topology, load, names  # noqa: E402
-from vibeyard.config.load import ENV_DIR  # noqa: E402
+from vibeyard.config import ConfigError, Topology, load, load_all, names  # noqa: E402
+from vibeyard.config.load import ENV_DIR, PACKAGE  # noqa: E402
 
 ORGANISATION = ROOT / "constructs" / "vibeyard" / "config" / "organisation.py"
 NAME = re.compile(r"[a-z]([-a-z0-9]{0,18}[a-z0-9])?")
@@ -40,7 +43,7 @@ from __future__ import annotations
 from typing import Any
 
 FROM = "{source}"
-OVERLAY: dict[str, Any] = {{}}
+OVERLAY: dict[str, Any] = {overlay}
 '''
 
 
@@ -72,7 +75,7 @@ def _clusters_entry(text: str, source: str, name: str) -> str:
 
 
 def _sealed_placeholders(name: str) -> str | None:
-    cfg = load(name)
+    cfg = load_all()[name]  # with every environment: the checks across them run too
     if cfg.secrets.provider != "sealed":
         return None
     keys = Topology.of(cfg).secret_keys
@@ -96,10 +99,19 @@ def _sealed_placeholders(name: str) -> str | None:
     return head + yaml.safe_dump(doc, sort_keys=False)
 
 
+def _fresh_config() -> None:
+    """Forget the config modules read before this script wrote organisation.py and the new
+    environment's file, so that loading it next reads them as they are now."""
+    importlib.invalidate_caches()
+    for module in [m for m in sys.modules if m.startswith(("vibeyard.config.organisation", PACKAGE))]:
+        del sys.modules[module]
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 2:
-        raise RefusedError("usage: make new-env NAME=<name> FROM=<existing environment>")
-    name, source = argv
+    usage = "usage: make new-env NAME=<name> FROM=<existing environment> [BRANCH=<branch>]"
+    if len(argv) not in (2, 3) or not all(argv[:2]):
+        raise RefusedError(usage)
+    name, source, branch = argv[0], argv[1], (argv[2:] or [""])[0]
     if source not in names():
         raise RefusedError(f"FROM={source!r} is not an environment; choose one of {', '.join(names())}")
     if not NAME.fullmatch(name) or name == "base":
@@ -110,13 +122,20 @@ def main(argv: list[str]) -> int:
     if module.exists() or name in names():
         raise RefusedError(f"{name!r} exists already ({module.relative_to(ROOT)})")
     org_text = ORGANISATION.read_text(encoding="utf-8")
-    new_org = _clusters_entry(org_text, source, name) if load(source).gitops is not None else org_text
+    deployed = load(source).gitops is not None
+    if branch and not deployed:
+        raise RefusedError(
+            f"BRANCH={branch!r}: {source} is not deployed by Argo CD, so {name} tracks no branch"
+        )
+    new_org = _clusters_entry(org_text, source, name) if deployed else org_text
+    overlay = f'{{"gitops": {{"target_revision": "{branch or name}"}}}}' if deployed else "{}"
     written: list[Path] = []
     try:
-        module.write_text(MODULE.format(name=name, source=source), encoding="utf-8")
+        module.write_text(MODULE.format(name=name, source=source, overlay=overlay), encoding="utf-8")
         written.append(module)
         ORGANISATION.write_text(new_org, encoding="utf-8")
-        sealed = _sealed_placeholders(name)  # loads the new environment: every check runs
+        _fresh_config()
+        sealed = _sealed_placeholders(name)
         if sealed is not None:
             path = ROOT / "secrets" / f"{name}.sealed.yaml"
             if path.exists():

@@ -5,7 +5,7 @@
 
 Reads the app image from the rendered output (every container of the web, worker and
 migration workloads in ``dist/ENV/``: they must all run one reference), and whether to
-verify its signature, and whose, from the environment's config (``signatures``); appends
+verify its signature, and whose, from ``dist/environments.json`` (``signatures``); appends
 ``key=value`` lines to $GITHUB_OUTPUT (stdout when that is not set):
 
     reference  repository@sha256:... (what is scanned and verified: exactly what the pods pull),
@@ -22,6 +22,7 @@ refused with one line (exit 1); usage mistakes exit 2.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -30,9 +31,7 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "constructs"))
 
-from vibeyard.config import load  # noqa: E402
 
 APP_COMPONENTS = {"web", "worker", "migration"}
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "Job", "CronJob", "DaemonSet"}
@@ -76,6 +75,15 @@ def split(image: str) -> tuple[str, str, str]:
     return rest, "", digest
 
 
+def _environment(env: str, dist: Path) -> dict[str, Any]:
+    """The environment's entry in dist/environments.json (what the synth decided)."""
+    environments = json.loads((dist / "environments.json").read_text(encoding="utf-8"))
+    if env not in environments:
+        raise RefusedError(f"unknown environment '{env}': valid names are {', '.join(sorted(environments))}")
+    entry: dict[str, Any] = environments[env]
+    return entry
+
+
 def resolve(env: str, dist: Path) -> dict[str, str]:
     folder = dist / env
     if not folder.is_dir():
@@ -88,8 +96,8 @@ def resolve(env: str, dist: Path) -> dict[str, str]:
         )
     (image,) = images
     repository, tag, digest = split(image)
-    signatures = load(env).signatures
-    verify = signatures.verify
+    signatures = _environment(env, dist).get("signatures")
+    verify = signatures is not None
     if verify and not digest:
         promoted = os.environ.get("PROMOTE_FROM")
         how = (
@@ -105,8 +113,8 @@ def resolve(env: str, dist: Path) -> dict[str, str]:
         "reference": f"{repository}@{digest}" if digest else f"{repository}:{tag or 'latest'}",
         "digest": digest,
         "verify": "true" if verify else "false",
-        "identity": signatures.signer_identity,
-        "issuer": signatures.signer_issuer,
+        "identity": signatures["identity"] if signatures else "",
+        "issuer": signatures["issuer"] if signatures else "",
     }
 
 
@@ -122,7 +130,7 @@ def main(argv: list[str]) -> int:
     except RefusedError as err:
         print(f"::error title=deploy::{err}")
         return 1
-    except (OSError, yaml.YAMLError) as err:
+    except (OSError, ValueError, yaml.YAMLError) as err:
         print(f"release-image.py: {err}", file=sys.stderr)
         return 2
     lines = [f"{key}={value}\n" for key, value in outputs.items()]

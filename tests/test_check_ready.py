@@ -40,6 +40,7 @@ MARKERS = ("your-org", "example.com", "AgPLACEHOLDER", "cluster-abc123")
 # A realistic organisation, replacing the template's values in the rendered text.
 FILLED_IN = {
     "github.com/your-org/": "github.com/acme-robotics/",
+    "github\\\\.com/your-org/": "github\\\\.com/acme-robotics/",  # the signer's regexp, as JSON
     "ghcr.io/your-org": "ghcr.io/acme-robotics",
     "prod-eu-west-1.k8s.example.com": "4F1C2D3E5A6B7C8D9E0F1A2B3C4D5E6F.gr7.eu-west-1.eks.amazonaws.com",
     "vibeyard.example.com": "vibeyard.acme-robotics.io",
@@ -78,14 +79,19 @@ def filled_in(env: str, dest: Path) -> Path:
     (out / "argocd").mkdir(parents=True)
     shutil.copy2(DIST / "environments.json", out / "environments.json")
     shutil.copytree(DIST / env, out / env)
-    for path in [*sorted((out / env).glob("*.yaml")), *sorted((DIST / "argocd").glob("*.yaml"))]:
+    for path in [
+        out / "environments.json",
+        *sorted((out / env).glob("*.yaml")),
+        *sorted((DIST / "argocd").glob("*.yaml")),
+    ]:
         target = path if path.is_relative_to(out) else out / "argocd" / path.name
         text = path.read_text("utf-8")
         for template, real in FILLED_IN.items():
             text = text.replace(template, real)
         text = SEALED.sub(lambda m: "AgB" + f"{abs(hash(m[0])):x}" * 12, text)
         target.write_text(text, "utf-8")
-    left = [(p.name, m) for p in out.rglob("*.yaml") for m in MARKERS if m in p.read_text("utf-8")]
+    files = [*out.rglob("*.yaml"), out / "environments.json"]
+    left = [(p.name, m) for p in files for m in MARKERS if m in p.read_text("utf-8")]
     assert not left, f"the filled-in copy still holds template values: {left}"
     return out
 
@@ -110,6 +116,11 @@ def test_the_template_is_not_ready_and_every_placeholder_is_listed(env: str) -> 
             assert listed == expected, (
                 f"{shown}: {expected} value(s) with {marker!r}, listed {listed}:\n{mine}"
             )
+    signer = ENVIRONMENTS[env].get("signatures")
+    if signer and "your-org" in signer["identity"]:
+        # deploy.yml checks a release against the signer in dist/environments.json.
+        (line,) = [f for f in found if f.startswith(f"dist/environments.json: {env}.signatures.identity = ")]
+        assert "set image_signer_identity in" in line, line
     for line in found:
         file, where, what, fix = line.split(": ", 3)
         assert (ROOT / file).is_file() and " = " in where and what, line
@@ -129,9 +140,15 @@ def test_each_placeholder_names_the_field_or_the_file_that_fixes_it(env: str) ->
             key = where.split(" = ")[0].rsplit(".", 1)[1]
             assert f"scripts/seal-secrets.sh {env} pub-cert.pem {key}" in fix, line
         elif "your-org" in value:
-            assert (
-                "set registry in" if where.split(" = ")[0].endswith(".image") else "set repo_url in"
-            ) in fix, line
+            field = where.split(" = ")[0]
+            wanted = (
+                "set registry in"
+                if field.endswith(".image")
+                else "set image_signer_identity in"
+                if field == f"{env}.signatures.identity"
+                else "set repo_url in"
+            )
+            assert wanted in fix, line
         elif "cluster-abc123" in value:
             assert "set managed_database_host in" in fix, line
 
@@ -180,9 +197,11 @@ def test_a_placeholder_left_in_a_filled_in_copy_is_the_only_line(tmp_path: Path)
 
 
 def test_usage_mistakes_are_one_line_and_exit_2(tmp_path: Path) -> None:
-    proc = check_ready("qa")
+    proc = check_ready("no_such_env")  # no environment can be named so: names are DNS labels
     assert proc.returncode == 2 and proc.stdout == "", proc.stdout
-    assert proc.stderr.count("\n") == 1 and "unknown environment 'qa': valid names are" in proc.stderr
+    assert (
+        proc.stderr.count("\n") == 1 and "unknown environment 'no_such_env': valid names are" in proc.stderr
+    )
     assert all(name in proc.stderr for name in ENVIRONMENTS)
     proc = check_ready(DEPLOYED[0], tmp_path / "nothing")
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "run `make synth`" in proc.stderr

@@ -1071,6 +1071,12 @@ CASES = [
         at("namespace", "staging-2"),
     ),
     C(
+        "env.branch_unique",
+        at("gitops.target_revision", "develop"),
+        "staging: gitops.target_revision='develop' is invalid: a branch of its own; prod tracks it already",
+        at("gitops.target_revision", "release"),
+    ),
+    C(
         "env.promote_from",
         at("gitops.promote_from", "prod"),
         "prod: gitops.promote_from='prod' is invalid: another environment deployed by Argo CD, or None",

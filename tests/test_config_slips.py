@@ -159,11 +159,21 @@ SLIPS = [
     ),
 ]
 
-# A new environment per committed one, each starting from it (``FROM``) with an empty
-# overlay, and each added to the organisation's clusters as a user would.
+# A new environment per committed one, each starting from it (``FROM``), on a branch of its
+# own where the parent is deployed by Argo CD, and each added to the organisation's clusters
+# as a user would (as make new-env does).
 NEW = {f"new{env}": env for env in ENVS}
+
+
+def _overlay(new: str, parent: str) -> str:
+    return f'{{"gitops": {{"target_revision": "{new}"}}}}' if ENVIRONMENTS[parent]["gitops"] else "{}"
+
+
 NAMED_PLANTS = {
-    **{env_file(new): f'FROM = "{parent}"\nOVERLAY: dict = {{}}\n' for new, parent in NEW.items()},
+    **{
+        env_file(new): f'FROM = "{parent}"\nOVERLAY: dict = {_overlay(new, parent)}\n'
+        for new, parent in NEW.items()
+    },
     "organisation.py": "from .platform import IN_CLUSTER\n"
     f"ORG.clusters.update(dict.fromkeys({list(NEW)}, (IN_CLUSTER,)))\n",
 }

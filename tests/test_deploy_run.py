@@ -115,7 +115,8 @@ def plain() -> str:
 
 # Stands in for `make synth ENV=<env>`: the image exactly as cli.main resolves it (override,
 # then the release record, then the code's default), written as one app Deployment with a
-# filled-in registry, plus dist/<env>/image.txt; records the release when VIBEYARD_IMAGE_TAG is set.
+# filled-in registry, plus dist/<env>/image.txt and the signer filled in; records the release
+# when VIBEYARD_IMAGE_TAG is set.
 _FAKE_SYNTH = """
 import os, sys
 from pathlib import Path
@@ -126,6 +127,8 @@ root, env = Path.cwd(), sys.argv[1]
 out = root / "dist" / env
 out.mkdir(parents=True, exist_ok=True)
 (out / "image.txt").write_text(f"{cfg.image.tag} {cfg.image.digest or ''}\\n")
+envs = root / "dist" / "environments.json"  # the signer too, as a filled-in organisation's
+envs.write_text(envs.read_text().replace("your-org", "acme-robotics"))
 pin = f"@{cfg.image.digest}" if cfg.image.digest else ""
 image = f"ghcr.io/acme-robotics/vibeyard:{cfg.image.tag}{pin}"
 (out / "09-deployment-vibeyard.yaml").write_text(
@@ -687,8 +690,9 @@ def test_a_failed_signature_check_blocks_publishing(tmp_path: Path) -> None:
     assert result == "render failed" and rig.head(branch) == start, log
     assert "::error title=signature::" in log and "no valid cosign signature" in log, log
     (call,) = rig.calls("cosign")
+    signer = ORG.image_signer_identity.replace("your-org", "acme-robotics")
     assert call == (
-        f"verify --certificate-identity-regexp {ORG.image_signer_identity} "
+        f"verify --certificate-identity-regexp {signer} "
         f"--certificate-oidc-issuer {ORG.image_signer_issuer} ghcr.io/acme-robotics/vibeyard@{DIGEST}"
     ), call
 

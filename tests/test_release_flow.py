@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 import yaml
 
-from vibeyard.config import Topology, all_configs
+from vibeyard.config import Topology, all_configs, names
 from vibeyard.config.inputs import load_sealed
 from vibeyard.synth import cli
 from vibeyard.synth.inputs import release_rel
@@ -321,8 +321,8 @@ def test_without_keys_every_required_key_is_sealed(env: str, tmp_path: Path) -> 
     [
         (("prod", "pub-cert.pem", "redis-pasword"), "seal-secrets.sh: prod needs no key 'redis-pasword': "),
         (
-            ("qa", "pub-cert.pem"),
-            "secret-keys.py: unknown environment 'qa': choose one of dev, prod, staging",
+            ("no_such_env", "pub-cert.pem"),  # no environment can be named so: names are DNS labels
+            f"secret-keys.py: unknown environment 'no_such_env': choose one of {', '.join(names())}",
         ),
         (("dev", "pub-cert.pem"), "secret-keys.py: dev does not use sealed secrets"),
         (("prod",), "seal-secrets.sh: usage: seal-secrets.sh [--dry-run] ENV CERT.pem [KEY ...]"),

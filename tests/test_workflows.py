@@ -872,17 +872,21 @@ def test_deploy_promotion_takes_the_source_environments_release(deploy: Doc, tmp
     ), log
 
 
+# No environment can have this name: an environment's name is a DNS label (no '_').
+NO_SUCH_ENV = "no_such_env"
+
+
 def test_deploy_rejects_an_unknown_environment_in_one_line_naming_the_valid_ones(
     deploy: Doc, tmp_path: Path
 ) -> None:
     code, outputs, log = resolve(
-        deploy, {"EVENT_NAME": "workflow_dispatch", "INPUT_ENVIRONMENT": "qa"}, tmp_path
+        deploy, {"EVENT_NAME": "workflow_dispatch", "INPUT_ENVIRONMENT": NO_SUCH_ENV}, tmp_path
     )
     errors = [line for line in log.splitlines() if line.startswith("::error")]
     assert code != 0 and not outputs and len(errors) == 1, log
-    assert "unknown environment 'qa'" in errors[0] and all(name in errors[0] for name in DEPLOYED_ENVS), (
-        errors
-    )
+    assert f"unknown environment '{NO_SUCH_ENV}'" in errors[0] and all(
+        name in errors[0] for name in DEPLOYED_ENVS
+    ), errors
 
 
 def bad_requests() -> list[dict[str, str]]:
@@ -892,7 +896,7 @@ def bad_requests() -> list[dict[str, str]]:
         {"EVENT_NAME": "push", "REF_NAME": "feature/x"},
         {"EVENT_NAME": "workflow_dispatch", "INPUT_ENVIRONMENT": " "},  # no default environment
         {"EVENT_NAME": "repository_dispatch"},  # no image tag
-        {"EVENT_NAME": "repository_dispatch", "PAYLOAD_ENVIRONMENT": "qa", "PAYLOAD_TAG": "v1"},
+        {"EVENT_NAME": "repository_dispatch", "PAYLOAD_ENVIRONMENT": NO_SUCH_ENV, "PAYLOAD_TAG": "v1"},
         {"EVENT_NAME": "workflow_dispatch", "INPUT_ENVIRONMENT": some, "INPUT_TAG": "v1;rm -rf /"},
         {
             "EVENT_NAME": "workflow_dispatch",

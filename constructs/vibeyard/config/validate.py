@@ -113,6 +113,19 @@ def _namespace_unique(configs: Mapping[str, EnvConfig]) -> Named:
             yield env, Problem("namespace", cfg.namespace, why, "")
 
 
+def _branch_unique(configs: Mapping[str, EnvConfig]) -> Named:
+    """A push to a branch releases the one environment that tracks it (deploy.yml): a second
+    environment on the same branch would leave every push to it with no environment to deploy."""
+    seen: dict[str, str] = {}
+    for env, cfg in configs.items():
+        if cfg.gitops is None:
+            continue
+        other = seen.setdefault(cfg.gitops.target_revision, env)
+        if other != env:
+            why = f"a branch of its own; {other} tracks it already"
+            yield env, Problem("gitops.target_revision", cfg.gitops.target_revision, why, "")
+
+
 def _promote_from(configs: Mapping[str, EnvConfig]) -> Named:
     for env, cfg in configs.items():
         source = cfg.gitops.promote_from if cfg.gitops else None
@@ -123,6 +136,7 @@ def _promote_from(configs: Mapping[str, EnvConfig]) -> Named:
 
 TOGETHER_CHECKS: dict[str, Callable[[Mapping[str, EnvConfig]], Named]] = {
     "env.namespace_unique": _namespace_unique,
+    "env.branch_unique": _branch_unique,
     "env.promote_from": _promote_from,
 }
 

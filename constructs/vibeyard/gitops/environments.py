@@ -2,7 +2,8 @@
 
 deploy.yml reads it to know which environments exist, their namespace (also the
 GitHub environment that gates a release), the branch Argo CD tracks for each,
-and where a promotion takes its image from.
+where a promotion takes its image from, and whose signature a release of it must
+carry (``signatures``: null where none is checked); ``make check-ready`` reads it too.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ def environments_json(every: Sequence[EnvConfig]) -> str:
     body = {
         cfg.name: {
             "namespace": cfg.namespace,
+            "signatures": {"identity": cfg.signatures.signer_identity, "issuer": cfg.signatures.signer_issuer}
+            if cfg.signatures.verify
+            else None,
             "gitops": None
             if cfg.gitops is None
             else {
