@@ -53,7 +53,9 @@ def loaded(root: Path) -> dict[str, dict[str, object]]:
 
 
 def tree(root: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    """The copy's files, but Python's byte-code caches (written or not, as the interpreter likes)."""
+    files = (p for p in sorted(root.rglob("*")) if p.is_file() and "__pycache__" not in p.parts)
+    return {str(p.relative_to(root)): p.read_bytes() for p in files}
 
 
 @pytest.mark.parametrize("source", DEPLOYED)
