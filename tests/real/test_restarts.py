@@ -294,7 +294,7 @@ def keys_after_a_restart(c: Cluster) -> int | None:
             r.call("SET", f"cache:{i}", "v")
     proc.signal(signal.SIGTERM)
     assert proc.wait(cache.pod.grace) is not None, f"{c.env}: the cache did not stop within its grace period"
-    cache.start()
+    cache.start().wait_ready()
     with Resp(cache.port, cache.password) as r:
         return int(r.call("DBSIZE"))
 

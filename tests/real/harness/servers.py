@@ -102,6 +102,18 @@ class Server:
     def probes(self) -> dict[str, tuple[bool, str]]:
         return {k: self.c.probe(k) for k in ("startupProbe", "readinessProbe", "livenessProbe")}
 
+    def wait_ready(self, timeout: float = 15.0) -> None:
+        """Until the rendered readiness probe passes, as a Service sends traffic only then
+        (a restarted Redis listens while it still loads its data: LOADING)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            ready, what = self.c.probe("readinessProbe")
+            if ready:
+                return
+            if time.monotonic() > deadline or (self.proc is not None and not self.proc.alive()):
+                raise HarnessError(f"{self.pod.name}: not ready after {timeout}s: {what}")
+            time.sleep(0.05)
+
     def kill(self) -> None:
         """SIGKILL, as a liveness kill or the OOM killer ends the container; its volumes
         (emptyDirs included) stay, and ``start()`` again is the container's restart."""
