@@ -147,6 +147,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 # takes the next whole file, in collection order. The slowest files (measured) go first,
 # so the two workers finish together instead of one running a long file it picked up last.
 SLOW_FIRST = (
+    "test_restarts.py",
     "test_release_flow.py",
     "test_cli.py",
     "test_security_network.py",
@@ -157,6 +158,7 @@ SLOW_FIRST = (
     "test_postgres_pgbouncer.py",
     "test_workflows.py",
     "test_prometheus.py",
+    "test_passwords.py",
 )
 
 

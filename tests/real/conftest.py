@@ -13,6 +13,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
@@ -89,6 +90,28 @@ def cluster(new_cluster: ClusterFactory) -> Iterator[ClusterFactory]:
 
     def make(env: str) -> Cluster:
         c = new_cluster(env)
+        made.append(c)
+        return c
+
+    try:
+        yield make
+    finally:
+        for c in made:
+            c.stop()
+
+
+class OutputClusterFactory(Protocol):
+    def __call__(self, out: Output, secret: TestSecret | None = None) -> Cluster: ...
+
+
+@pytest.fixture
+def cluster_of(real_root: Path) -> Iterator[OutputClusterFactory]:
+    """A cluster of any Output (an environment's, or one changed on purpose), with the
+    harness's secret values or the ones given; what it started stops when the test ends."""
+    made: list[Cluster] = []
+
+    def make(out: Output, secret: TestSecret | None = None) -> Cluster:
+        c = Cluster(out, real_root / f"{next(_counter)}", secret or TestSecret(out.cfg))
         made.append(c)
         return c
 

@@ -14,30 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from tests.real.harness import exporters, podshim, promtool
 from tests.real.harness.pgbouncer import PgBouncer
+from tests.real.harness.planted import synthetic, with_ini_line
 from tests.real.harness.pods import Cluster, expand
 from tests.real.harness.procs import HarnessError
 from tests.real.harness.secrets import TestSecret
 from tests.real.harness.servers import signal_table
-from tests.support import Manifest, Output
+from tests.support import Output
 
 _ids = itertools.count()
-
-
-def synthetic(out: Output, *objects: Manifest, drop: tuple[str, ...] = ()) -> Output:
-    """``out`` plus ``objects`` (replacing same kind/name), minus the named files."""
-    keys = {(o["kind"], o["metadata"]["name"]) for o in objects}
-    files = {}
-    for name, text in out.files.items():
-        obj = yaml.safe_load(text)
-        if name not in drop and (obj["kind"], obj["metadata"]["name"]) not in keys:
-            files[name] = text
-    for i, obj in enumerate(objects):
-        files[f"99-synthetic-{i}.yaml"] = yaml.safe_dump(obj)
-    return Output(out.cfg, files)
 
 
 @pytest.fixture
@@ -52,13 +39,6 @@ def make(real_root: Path) -> Iterator[Any]:
     yield build
     for c in made:
         c.stop()
-
-
-def with_ini_line(out: Output, line: str) -> Manifest:
-    """The rendered pgbouncer-config ConfigMap with one more [pgbouncer] setting."""
-    config = copy.deepcopy(out.get("ConfigMap", "pgbouncer-config"))
-    config["data"]["pgbouncer.ini"] += line
-    return config
 
 
 def test_an_ini_key_pgbouncer_118_does_not_know_fails_to_load(make: Any, outputs: dict[str, Output]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import time
 from pathlib import Path
 from typing import Any
 
@@ -46,3 +47,62 @@ def run(redis_url: str, steps: list[dict[str, Any]], *, log_dir: Path, prefix: s
     if fatal:
         raise HarnessError(f"bullmq: {fatal[0]['fatal']}")
     return results
+
+
+PRODUCERS = SCRIPT.with_name("producers.mjs")
+
+
+class Producers:
+    """Real BullMQ producers adding jobs until stopped (tests/real/node/producers.mjs);
+    ``acked`` holds every job whose Queue.add() resolved: {"queue", "id", "state"}."""
+
+    def __init__(self, redis_url: str, queues: list[str], *, log_dir: Path, per_queue: int = 2) -> None:
+        spec = json.dumps({"redis": redis_url, "queues": queues, "perQueue": per_queue})
+        argv = [tools.find("node"), str(PRODUCERS), spec]
+        self.proc = procs.Proc(
+            "producers", argv, env=os.environ, log=log_dir / "producers.log", cwd=tools.ROOT, pipe=True
+        )
+        self.acked: list[dict[str, str]] = []
+        self.errors: list[str] = []
+        self.done = False
+        self._pending = b""
+
+    def _read(self, timeout: float) -> None:
+        out = self.proc.popen.stdout
+        assert out is not None
+        ready, _, _ = select.select([out], [], [], timeout)
+        chunk = os.read(out.fileno(), 65536) if ready else b""
+        if ready and not chunk:
+            raise HarnessError(f"bullmq producers exited: {self.proc.tail()}")
+        *lines, self._pending = (self._pending + chunk).split(b"\n")
+        for line in lines:
+            item = json.loads(line)
+            if "error" in item:
+                self.errors.append(item["error"])
+            elif item.get("done"):
+                self.done = True
+            else:
+                self.acked.append(item)
+
+    def wait(self, count: int, timeout: float = 15.0) -> None:
+        """Until ``count`` jobs in all have been acknowledged."""
+        deadline = time.monotonic() + timeout
+        while len(self.acked) < count:
+            if time.monotonic() > deadline:
+                raise HarnessError(
+                    f"bullmq producers: {len(self.acked)} of {count} jobs acknowledged: {self.errors[-1:]}"
+                )
+            self._read(0.2)
+
+    def stop(self, timeout: float = 15.0) -> list[dict[str, str]]:
+        """Let every producer finish its add in flight, then stop; all acknowledged jobs."""
+        stdin = self.proc.popen.stdin
+        assert stdin is not None
+        stdin.close()
+        deadline = time.monotonic() + timeout
+        while not self.done:
+            if time.monotonic() > deadline:
+                raise HarnessError(f"bullmq producers did not stop: {self.proc.tail()}")
+            self._read(0.2)
+        self.proc.stop()
+        return self.acked

@@ -10,9 +10,12 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import yaml
 
 from tests.support import Manifest
+from vibeyard.config import Topology
 
 from .pods import Cluster, container_env
 from .procs import HarnessError
+from .secrets import TestSecret
+from .servers import Postgres
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet")
 CONTRACT = Path(__file__).resolve().parents[3] / "docs" / "app-contract.yaml"
@@ -71,3 +74,17 @@ def app_url(cluster: Cluster, var: str, component: str | None = None) -> str:
     user, _, host = parts.netloc.rpartition("@")
     netloc = f"{user}:{quote(password, safe='')}@{host}"
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+def database(cluster: Cluster, *, start: bool = True) -> Postgres | None:
+    """The database the environment's clients reach: its postgres workload, or a stand-in
+    at a managed database's endpoint (when a pooler or a Job connects to one); None when
+    nothing needs one. ``start=False``: laid out, not running."""
+    found = workloads(cluster, "postgres")
+    if found:
+        db = Postgres(cluster.pod(found[0]))
+        return db.start() if start else db
+    if workloads(cluster, "pgbouncer") or cluster.out.of_kind("Job"):
+        endpoint = TestSecret.managed_postgres(Topology.of(cluster.out.cfg))
+        return Postgres.standin(cluster, *endpoint, start=start)
+    return None

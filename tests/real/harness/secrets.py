@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets as rnd
 from collections.abc import Mapping
+from urllib.parse import quote
 
 from vibeyard.config import EnvConfig, Topology
 
@@ -26,15 +27,19 @@ MANAGED_REDIS_CACHE = ("managed-redis-cache", 6379)
 class TestSecret:
     __test__ = False  # not a pytest class
 
-    def __init__(self, cfg: EnvConfig) -> None:
+    def __init__(self, cfg: EnvConfig, passwords: Mapping[str, str] | None = None) -> None:
+        """``passwords``: other values for the keys ``postgres``, ``redis``, ``redis-cache``
+        (any text); a URL key holds its password percent-encoded, as whoever seals one must."""
         topology = Topology.of(cfg)
         self.name = cfg.secrets.name
         self.user, self.database = cfg.postgres.user, cfg.postgres.database
         user, database = self.user, self.database
-        pg_password, redis_password = _SESSION["postgres"], _SESSION["redis"]
+        chosen = {**_SESSION, **(passwords or {})}
+        pg_password, redis_password = chosen["postgres"], chosen["redis"]
+        cache_password = chosen["redis-cache"]
         pg = topology.postgres
         pg_host, pg_port = (pg.host, pg.port) if pg is not None else self.managed_postgres(topology)
-        url = f"postgresql://{user}:{pg_password}@{pg_host}:{pg_port}/{database}"
+        url = f"postgresql://{user}:{quote(pg_password, safe='')}@{pg_host}:{pg_port}/{database}"
         redis_host, redis_port = MANAGED_REDIS
         cache_host, cache_port = MANAGED_REDIS_CACHE
         values = {
@@ -42,9 +47,9 @@ class TestSecret:
             "database-read-url": url,
             "postgres-password": pg_password,
             "redis-password": redis_password,
-            "redis-cache-password": _SESSION["redis-cache"],
-            "redis-url": f"redis://:{redis_password}@{redis_host}:{redis_port}/0",
-            "redis-cache-url": f"redis://:{_SESSION['redis-cache']}@{cache_host}:{cache_port}/0",
+            "redis-cache-password": cache_password,
+            "redis-url": f"redis://:{quote(redis_password, safe='')}@{redis_host}:{redis_port}/0",
+            "redis-cache-url": f"redis://:{quote(cache_password, safe='')}@{cache_host}:{cache_port}/0",
             "redis-address": f"{redis_host}:{redis_port}",
             "nextauth-secret": _SESSION["github"] + "-nextauth",
             "github-client-secret": _SESSION["github"],

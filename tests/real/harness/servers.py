@@ -77,6 +77,9 @@ class Server:
         self.port = pod.ports[self.container_port]
         self.proc: procs.Proc | None = None
         self.c.signals = signal_table(self.program, self.c.image_version)
+        # PID 1 of its own PID namespace, as in the pod: set where a test depends on it
+        # (a restarted container sees its previous run's pidfile saying 1).
+        self.pid_namespace = False
 
     def _spawn(self, argv: list[str], env: dict[str, str] | None = None) -> procs.Proc:
         self.pod.run_init_containers()
@@ -88,25 +91,40 @@ class Server:
             run_as=self.c.run_as,
             cwd=self.pod.dir,
             stop_signal=self.stop_signal,
+            pid_namespace=self.pid_namespace,
         )
         self.proc = proc
         self.pod.procs.append(proc)
-        self.c.pid_file.write_text(str(proc.pid))
+        self.c.pid_file.write_text(str(proc.main_pid))
         proc.wait_port(self.port)
         return proc
 
     def probes(self) -> dict[str, tuple[bool, str]]:
         return {k: self.c.probe(k) for k in ("startupProbe", "readinessProbe", "livenessProbe")}
 
+    def wait_ready(self, timeout: float = 15.0) -> None:
+        """Until the rendered readiness probe passes, as a Service sends traffic only then
+        (a restarted Redis listens while it still loads its data: LOADING)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            ready, what = self.c.probe("readinessProbe")
+            if ready:
+                return
+            if time.monotonic() > deadline or (self.proc is not None and not self.proc.alive()):
+                raise HarnessError(f"{self.pod.name}: not ready after {timeout}s: {what}")
+            time.sleep(0.05)
+
     def kill(self) -> None:
+        """SIGKILL, as a liveness kill or the OOM killer ends the container; its volumes
+        (emptyDirs included) stay, and ``start()`` again is the container's restart."""
         assert self.proc is not None
-        self.proc.signal(signal.SIGKILL)
-        self.proc.wait(5)
+        self.proc.kill()
 
     def terminate(self) -> tuple[bool, float, str]:
         """The kubelet's stop: preStop hook, then SIGTERM, SIGKILL at the grace period.
         Returns (exited before the grace period, seconds used, what happened)."""
         assert self.proc is not None
+        self.c.shim_dir()  # the pod's view (clock, signal log), also for a container without a hook
         grace, start = float(self.pod.grace), time.monotonic()
         notes = []
         hook = self.c.spec.get("lifecycle", {}).get("preStop", {})
@@ -207,6 +225,36 @@ class Postgres(Server):
     tls = False  # a managed database's stand-in serves TLS, as RDS and Cloud SQL do
 
     def start(self) -> Postgres:
+        self._launch()
+        self._ready()
+        if self.database != "postgres":
+            self.sql(f'CREATE DATABASE "{self.database}"', database="postgres", ignore_exists=True)
+        return self
+
+    def start_in_recovery(self) -> Postgres:
+        """The restart of a crashed server, held in recovery: as a standby without hot
+        standby (standby.signal, hot_standby=off) it replays its WAL, then refuses every
+        connection with 57P03 until ``promote()``, as a recovering server does, for as
+        long as the test needs. Only its port is waited for."""
+        pgdata: Path | None = getattr(self, "pgdata", None)
+        if pgdata is None or not (pgdata / "PG_VERSION").exists():
+            raise HarnessError(f"{self.pod.name}: start it once before a restart in recovery")
+        signal_file = pgdata / "standby.signal"
+        signal_file.write_text("")
+        self.c.run_as.own(signal_file, 0o600)
+        self._launch(["-c", "hot_standby=off"])
+        return self
+
+    def promote(self) -> None:
+        """End the recovery ``start_in_recovery`` holds; the server then accepts connections."""
+        argv = [tools.find("pg_ctl"), "promote", "-D", str(self.pgdata), "-w", "-t", "15"]
+        r = procs.run(argv, env=self.c.host_env(), run_as=self.c.run_as, cwd=self.pod.dir)
+        if r.returncode != 0:
+            raise HarnessError(f"{self.pod.name}: pg_ctl promote: {(r.stderr or r.stdout).strip()[-300:]}")
+        self._ready()
+
+    def _launch(self, extra: tuple[str, ...] | list[str] = ()) -> None:
+        """The image's entrypoint: initdb on a first start, then the server."""
         env = self.c.env()
         user = env.get("POSTGRES_USER", "postgres")
         password = env.get("POSTGRES_PASSWORD")
@@ -221,6 +269,7 @@ class Postgres(Server):
         self.c.socket_dir = socket_dir
         self.user, self.password, self.database = user, password, env.get("POSTGRES_DB", user)
         self.socket = socket_dir
+        self.pgdata = pgdata
         template_key = (user, password, env.get("POSTGRES_INITDB_ARGS", ""), self.c.run_as)
         if not (pgdata / "PG_VERSION").exists() and template_key in _INITDB:
             # initdb's output depends only on these inputs: reuse it (initdb takes seconds).
@@ -249,11 +298,7 @@ class Postgres(Server):
         argv += ["-c", "listen_addresses=127.0.0.1", "-p", str(self.port)]
         argv += ["-c", f"unix_socket_directories={socket_dir}", "-c", "fsync=off"]
         argv += self._tls_args() if self.tls else []
-        self._spawn(argv)
-        self._ready()
-        if self.database != "postgres":
-            self.sql(f'CREATE DATABASE "{self.database}"', database="postgres", ignore_exists=True)
-        return self
+        self._spawn([*argv, *extra])
 
     def _tls_args(self) -> list[str]:
         """A throwaway self-signed certificate, owned by the server's user (a P-256 key:
@@ -298,8 +343,9 @@ class Postgres(Server):
             return ""
 
     @classmethod
-    def standin(cls, cluster: Cluster, host: str, port: int) -> Postgres:
-        """A database for an environment whose postgres is managed, from the Secret's keys."""
+    def standin(cls, cluster: Cluster, host: str, port: int, *, start: bool = True) -> Postgres:
+        """A database for an environment whose postgres is managed, from the Secret's keys;
+        reachable at the managed endpoint (``start=False``: not running yet)."""
         s = cluster.secret
         manifest = {
             # A short name: the pod directory holds a Unix socket, whose path may not exceed 107 bytes.
@@ -330,9 +376,8 @@ class Postgres(Server):
         }
         server = cls(cluster.pod(manifest))
         server.tls = True
-        server.start()
         cluster.external[f"{host}:{port}"] = server.port
-        return server
+        return server.start() if start else server
 
 
 def localize_url(cluster: Cluster, url: str) -> str:

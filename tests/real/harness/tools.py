@@ -25,6 +25,8 @@ _COMMANDS = {
     "pg_isready": "postgresql-client",
     "psql": "postgresql-client",
     "setpriv": "util-linux",
+    "unshare": "util-linux",
+    "env": "coreutils",
 }
 
 

@@ -7,6 +7,7 @@
 //   {op: "add", queue, count}          tries to add; reports how many were refused and why
 //   {op: "counts", queues}             Queue.getJobCounts() per queue
 //   {op: "metrics", queues, labels}    Queue.exportPrometheusMetrics(labels) per queue
+//   {op: "states", queue, ids}         each job's Job.getState(), null where no such job
 import { Queue, Worker } from "bullmq";
 import IORedis from "ioredis";
 
@@ -68,7 +69,17 @@ async function metrics({ queues: names, labels }) {
   return out.join("\n");
 }
 
-const ops = { enqueue, add, counts, metrics };
+async function states({ queue: name, ids }) {
+  const q = queue(name);
+  const out = {};
+  for (const id of ids) {
+    const job = await q.getJob(id);
+    out[id] = job ? await job.getState() : null;
+  }
+  return out;
+}
+
+const ops = { enqueue, add, counts, metrics, states };
 
 async function batch(line) {
   const spec = JSON.parse(line);

@@ -1,0 +1,54 @@
+"""Rendered objects changed on purpose, for the planted-defect tests: the environment's
+Output with one object replaced, so a check can be shown red on exactly one change."""
+
+from __future__ import annotations
+
+import copy
+import re
+
+import yaml
+
+from tests.support import Manifest, Output
+
+from .procs import HarnessError
+
+
+def synthetic(out: Output, *objects: Manifest, drop: tuple[str, ...] = ()) -> Output:
+    """``out`` plus ``objects`` (replacing same kind/name), minus the named files."""
+    keys = {(o["kind"], o["metadata"]["name"]) for o in objects}
+    files = {}
+    for name, text in out.files.items():
+        obj = yaml.safe_load(text)
+        if name not in drop and (obj["kind"], obj["metadata"]["name"]) not in keys:
+            files[name] = text
+    for i, obj in enumerate(objects):
+        files[f"99-synthetic-{i}.yaml"] = yaml.safe_dump(obj)
+    return Output(out.cfg, files)
+
+
+def with_ini_line(out: Output, line: str) -> Manifest:
+    """The rendered pgbouncer-config ConfigMap with one more [pgbouncer] setting."""
+    config = copy.deepcopy(out.get("ConfigMap", "pgbouncer-config"))
+    config["data"]["pgbouncer.ini"] += line
+    return config
+
+
+def config_file(out: Output, workload: Manifest, filename: str) -> Manifest:
+    """A copy of the ConfigMap that ``workload`` mounts and that holds ``filename``."""
+    for volume in workload["spec"]["template"]["spec"].get("volumes", []):
+        if "configMap" in volume:
+            config = out.get("ConfigMap", volume["configMap"]["name"])
+            if filename in config.get("data", {}):
+                return copy.deepcopy(config)
+    raise HarnessError(f"{workload['metadata']['name']}: mounts no ConfigMap holding {filename}")
+
+
+def with_setting(out: Output, workload: Manifest, filename: str, line: str) -> Output:
+    """``out`` with ``line`` ("key value" or "key = value") in ``workload``'s config file:
+    the line setting that key replaced, or the line added at the end (the last section)."""
+    config = config_file(out, workload, filename)
+    key = re.split(r"[\s=]", line.strip(), maxsplit=1)[0]
+    text: str = config["data"][filename]
+    pattern = re.compile(rf"^{re.escape(key)}(?=[\s=]).*$", re.MULTILINE)
+    config["data"][filename] = pattern.sub(line, text) if pattern.search(text) else text + line + "\n"
+    return synthetic(out, config)
