@@ -58,6 +58,6 @@ function run() {
       process.exit(1);
     }
     console.error(`migrate: waiting for ${url.hostname}:${url.port || 5432} (${state})`);
-    setTimeout(wait, 2000);
+    setTimeout(wait, 500);
   });
 })();
