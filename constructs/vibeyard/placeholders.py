@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from .config.fields import plain
-from .config.types import EnvConfig
+if TYPE_CHECKING:  # the list alone is read by scripts that need no config (check-ready.py)
+    from .config.types import EnvConfig
 
 # (text, where it comes from and how to replace it)
 PATTERNS: tuple[tuple[str, str], ...] = (
@@ -26,5 +27,7 @@ PATTERNS: tuple[tuple[str, str], ...] = (
 
 def in_config(cfg: EnvConfig, sealed: Mapping[str, str] | None) -> list[str]:
     """The placeholders an environment's config and sealed data still hold."""
+    from .config.fields import plain  # noqa: PLC0415
+
     text = json.dumps(plain(cfg)) + json.dumps(dict(sealed or {}))
     return [text_ for text_, _ in PATTERNS if text_ in text]
