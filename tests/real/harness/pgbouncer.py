@@ -10,6 +10,32 @@ from . import tools
 from .procs import HarnessError
 from .servers import Server
 
+# The edoburu/pgbouncer image's entrypoint turns these variables into its ini.
+EDOBURU_POOL_ENV = (
+    "POOL_MODE",
+    "MAX_CLIENT_CONN",
+    "DEFAULT_POOL_SIZE",
+    "MIN_POOL_SIZE",
+    "RESERVE_POOL_SIZE",
+    "MAX_DB_CONNECTIONS",
+    "MAX_PREPARED_STATEMENTS",
+)
+EDOBURU_ENV = frozenset(
+    {
+        *EDOBURU_POOL_ENV,
+        "DATABASE_URL",
+        "LISTEN_PORT",
+        "LISTEN_ADDR",
+        "AUTH_TYPE",
+        "SERVER_TLS_SSLMODE",
+        "IGNORE_STARTUP_PARAMETERS",
+        "ADMIN_USERS",
+        "STATS_USERS",
+        "SERVER_RESET_QUERY",
+        "SERVER_CHECK_QUERY",
+    }
+)
+
 
 class PgBouncer(Server):
     """The rendered pgbouncer.ini when a volume holds one; otherwise the ini the edoburu
@@ -31,27 +57,8 @@ class PgBouncer(Server):
 
     def _edoburu_ini(self) -> str:
         env = self.c.env()
-        known = {
-            "DATABASE_URL",
-            "LISTEN_PORT",
-            "POOL_MODE",
-            "MAX_CLIENT_CONN",
-            "DEFAULT_POOL_SIZE",
-            "AUTH_TYPE",
-            "SERVER_TLS_SSLMODE",
-            "IGNORE_STARTUP_PARAMETERS",
-            "ADMIN_USERS",
-            "STATS_USERS",
-            "LISTEN_ADDR",
-            "MIN_POOL_SIZE",
-            "RESERVE_POOL_SIZE",
-            "MAX_DB_CONNECTIONS",
-            "SERVER_RESET_QUERY",
-            "SERVER_CHECK_QUERY",
-            "MAX_PREPARED_STATEMENTS",
-        }
         declared = {v["name"] for v in self.c.spec.get("env", [])}
-        unknown = sorted(declared - known)
+        unknown = sorted(declared - EDOBURU_ENV)
         if unknown:
             raise HarnessError(
                 f"{self.pod.name}: the edoburu env model lacks {unknown}; add them in servers.py"
@@ -77,15 +84,7 @@ class PgBouncer(Server):
             f"auth_file = {auth_file}",
             f"auth_type = {auth_type}",
         ]
-        for key in (
-            "POOL_MODE",
-            "MAX_CLIENT_CONN",
-            "DEFAULT_POOL_SIZE",
-            "MIN_POOL_SIZE",
-            "RESERVE_POOL_SIZE",
-            "MAX_DB_CONNECTIONS",
-            "MAX_PREPARED_STATEMENTS",
-        ):
+        for key in EDOBURU_POOL_ENV:
             if env.get(key):
                 lines.append(f"{key.lower()} = {env[key]}")
         lines.append(
