@@ -1,14 +1,13 @@
 """Publishing ``dist/`` in one step: the new tree is built beside it and swapped in.
 
-A release is an environment's manifests *and* its record, both in ``dist/``, so
-one swap publishes both. Under the repository's ``flock`` a synth removes what a
-killed one left (``.synth-*``), stages the whole new ``dist/`` in a fresh
-``.synth-*`` folder (what it does not replace as hard links), and swaps it in
-with ``renameat2(RENAME_EXCHANGE)``: the commit point. Without ``renameat2`` the
-commit point is renaming the staged folder ``.synth-ready-*``, and ``recover``
-finishes the two renames that follow if they were cut short. Deleting the old
-tree comes last; where it fails, that is a warning. Nothing calls ``fsync``: the
-guarantee is against the process dying, not power loss (docs/synth.md).
+A release is an environment's manifests *and* its record, both in ``dist/``, so one
+swap publishes both. Under the repository's ``flock`` a synth removes what a killed one
+left (``.synth-*``), stages the whole new ``dist/`` in a fresh ``.synth-*`` folder (what
+it does not replace as hard links), and swaps it in with ``renameat2(RENAME_EXCHANGE)``:
+the commit point. Without ``renameat2`` the commit point is renaming the staged folder
+``.synth-ready-*``, and ``recover`` finishes the two renames that follow if they were cut
+short. Deleting the old tree comes last; where it fails, that is a warning. Nothing calls
+``fsync``: the guarantee is against the process dying, not power loss (docs/synth.md).
 """
 
 from __future__ import annotations
