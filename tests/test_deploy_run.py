@@ -40,6 +40,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.test_release_flow import git
 from vibeyard.config import all_configs
 from vibeyard.config.organisation import ORG
 
@@ -60,28 +61,6 @@ SEEDED = (
 PAYLOAD = ("environment", "image_tag", "image_digest")
 _EXPR = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 _COMPARE = re.compile(r"^([\w.-]+) (==|!=) '([^']*)'$")
-
-
-def git(repo: Path, *args: str) -> str:
-    proc = subprocess.run(
-        ["git", *args],
-        cwd=repo,
-        env={
-            **os.environ,
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "HOME": str(repo.parent),
-            "GIT_AUTHOR_NAME": "github-actions[bot]",
-            "GIT_AUTHOR_EMAIL": "41898282+github-actions[bot]@users.noreply.github.com",
-            "GIT_COMMITTER_NAME": "github-actions[bot]",
-            "GIT_COMMITTER_EMAIL": "41898282+github-actions[bot]@users.noreply.github.com",
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert proc.returncode == 0, f"git {' '.join(args)}: {proc.stderr}"
-    return proc.stdout
 
 
 def deployed() -> dict[str, dict[str, Any]]:
