@@ -16,7 +16,7 @@ from cdk8s_plus_28 import k8s
 from .. import identity
 from ..config.types import DataPlane
 from ..identity import Identity
-from ..kube import Listener
+from ..kube import Listener, int_or_str
 
 INTERNET = "0.0.0.0/0"
 HTTPS = 443
@@ -68,13 +68,13 @@ def cidr(block: str, exclude: Iterable[str] = ()) -> k8s.NetworkPolicyPeer:
 
 
 def tcp(*numbers: int) -> list[k8s.NetworkPolicyPort]:
-    return [k8s.NetworkPolicyPort(protocol="TCP", port=k8s.IntOrString.from_number(n)) for n in numbers]
+    return [k8s.NetworkPolicyPort(protocol="TCP", port=int_or_str(n)) for n in numbers]
 
 
 def dns() -> list[k8s.NetworkPolicyPort]:
     # TCP as well as UDP: answers over 512 bytes (many AAAA records, DNSSEC) fall back to TCP.
     return [
-        k8s.NetworkPolicyPort(protocol=proto, port=k8s.IntOrString.from_number(53))
+        k8s.NetworkPolicyPort(protocol=proto, port=int_or_str(53))
         for proto in ("UDP", "TCP")
     ]
 
