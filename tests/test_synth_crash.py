@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
 import functools
 import io
 import json
@@ -34,6 +35,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -245,6 +247,7 @@ class Zygotes:
                         stderr=err,
                         text=True,
                         cwd=ROOT,
+                        env={**os.environ, "TMPDIR": str(logs)},  # see plain_synth
                         start_new_session=True,  # its children, paused or hung, go with it
                     )
                 )
@@ -358,8 +361,11 @@ class World:
 
 
 def plain_synth(repo: Path, fallback: bool) -> tuple[int, list[str]]:
-    """What a person runs next: the same command without the override (in-process, stubbed)."""
+    """What a person runs next: the same command without the override (in-process, stubbed).
+    TMPDIR (where a synth checks that jsii could write) beside the repositories: on scratch's
+    filesystem, not the disk's."""
     with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TMPDIR", str(repo.parent))
         mp.setattr(cli, "render_charts", stub_render)
         mp.setattr(inputs, "load_all", LOAD_ALL)
         if fallback:
@@ -367,9 +373,33 @@ def plain_synth(repo: Path, fallback: bool) -> tuple[int, list[str]]:
         return quiet_main(RELEASE[0], {}, repo)
 
 
+RAM = Path("/dev/shm")
+
+
+@contextlib.contextmanager
+def scratch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Where the module's 150-odd repositories go: a RAM filesystem where there is one (as
+    /tmp is on many systems), else the test's temporary folder. Each run creates and deletes
+    a dozen folders and files; where /tmp is ext4 mounted with ``discard`` (this VM), every
+    deletion waits for the disk, and the sweeps took twice as long. What is swept, the
+    process dying at each write, is the same on any Linux filesystem with renameat2."""
+    if RAM.is_dir() and os.access(RAM, os.W_OK) and shutil.disk_usage(RAM).free > 256 << 20:
+        base = Path(tempfile.mkdtemp(prefix="synth-crash-", dir=RAM))
+        try:
+            yield base
+        finally:
+            shutil.rmtree(base)  # RAM: nothing keeps it for the next session to delete
+    else:
+        yield tmp_path_factory.mktemp("crash")
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    base = tmp_path_factory.mktemp("crash")
+    with scratch(tmp_path_factory) as base:
+        yield from _world(base)
+
+
+def _world(base: Path) -> Iterator[World]:
     zygotes = Zygotes(base)  # they start up while the repositories are made
     try:
         pristine = make_repo(base / "pristine")
