@@ -212,8 +212,8 @@ def zygote() -> None:
     for line in sys.stdin:
         statuses = []
         for run in json.loads(line):
-            if run["source"]:  # a fresh repository: the pristine one's files, hard-linked
-                shutil.copytree(run["source"], run["repo"], symlinks=True, copy_function=os.link)
+            if run["source"]:  # a fresh repository: a copy of the pristine one
+                shutil.copytree(run["source"], run["repo"], symlinks=True)
             pid = os.fork()
             if pid == 0:
                 try:
