@@ -16,9 +16,9 @@ fallback's renames, and every deletion of the old tree. For every N:
 Both on the exchange path and on the fallback (no ``renameat2``), and again at
 every write of the synth that finishes a fallback swap killed between its
 renames (of its deletions of the leftover, the first and the last). The children
-are forked from a zygote, a fresh interpreter without jsii, so each costs
-milliseconds; the rendering is test_synth.py's stub. Also here: two concurrent
-releases of different environments both land.
+are forked from two zygotes, fresh interpreters without jsii started once for the
+module, so each costs milliseconds; the rendering is test_synth.py's stub. Also
+here: two concurrent releases of different environments both land.
 """
 
 from __future__ import annotations
@@ -379,10 +379,11 @@ RAM = Path("/dev/shm")
 @contextlib.contextmanager
 def scratch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Where the module's 150-odd repositories go: a RAM filesystem where there is one (as
-    /tmp is on many systems), else the test's temporary folder. Each run creates and deletes
-    a dozen folders and files; where /tmp is ext4 mounted with ``discard`` (this VM), every
-    deletion waits for the disk, and the sweeps took twice as long. What is swept, the
-    process dying at each write, is the same on any Linux filesystem with renameat2."""
+    /tmp is on many systems), else the test's temporary folder. Every run creates and deletes
+    a dozen folders and files, and on a disk mounted with ``discard`` (as /tmp is on the
+    project's VM) each deletion waits for the disk. What is swept, the process dying at each
+    write, is the same on any Linux filesystem with renameat2 (the first test below checks
+    that the exchange is what publishes)."""
     if RAM.is_dir() and os.access(RAM, os.W_OK) and shutil.disk_usage(RAM).free > 256 << 20:
         base = Path(tempfile.mkdtemp(prefix="synth-crash-", dir=RAM))
         try:
