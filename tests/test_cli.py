@@ -1,10 +1,11 @@
 """The real entry points, as a user runs them: ``python main.py``, ``make synth``'s command,
 ``cdk8s synth``, with real jsii in copies of the repository.
 
-jsii costs about two seconds a run, so few runs start it: the three entry points side by
-side (which also prove the output deterministic across hash seeds, time zones, locales,
-working directories and an unwritable HOME), SIGTERM to the process group mid-render, and
-two damaged ``imports/``. The rest end before jsii starts.
+jsii costs about two seconds a run, so few runs start it: two full synths side by side,
+``cdk8s synth`` (which runs ``make synth``'s command) and ``python main.py``, each varying
+several things a machine can differ in (which also proves the output deterministic across
+hash seeds, time zones, locales, working directories and an unwritable HOME), SIGTERM to the
+process group mid-render, and two damaged ``imports/``. The rest end before jsii starts.
 """
 
 from __future__ import annotations
@@ -31,15 +32,24 @@ NODE_BIN = ROOT / "node_modules" / ".bin"
 Trees = dict[str, dict[str, str]]
 
 
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
 def copy_repo(dest: Path, *, dist: bool = True, venv: bool = False, node: bool = True) -> Path:
     """What ``main.py`` needs, so its publish into <copy>/dist never touches ours: the sources
-    and secrets copied, the release records (``dist`` True), ``imports/`` and ``node_modules/``
-    linked (no test changes them; the bytecode comes along)."""
+    and secrets hard-linked (main.py finds the repository from where its files are, and
+    nothing writes into them: Python replaces a stale bytecode file, never rewrites it), the
+    release records copied (``dist`` True: a synth replaces them), ``imports/`` and
+    ``node_modules/`` symlinked (no test changes them; the bytecode comes along)."""
     dest.mkdir()
     for name in ("main.py", "cdk8s.yaml"):
-        shutil.copy2(ROOT / name, dest / name)
+        _link_or_copy(str(ROOT / name), str(dest / name))
     for name in ("constructs", "secrets"):
-        shutil.copytree(ROOT / name, dest / name)
+        shutil.copytree(ROOT / name, dest / name, copy_function=_link_or_copy)
     if dist:
         shutil.copytree(ROOT / "dist" / "releases", dest / "dist" / "releases")
     links = ["imports", *(["node_modules"] if node else []), *([".venv"] if venv else [])]
@@ -89,25 +99,26 @@ def test_make_synth_and_cdk8s_synth_run_one_command() -> None:
 def test_the_entry_points_write_the_same_dist_whatever_the_machine_says(
     tmp_path: Path, committed_output: Trees
 ) -> None:
-    """Side by side, each in its own copy: ``make synth``'s command (``python -O``) with an
-    unwritable HOME (no jsii package cache); ``cdk8s synth`` from a plain login shell (the
-    Makefile's shim, cdk8s.yaml's app, no upgrade-check noise) over a dist/ holding an
-    environment that no longer exists; ``python main.py`` with the checks on, from another
-    folder, with another hash seed, time zone and locale (Turkish: ICU's case rules). All
-    must equal the session's render, made in this process."""
+    """Side by side, each in its own copy, what a machine can differ in spread over the two:
+    ``cdk8s synth`` from a plain login shell (the Makefile's shim, cdk8s.yaml's app, no
+    upgrade-check noise), which runs ``make synth``'s command (``python -O main.py``: the
+    test above), with an unwritable HOME (no jsii package cache), hash seed 0, UTC and the C
+    locale, over a dist/ holding an environment that no longer exists; ``python main.py``
+    with the checks on, from another folder, with another hash seed, time zone and locale
+    (Turkish: ICU's case rules). Both must equal the session's render, made in this process."""
     (tmp_path / "not-a-folder").write_text("HOME cannot be under a file, not even for root\n")
-    (tmp_path / "home").mkdir()
     (tmp_path / "elsewhere").mkdir()
-    make = copy_repo(tmp_path / "make")
     cdk8s = copy_repo(tmp_path / "cdk8s", venv=True)
     (cdk8s / "dist" / "oldenv").mkdir()
     plain = copy_repo(tmp_path / "plain")
-    shell = {"PATH": f"{NODE_BIN}:/usr/bin:/bin", "HOME": str(tmp_path / "home"), "LANG": "C.UTF-8"}
+    shell = {
+        "PATH": f"{NODE_BIN}:/usr/bin:/bin",
+        "HOME": str(tmp_path / "not-a-folder" / "home"),
+        "LANG": "C.UTF-8",
+        "TZ": "UTC",
+        "PYTHONHASHSEED": "0",
+    }
     runs = {
-        make: ([sys.executable, *makefile_synth()], make, environ(
-            HOME=str(tmp_path / "not-a-folder" / "home"), XDG_CACHE_HOME=None,
-            PYTHONHASHSEED="0", TZ="UTC", LC_ALL="C.UTF-8",
-        )),
         cdk8s: ([str(NODE_BIN / "cdk8s"), "synth"], cdk8s, shell),
         plain: ([sys.executable, "../plain/main.py"], tmp_path / "elsewhere", environ(
             PYTHONHASHSEED="4242", TZ="Pacific/Chatham", LC_ALL=None, LANG="tr_TR.UTF-8",
@@ -357,11 +368,17 @@ def test_ctrl_c_while_main_py_starts_is_one_line_and_130(tmp_path: Path, module:
 # --- imports/ ----------------------------------------------------------------------------------
 
 
-def _link_or_copy(src: str, dst: str) -> None:
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copy2(src, dst)
+def _imports_along(repo: Path, path: Path) -> None:
+    """``repo/imports`` as symlinks to ours, except real folders along ``path`` (relative to
+    ``imports/``), so that its last part can be damaged or left out without touching ours."""
+    (repo / "imports").unlink()
+    src, dst = ROOT / "imports", repo / "imports"
+    for part in path.parts:
+        dst.mkdir()
+        for entry in src.iterdir():
+            if entry.name != part:
+                (dst / entry.name).symlink_to(entry)
+        src, dst = src / part, dst / part
 
 
 def test_a_damaged_imports_module_is_one_line_naming_it(tmp_path: Path) -> None:
@@ -370,15 +387,10 @@ def test_a_damaged_imports_module_is_one_line_naming_it(tmp_path: Path) -> None:
     modules = sorted(p for p in (ROOT / "imports").rglob("*.py") if "_jsii" not in p.parts)
     broken, missing = modules[0].relative_to(ROOT), modules[-1].relative_to(ROOT).parts[:2]
     assert broken.parts[:2] != missing, "two different families of imports/"
-    repos = {}
-    for case in ("syntax", "missing"):
-        repo = copy_repo(tmp_path / case)
-        (repo / "imports").unlink()
-        shutil.copytree(ROOT / "imports", repo / "imports", copy_function=_link_or_copy)
-        repos[case] = repo
-    (repos["syntax"] / broken).unlink()  # a new file: the link to ours stays as it is
-    (repos["syntax"] / broken).write_text((ROOT / broken).read_text() + "\ndef broken(:\n")
-    shutil.rmtree(repos["missing"].joinpath(*missing))
+    repos = {case: copy_repo(tmp_path / case) for case in ("syntax", "missing")}
+    _imports_along(repos["syntax"], broken.relative_to("imports"))
+    (repos["syntax"] / broken).write_text("def broken(:\n" + (ROOT / broken).read_text())  # no 0.5 MB parse
+    _imports_along(repos["missing"], Path(*missing[1:]))
     procs = {
         case: subprocess.Popen(
             [sys.executable, "main.py"],

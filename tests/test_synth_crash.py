@@ -16,23 +16,27 @@ fallback's renames, and every deletion of the old tree. For every N:
 Both on the exchange path and on the fallback (no ``renameat2``), and again at
 every write of the synth that finishes a fallback swap killed between its
 renames (of its deletions of the leftover, the first and the last). The children
-are forked from a zygote, a fresh interpreter without jsii, so each costs
-milliseconds; the rendering is test_synth.py's stub. Also here: two concurrent
-releases of different environments both land.
+are forked from two zygotes, fresh interpreters without jsii started once for the
+module, so each costs milliseconds; the rendering is test_synth.py's stub. Also
+here: two concurrent releases of different environments both land.
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
+import contextlib
 import functools
 import io
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -170,6 +174,8 @@ def _child(run: dict[str, Any]) -> None:
     os.dup2(log, 2)
     sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
     setattr(cli, "render_charts", stub_render)  # noqa: B010 (not re-exported, for mypy)
+    if run["pause"]:
+        setattr(cli, "swap", _paused(run["pause"], getattr(cli, "swap")))  # noqa: B009, B010
     signals.install()
     ops: list[str] = []
     _hook(run["repo"], run["at"], run["mode"], ops)
@@ -182,54 +188,117 @@ def _child(run: dict[str, Any]) -> None:
     os._exit(code)
 
 
-def zygote(runs: list[dict[str, Any]]) -> None:
-    """Fork one child per run, in order; print each one's exit (a negative number: the signal)."""
+Swap = Callable[[Path, Path], Path | None]
+
+
+def _paused(pause: str, real_swap: Swap) -> Swap:
+    """``swap`` that first holds, staged (the other environments linked from the current
+    dist/), until the test says go."""
+
+    def swap(staged: Path, dist: Path) -> Path | None:
+        Path(pause + ".staged").touch()
+        while not os.path.exists(pause + ".go"):
+            time.sleep(0.01)
+        return real_swap(staged, dist)
+
+    return swap
+
+
+def zygote() -> None:
+    """Serve batches of runs, one JSON list a line on stdin: fork one child per run, in
+    order, and answer each batch with a line of exits (a negative number: the signal)."""
     setattr(inputs, "load_all", LOAD_ALL)  # noqa: B010 (not re-exported, for mypy)
     LOAD_ALL()
-    statuses = []
-    for run in runs:
-        pid = os.fork()
-        if pid == 0:
-            try:
-                _child(run)
-            finally:
-                os._exit(99)
-        _, status = os.waitpid(pid, 0)
-        statuses.append(os.waitstatus_to_exitcode(status))
-    print(json.dumps(statuses))
+    for line in sys.stdin:
+        statuses = []
+        for run in json.loads(line):
+            if run["source"]:  # a fresh repository: a copy of the pristine one
+                shutil.copytree(run["source"], run["repo"], symlinks=True)
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    _child(run)
+                finally:
+                    os._exit(99)
+            _, status = os.waitpid(pid, 0)
+            statuses.append(os.waitstatus_to_exitcode(status))
+        print(json.dumps(statuses), flush=True)
 
 
 _BOOT = (
     "import sys, json; sys.path[:] = json.loads(sys.argv[1]); "
-    "from tests.test_synth_crash import zygote; zygote(json.loads(sys.argv[2]))"
+    "from tests.test_synth_crash import zygote; zygote()"
 )
 
 
-def run_zygotes(runs: list[Run], processes: int = 2) -> list[int]:
-    """Each run's exit status. Runs on one repository stay in order in one zygote; the
-    repositories are spread over ``processes`` zygotes side by side."""
-    chunks: list[list[int]] = [[] for _ in range(processes)]
-    slots: dict[Path, int] = {}
-    for i, run in enumerate(runs):
-        chunks[slots.setdefault(run.repo, len(slots) % processes)].append(i)
-    procs = []
-    for chunk in filter(None, chunks):
-        spec = json.dumps([runs[i].spec() for i in chunk])
-        proc = subprocess.Popen(
-            [sys.executable, "-c", _BOOT, json.dumps(sys.path), spec],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        )
-        procs.append((chunk, proc))
-    statuses = [0] * len(runs)
-    for chunk, proc in procs:
-        out, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, err
-        for i, status in zip(chunk, json.loads(out.splitlines()[-1]), strict=True):
-            statuses[i] = status
-    return statuses
+class Zygotes:
+    """Fresh interpreters without jsii, started once for the module, each running batches
+    of runs from the test side."""
+
+    def __init__(self, logs: Path, processes: int = 2) -> None:
+        self.procs = []
+        for i in range(processes):
+            with open(logs / f"zygote-{i}.log", "w") as err:
+                self.procs.append(
+                    subprocess.Popen(
+                        [sys.executable, "-c", _BOOT, json.dumps(sys.path)],
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE,
+                        stderr=err,
+                        text=True,
+                        cwd=ROOT,
+                        env={**os.environ, "TMPDIR": str(logs)},  # see plain_synth
+                        start_new_session=True,  # its children, paused or hung, go with it
+                    )
+                )
+        self.logs = logs
+
+    def submit(self, i: int, runs: list[Run]) -> None:
+        stdin = self.procs[i].stdin
+        assert stdin is not None
+        stdin.write(json.dumps([run.spec() for run in runs]) + "\n")
+        stdin.flush()
+
+    def done(self, i: int, timeout: float = 0) -> bool:
+        """Whether zygote ``i`` has answered its batch (or died)."""
+        stdout = self.procs[i].stdout
+        assert stdout is not None
+        return bool(select.select([stdout], [], [], timeout)[0])
+
+    def collect(self, i: int) -> list[int]:
+        stdout = self.procs[i].stdout
+        assert stdout is not None and self.done(i, 300), f"zygote {i} took over 300 s"
+        line = stdout.readline()
+        assert line, (self.logs / f"zygote-{i}.log").read_text()
+        statuses: list[int] = json.loads(line)
+        return statuses
+
+    def run(self, runs: list[Run]) -> list[int]:
+        """Each run's exit status. Runs on one repository stay in order in one zygote; the
+        repositories are spread over the zygotes, which run side by side."""
+        chunks: list[list[int]] = [[] for _ in self.procs]
+        slots: dict[Path, int] = {}
+        for k, run in enumerate(runs):
+            chunks[slots.setdefault(run.repo, len(slots) % len(self.procs))].append(k)
+        busy = [i for i, chunk in enumerate(chunks) if chunk]
+        for i in busy:
+            self.submit(i, [runs[k] for k in chunks[i]])
+        statuses = [0] * len(runs)
+        for i in busy:
+            for k, status in zip(chunks[i], self.collect(i), strict=True):
+                statuses[k] = status
+        return statuses
+
+    def close(self) -> None:
+        for proc in self.procs:
+            assert proc.stdin is not None
+            proc.stdin.close()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
 
 
 # ------------------------------------------------------------------ the test side
@@ -243,10 +312,13 @@ class Run:
     fallback: bool
     argv: list[str]
     environ: dict[str, str]
+    source: Path | None = None  # the repository to start from (none: it exists)
+    pause: str = ""  # hold before the swap until the file ``pause``.go exists
+    name: str = ""  # tells apart the logs of runs on one repository at once
 
     @property
     def log(self) -> Path:
-        return self.repo.with_name(self.repo.name + ".log")
+        return self.repo.with_name(f"{self.repo.name}{self.name}.log")
 
     def spec(self) -> dict[str, Any]:
         return {
@@ -257,6 +329,8 @@ class Run:
             "argv": self.argv,
             "environ": self.environ,
             "log": str(self.log),
+            "source": str(self.source) if self.source else None,
+            "pause": self.pause,
         }
 
     def ops(self) -> list[str]:
@@ -278,9 +352,7 @@ class World:
     old: Snapshot
     new: Snapshot
     ops: dict[bool, list[str]]  # every write of one release, in order, by fallback or not
-
-    def copy(self, name: str) -> Path:
-        return copy_repo(self.pristine, self.base / name)
+    zygotes: Zygotes
 
     def commit(self, fallback: bool) -> int:
         """The number of the write that publishes: the exchange, or the rename to .synth-ready-*."""
@@ -289,8 +361,11 @@ class World:
 
 
 def plain_synth(repo: Path, fallback: bool) -> tuple[int, list[str]]:
-    """What a person runs next: the same command without the override (in-process, stubbed)."""
+    """What a person runs next: the same command without the override (in-process, stubbed).
+    TMPDIR (where a synth checks that jsii could write) beside the repositories: on scratch's
+    filesystem, not the disk's."""
     with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TMPDIR", str(repo.parent))
         mp.setattr(cli, "render_charts", stub_render)
         mp.setattr(inputs, "load_all", LOAD_ALL)
         if fallback:
@@ -298,20 +373,49 @@ def plain_synth(repo: Path, fallback: bool) -> tuple[int, list[str]]:
         return quiet_main(RELEASE[0], {}, repo)
 
 
+RAM = Path("/dev/shm")
+
+
+@contextlib.contextmanager
+def scratch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Where the module's 150-odd repositories go: a RAM filesystem where there is one (as
+    /tmp is on many systems), else the test's temporary folder. Every run creates and deletes
+    a dozen folders and files, and on a disk mounted with ``discard`` (as /tmp is on the
+    project's VM) each deletion waits for the disk. What is swept, the process dying at each
+    write, is the same on any Linux filesystem with renameat2 (the first test below checks
+    that the exchange is what publishes)."""
+    if RAM.is_dir() and os.access(RAM, os.W_OK) and shutil.disk_usage(RAM).free > 256 << 20:
+        base = Path(tempfile.mkdtemp(prefix="synth-crash-", dir=RAM))
+        try:
+            yield base
+        finally:
+            shutil.rmtree(base)  # RAM: nothing keeps it for the next session to delete
+    else:
+        yield tmp_path_factory.mktemp("crash")
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    base = tmp_path_factory.mktemp("crash")
-    pristine = make_repo(base / "pristine")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(cli, "render_charts", stub_render)
-        assert quiet_main([], {}, pristine) == (0, [])
-        reference = copy_repo(pristine, base / "reference")
-        assert quiet_main(*RELEASE, reference) == (0, [])
-    counting = [Run(copy_repo(pristine, base / f"count-{f}"), 0, "count", f, *RELEASE) for f in (False, True)]
-    assert run_zygotes(counting) == [0, 0], [run.stderr() for run in counting]
-    old, new = snapshot(pristine), snapshot(reference)
-    assert old != new and old[RECORD] != new[RECORD]
-    yield World(base, pristine, old, new, {run.fallback: run.ops() for run in counting})
+    with scratch(tmp_path_factory) as base:
+        yield from _world(base)
+
+
+def _world(base: Path) -> Iterator[World]:
+    zygotes = Zygotes(base)  # they start up while the repositories are made
+    try:
+        pristine = make_repo(base / "pristine")
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(cli, "render_charts", stub_render)
+            assert quiet_main([], {}, pristine) == (0, [])
+            reference = copy_repo(pristine, base / "reference")
+            assert quiet_main(*RELEASE, reference) == (0, [])
+        counting = [Run(base / f"count-{f}", 0, "count", f, *RELEASE, source=pristine) for f in (False, True)]
+        assert zygotes.run(counting) == [0, 0], [run.stderr() for run in counting]
+        old, new = snapshot(pristine), snapshot(reference)
+        assert old != new and old[RECORD] != new[RECORD]
+        yield World(base, pristine, old, new, {run.fallback: run.ops() for run in counting}, zygotes)
+    finally:
+        zygotes.close()
 
 
 PATHS = pytest.mark.parametrize("fallback", [False, True], ids=["exchange", "fallback"])
@@ -400,10 +504,7 @@ def swept(ops: list[str], *, every_deletion: bool = True) -> list[int]:
 
 
 def _runs(world: World, name: str, mode: str, fallback: bool, points: list[int]) -> list[Run]:
-    runs = [Run(world.base / f"{name}-{k}", k, mode, fallback, *RELEASE) for k in points]
-    for run in runs:
-        copy_repo(world.pristine, run.repo)
-    return runs
+    return [Run(world.base / f"{name}-{k}", k, mode, fallback, *RELEASE, world.pristine) for k in points]
 
 
 def _pending(world: World, repo: Path) -> bool:
@@ -416,7 +517,7 @@ def _pending(world: World, repo: Path) -> bool:
 def test_sigkill_at_every_write_leaves_dist_all_old_or_all_new(world: World, fallback: bool) -> None:
     ops, commit = world.ops[fallback], world.commit(fallback)
     runs = _runs(world, f"kill-{fallback}", "kill", fallback, swept(ops))
-    statuses = run_zygotes(runs)
+    statuses = world.zygotes.run(runs)
     problems = []
     for run, status in zip(runs, statuses, strict=True):
         step = f"killed before write {run.at} ({ops[run.at - 1]})"
@@ -442,7 +543,7 @@ def test_sigkill_at_every_write_leaves_dist_all_old_or_all_new(world: World, fal
 def test_ctrl_c_after_every_write_is_one_line_and_all_or_nothing(world: World, fallback: bool) -> None:
     ops, commit = world.ops[fallback], world.commit(fallback)
     runs = _runs(world, f"int-{fallback}", "int", fallback, [0, *swept(ops)])
-    statuses = run_zygotes(runs)
+    statuses = world.zygotes.run(runs)
     problems = []
     for run, status in zip(runs, statuses, strict=True):
         step = f"Ctrl-C after write {run.at} ({ops[run.at - 1] if run.at else 'none yet'})"
@@ -471,7 +572,7 @@ def test_a_fallback_swap_killed_between_its_renames_is_finished_at_every_write_o
     for first in (commit + 1, commit + 2):  # before dist/ moves aside; before the ready tree moves in
         counting = _runs(world, f"again-count-{first}", "kill", True, [first])[0]
         plain = Run(counting.repo, 0, "count", True, RELEASE[0], {})
-        assert run_zygotes([counting, plain]) == [-signal.SIGKILL, 0]
+        assert world.zygotes.run([counting, plain]) == [-signal.SIGKILL, 0]
         steps = plain.ops()
         steps = steps[: next(k for k, op in enumerate(steps) if op.startswith("mkdir .synth-"))]
         assert kind(steps[0]) == "rename", steps  # the next synth finishes the swap first
@@ -479,7 +580,7 @@ def test_a_fallback_swap_killed_between_its_renames_is_finished_at_every_write_o
         for k in swept(steps, every_deletion=False):  # swept one by one above
             crash = _runs(world, f"again-{first}-{k}", "kill", True, [first])[0]
             runs += [crash, Run(crash.repo, k, "kill", True, RELEASE[0], {})]
-        assert run_zygotes(runs) == [-signal.SIGKILL] * len(runs)
+        assert world.zygotes.run(runs) == [-signal.SIGKILL] * len(runs)
         for run in runs[1::2]:
             step = f"killed at {ops[first - 1]}, then before write {run.at} of the next ({steps[run.at - 1]})"
             if snapshot(run.repo) != world.new and not _pending(world, run.repo):
@@ -492,40 +593,10 @@ def test_a_fallback_swap_killed_between_its_renames_is_finished_at_every_write_o
 
 # ------------------------------------------------------------------ concurrent releases
 
-_PAUSED = """
-import json, os, sys, time
-sys.path[:] = json.loads(sys.argv[1])
-from pathlib import Path
-from tests.test_synth import stub_render
-from vibeyard.synth import cli
-spec = json.loads(sys.argv[2])
-cli.render_charts = stub_render
-real_swap = cli.swap
-def swap(staged, dist):
-    if spec["pause"]:  # staged, the other environments linked from the current dist/: hold here
-        Path(spec["pause"] + ".staged").touch()
-        while not Path(spec["pause"] + ".go").exists():
-            time.sleep(0.01)
-    return real_swap(staged, dist)
-cli.swap = swap
-sys.exit(cli.main(spec["argv"], spec["environ"], Path(spec["repo"])))
-"""
-
-
-def _start(repo: Path, env: str, tag: str, pause: str) -> subprocess.Popen[str]:
-    spec = {"repo": str(repo), "argv": [env], "environ": {"VIBEYARD_IMAGE_TAG": tag}, "pause": pause}
-    return subprocess.Popen(
-        [sys.executable, "-c", _PAUSED, json.dumps(sys.path), json.dumps(spec)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
+WAITING = "waiting for another synth of this repository to finish"
 
 
 def _wait_for(condition: Callable[[], bool], what: str) -> None:
-    import time  # noqa: PLC0415
-
     deadline = time.monotonic() + 30
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
@@ -535,20 +606,19 @@ def _wait_for(condition: Callable[[], bool], what: str) -> None:
 def test_two_concurrent_releases_of_different_environments_both_land(world: World) -> None:
     """The first has staged (linking the second's current folder) when the second starts:
     without the lock, the first's swap would put the second's old folder back."""
-    repo = world.copy("concurrent")
-    pause = str(world.base / "concurrent-pause")
-    first = _start(repo, RELEASED, NEW_TAG, pause)
-    _wait_for(lambda: Path(pause + ".staged").exists() or first.poll() is not None, "the first to stage")
-    second = _start(repo, OTHER, "8.8.8", "")
-    assert second.stderr is not None
-    ready, _, _ = select.select([second.stderr], [], [], 30)
-    waiting = second.stderr.readline() if ready else ""
-    Path(pause + ".go").touch()
-    outs = [proc.communicate(timeout=60) for proc in (first, second)]
-    assert (first.returncode, second.returncode) == (0, 0), outs
-    assert waiting == "waiting for another synth of this repository to finish\n"
-    for _, err in outs:
-        assert [line for line in err.splitlines() if not PLACEHOLDER.fullmatch(line)] == []
+    repo, pause, zygotes = world.base / "concurrent", str(world.base / "pause"), world.zygotes
+    first = Run(repo, 0, "count", False, [RELEASED], {"VIBEYARD_IMAGE_TAG": NEW_TAG}, world.pristine, pause)
+    second = Run(repo, 0, "count", False, [OTHER], {"VIBEYARD_IMAGE_TAG": "8.8.8"}, name="-second")
+    log = second.log
+    try:
+        zygotes.submit(0, [first])
+        _wait_for(lambda: Path(f"{pause}.staged").exists() or zygotes.done(0), "the first to stage")
+        zygotes.submit(1, [second])
+        _wait_for(lambda: zygotes.done(1) or (log.exists() and WAITING in log.read_text()), "the 2nd to wait")
+    finally:  # never leave the first holding
+        Path(f"{pause}.go").touch()
+    assert [zygotes.collect(0), zygotes.collect(1)] == [[0], [0]], (first.stderr(), second.stderr())
+    assert (first.stderr(), second.stderr()) == ([], [WAITING])
     for env, tag in ((RELEASED, NEW_TAG), (OTHER, "8.8.8")):
         assert json.loads((repo / f"dist/releases/{env}.json").read_text()) == {"tag": tag}
         assert (repo / f"dist/{env}/09-deployment-vibeyard.yaml").read_text().endswith(f":{tag}\n")
