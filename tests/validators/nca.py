@@ -4,8 +4,9 @@ nca reads the environment's NetworkPolicies and workloads plus the cluster
 context (``context``): the committed stand-ins (Ingress controllers, another
 team's Gateway proxies, kube-dns, monitoring, KEDA and another tenant), and the
 ones each environment's own edge brings: Envoy Gateway's proxies for each Gateway
-its routes attach to, and cert-manager's HTTP-01 solver pod in its namespace. In
-one process nca draws the connectivity map and answers every permits/forbids query.
+its routes attach to, and cert-manager's HTTP-01 solver pod in its namespace. One
+process answers every permits/forbids query of an environment and of its planted
+copies (``run``), or draws the connectivity maps of several (``connectivity_lists``).
 Only the kinds nca models are handed to it: it would otherwise turn our Ingress
 into a simulated controller of its own.
 
@@ -52,10 +53,11 @@ def map_path(env: str) -> Path:
 @dataclass
 class Result:
     env: str
-    connectivity: str
     failed: dict[str, str] = field(default_factory=dict)
     passed: set[str] = field(default_factory=set)
     stdout: str = ""
+    # The same queries on each planted copy of ``env`` (``run``'s ``planted``), by name.
+    planted: dict[str, Result] = field(default_factory=dict)
 
     def failures(self, queries: Iterable[Query]) -> list[str]:
         out = []
@@ -172,43 +174,58 @@ def unmatched_selectors(env: str, objects: Sequence[Manifest], queries: Iterable
     return out
 
 
-def run(
-    env: str, inputs: Path, queries: Sequence[Query], workdir: Path, *, connectivity: bool = True
-) -> Result:
-    """One nca process: every query, plus the connectivity map of ``env`` unless told not to.
+def write_policies(objects: Iterable[Manifest], dest: Path) -> Path:
+    """The NetworkPolicies among ``objects``, as one file for ``run``'s ``planted``."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    policies = [o for o in objects if o.get("kind") == "NetworkPolicy"]
+    dest.write_text(yaml.safe_dump_all(policies, sort_keys=False))
+    return dest
 
-    The map is a third of a run; tests of planted defects read only the queries.
+
+def run(
+    env: str,
+    inputs: Path,
+    queries: Sequence[Query],
+    workdir: Path,
+    *,
+    planted: Mapping[str, Path] | None = None,
+) -> Result:
+    """One nca process: every query on ``env``, and on each planted copy of it.
+
+    ``planted`` names files of NetworkPolicies (``write_policies``) that stand in for
+    ``env``'s own, on ``env``'s workloads and cluster context. A planted copy costs one
+    more pass of the queries, where a process of its own would also start nca and parse
+    every query again.
     """
     if not NCA.exists():
         raise FileNotFoundError(f"{NCA} is missing: install the dev dependencies (make test does)")
     workdir.mkdir(parents=True, exist_ok=True)
     resources = [str(inputs), str(context_path(inputs))]
+    planted = dict(planted or {})
     configs: list[dict[str, Any]] = [{"name": env, "resourceList": resources}]
+    configs += [{"name": f"{env}+{name}", "networkPolicyList": [str(path)]} for name, path in planted.items()]
     nca_queries: list[dict[str, Any]] = []
-    if connectivity:
-        nca_queries.append(_map_query("connectivity", env, inputs, workdir / "connectivity.dot"))
     for q in queries:
         path = workdir / f"query-{q.name}.yaml"
         path.write_text(yaml.safe_dump(q.policy, sort_keys=False))
         configs.append({"name": q.name, "networkPolicyList": [str(path)]})
         nca_queries.append({"name": q.name, q.verb: [env, q.name], "expected": 0})
-    scheme = {
-        "resourceList": resources,
-        "networkConfigList": configs,
-        "queries": nca_queries,
-    }
+        nca_queries += [
+            {"name": f"{q.name}@{name}", q.verb: [f"{env}+{name}", q.name], "expected": 0} for name in planted
+        ]
+    scheme = {"resourceList": resources, "networkConfigList": configs, "queries": nca_queries}
     proc = _run_scheme(scheme, workdir / "scheme.yaml")
-    result = Result(env=env, connectivity="", stdout=proc.stdout + proc.stderr)
-    if connectivity:
-        result.connectivity = _read_map(env, inputs, workdir / "connectivity.dot", proc)
+    said = proc.stdout + proc.stderr
+    results = {name: Result(env=env, stdout=said) for name in ["", *planted]}
     for block in _QUERY_BLOCK.finditer(proc.stdout):
-        name, body = block["name"], block["body"]
-        if name == "connectivity":
-            continue
+        query, _, name = block["name"].partition("@")
+        body, result = block["body"], results[name]
         if "does not forbid" in body or "does not permit" in body or "not executed" in body.lower():
-            result.failed[name] = body.strip()
+            result.failed[query] = body.strip()
         else:
-            result.passed.add(name)
+            result.passed.add(query)
+    result = results.pop("")
+    result.planted = results
     return result
 
 
