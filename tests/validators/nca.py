@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import os
 import re
+import select
+import signal
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -254,15 +256,71 @@ def _map_query(name: str, env: str, inputs: Path, output: Path) -> dict[str, Any
 def _run_scheme(scheme: Mapping[str, Any], path: Path) -> subprocess.CompletedProcess[str]:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(dict(scheme), sort_keys=False))
-    # nca iterates sets of pods; fixed string hashing keeps anything it prints in one order.
-    return subprocess.run(
-        [str(NCA), "--scheme", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={**os.environ, "PYTHONHASHSEED": "0"},
-    )
+    return _ZYGOTE.run(path, timeout=300)
+
+
+# The body of the `nca` command (nca_main), in a child forked per scheme from a Python
+# that has imported nca once: its imports are a third of an environment's run.
+_FORKER = """
+import os, sys, traceback
+from nca.nca_cli import nca_main
+for line in sys.stdin:
+    scheme, out, err = line.rstrip("\\n").split("\\t")
+    pid = os.fork()
+    if pid == 0:
+        os.dup2(os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), 1)
+        os.dup2(os.open(err, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), 2)
+        code = 1
+        try:
+            code = nca_main(["--scheme", scheme])
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else 1
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    print(os.waitstatus_to_exitcode(status), flush=True)
+"""
+
+
+class _Zygote:
+    """Started on first use; ends when this process does (its stdin closes)."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[str] | None = None
+
+    def run(self, scheme: Path, timeout: float) -> subprocess.CompletedProcess[str]:
+        """``nca --scheme <scheme>``: exit code, stdout and stderr, as ``subprocess.run`` gives them."""
+        if self.proc is None or self.proc.poll() is not None:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", _FORKER],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                # nca iterates sets of pods; fixed string hashing keeps anything it prints in one order.
+                env={**os.environ, "PYTHONHASHSEED": "0"},
+                start_new_session=True,
+            )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        out, err = scheme.with_suffix(".stdout"), scheme.with_suffix(".stderr")
+        self.proc.stdin.write(f"{scheme}\t{out}\t{err}\n")
+        self.proc.stdin.flush()
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        status = self.proc.stdout.readline() if ready else ""
+        args = [str(NCA), "--scheme", str(scheme)]
+        if not status:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+            if not ready:
+                raise subprocess.TimeoutExpired(args, timeout)
+            raise RuntimeError(f"nca's forking Python died (exit {self.proc.returncode}) running {scheme}")
+        return subprocess.CompletedProcess(args, int(status), out.read_text(), err.read_text())
+
+
+_ZYGOTE = _Zygote()
 
 
 def _read_map(env: str, inputs: Path, output: Path, proc: subprocess.CompletedProcess[str]) -> str:
