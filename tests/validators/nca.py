@@ -17,6 +17,7 @@ connection.
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import select
@@ -287,10 +288,21 @@ for line in sys.stdin:
 
 
 class _Zygote:
-    """Started on first use; ends when this process does (its stdin closes)."""
+    """Started on first use, stopped (and waited for) when this process exits."""
 
     def __init__(self) -> None:
         self.proc: subprocess.Popen[str] | None = None
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()  # it finishes the run under way, if any, and exits
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
 
     def run(self, scheme: Path, timeout: float) -> subprocess.CompletedProcess[str]:
         """``nca --scheme <scheme>``: exit code, stdout and stderr, as ``subprocess.run`` gives them."""
@@ -304,6 +316,7 @@ class _Zygote:
                 env={**os.environ, "PYTHONHASHSEED": "0"},
                 start_new_session=True,
             )
+            atexit.register(self.stop)
         assert self.proc.stdin is not None and self.proc.stdout is not None
         out, err = scheme.with_suffix(".stdout"), scheme.with_suffix(".stderr")
         self.proc.stdin.write(f"{scheme}\t{out}\t{err}\n")
