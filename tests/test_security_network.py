@@ -278,7 +278,7 @@ def test_gke_cloud_dns_leaves_the_metadata_server_closed_but_for_dns(
 ) -> None:
     """169.254.169.254 is both GKE's Cloud DNS resolver and its metadata server (credentials):
     the queries on it hold (every variant's run proves it too) and catch a policy opening port 80."""
-    out = next(o for o in variants.values() if o.cfg.cluster.dns.mode == "gke-cloud-dns")
+    name, out = next((n, o) for n, o in variants.items() if o.cfg.cluster.dns.mode == "gke-cloud-dns")
     names = {"every-pod-to-dns", "every-pod-to-metadata-server"}
     queries = [q for q in queries_for(out.cfg) if q.name in names]
     assert {q.name for q in queries} == names
@@ -288,7 +288,7 @@ def test_gke_cloud_dns_leaves_the_metadata_server_closed_but_for_dns(
             obj["spec"]["egress"][0]["ports"] = [{"protocol": "TCP", "port": 80}]
     port_80 = _planted_policies(out, opened, tmp_path / "port-80.yaml")
     inputs = nca.write_inputs(out.files, tmp_path / "inputs")
-    result = nca.run(out.cfg.name, inputs, queries, tmp_path / "work", planted={"port-80": port_80})
+    result = nca.run(name, inputs, queries, tmp_path / "work", planted={"port-80": port_80})
     assert not result.failures(queries), result.failures(queries)
     failed = _failed(result.planted["port-80"], queries)
     assert set(failed) == names, "a policy opening port 80 of the metadata server is caught"
