@@ -75,6 +75,11 @@ class Result:
         return out
 
 
+def _dump_all(docs: Iterable[Any]) -> str:
+    """YAML through libyaml's emitter: the same text as ``yaml.safe_dump``, several times faster."""
+    return str(yaml.dump_all(docs, Dumper=yaml.CSafeDumper, sort_keys=False))
+
+
 def write_inputs(tree: Mapping[str, str], dest: Path) -> Path:
     """The rendered objects nca should model, as one multi-document file in ``dest``,
     and beside it their cluster context (``context_path``).
@@ -83,11 +88,12 @@ def write_inputs(tree: Mapping[str, str], dest: Path) -> Path:
     file system's order, and its map's wording depends on the order it reads.
     """
     dest.mkdir(parents=True, exist_ok=True)
-    objects = [load_yaml(text) for _, text in sorted(tree.items())]
-    docs = [text for _, text in sorted(tree.items()) if load_yaml(text).get("kind") in NCA_KINDS]
+    texts = [text for _, text in sorted(tree.items())]
+    objects = [load_yaml(text) for text in texts]
+    docs = [text for text, obj in zip(texts, objects, strict=True) if obj.get("kind") in NCA_KINDS]
     path = dest / "rendered.yaml"
     path.write_text("---\n".join(docs))
-    context_path(path).write_text(yaml.safe_dump_all(context(objects), sort_keys=False))
+    context_path(path).write_text(_dump_all(context(objects)))
     return path
 
 
@@ -181,7 +187,7 @@ def write_policies(objects: Iterable[Manifest], dest: Path) -> Path:
     """The NetworkPolicies among ``objects``, as one file for ``run``'s ``planted``."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     policies = [o for o in objects if o.get("kind") == "NetworkPolicy"]
-    dest.write_text(yaml.safe_dump_all(policies, sort_keys=False))
+    dest.write_text(_dump_all(policies))
     return dest
 
 
@@ -210,7 +216,7 @@ def run(
     nca_queries: list[dict[str, Any]] = []
     for q in queries:
         path = workdir / f"query-{q.name}.yaml"
-        path.write_text(yaml.safe_dump(q.policy, sort_keys=False))
+        path.write_text(_dump_all([q.policy]))
         configs.append({"name": q.name, "networkPolicyList": [str(path)]})
         nca_queries.append({"name": q.name, q.verb: [env, q.name], "expected": 0})
         nca_queries += [
@@ -256,7 +262,7 @@ def _map_query(name: str, env: str, inputs: Path, output: Path) -> dict[str, Any
 
 def _run_scheme(scheme: Mapping[str, Any], path: Path) -> subprocess.CompletedProcess[str]:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(dict(scheme), sort_keys=False))
+    path.write_text(_dump_all([dict(scheme)]))
     return _ZYGOTE.run(path, timeout=300)
 
 
