@@ -89,7 +89,7 @@ def nca_results(
     hosts = {plant: _host(outputs, plant).cfg.name for plant in PLANTS}
     results = {}
     for env, out in outputs.items():
-        inputs = nca.write_inputs(out.files, root / env / "inputs")
+        inputs = nca.write_inputs(out.files, root / env / "inputs", out.objects)
         planted = {
             plant: _planted_policies(out, PLANTS[plant](out) or [], root / env / f"planted-{plant}.yaml")
             for plant, host in hosts.items()
@@ -202,7 +202,7 @@ def test_nca_proves_every_variants_edge(variants: dict[str, Output], tmp_path: P
     both edges, F5's and Traefik's controllers, ingress-nginx): every query holds there too."""
     failures = []
     for name, out in variants.items():
-        inputs = nca.write_inputs(out.files, tmp_path / name / "inputs")
+        inputs = nca.write_inputs(out.files, tmp_path / name / "inputs", out.objects)
         queries = queries_for(out.cfg)
         failures += nca.unmatched_selectors(name, out.objects, queries)
         failures += nca.run(name, inputs, queries, tmp_path / name / "work").failures(queries)
@@ -212,11 +212,12 @@ def test_nca_proves_every_variants_edge(variants: dict[str, Output], tmp_path: P
 # --- planted defects ---------------------------------------------------------------
 
 
-def _planted(outputs: dict[str, Output], nca_results: dict[str, nca.Result], plant: str) -> dict[str, str]:
-    """The queries that fail on the planted copy: name → message."""
-    out = _host(outputs, plant)
-    result = nca_results[out.cfg.name].planted[plant]
-    return _failed(result, queries_for(out.cfg))
+def _planted(
+    outputs: dict[str, Output], nca_results: dict[str, nca.Result], plant: str
+) -> tuple[Output, dict[str, str]]:
+    """The environment a defect was planted in, and the queries that fail there: name → message."""
+    env = next(env for env, result in nca_results.items() if plant in result.planted)
+    return outputs[env], _failed(nca_results[env].planted[plant], queries_for(outputs[env].cfg))
 
 
 def _failed(result: nca.Result, queries: list[Query]) -> dict[str, str]:
@@ -226,15 +227,14 @@ def _failed(result: nca.Result, queries: list[Query]) -> dict[str, str]:
 def test_planted_gateway_policy_open_to_every_proxy_is_caught(
     outputs: dict[str, Output], nca_results: dict[str, nca.Result]
 ) -> None:
-    failed = _planted(outputs, nca_results, "gateway-open-to-every-proxy")
+    _, failed = _planted(outputs, nca_results, "gateway-open-to-every-proxy")
     assert set(failed) == {"other-teams-gateway-to-web"}, failed
 
 
 def test_planted_allow_all_ingress_on_postgres_is_caught(
     outputs: dict[str, Output], nca_results: dict[str, nca.Result]
 ) -> None:
-    out = _host(outputs, "allow-all-ingress-on-postgres")
-    failed = _planted(outputs, nca_results, "allow-all-ingress-on-postgres")
+    out, failed = _planted(outputs, nca_results, "allow-all-ingress-on-postgres")
     edge = edges(out.cfg)[0]
     assert {f"{edge}-to-postgres", "other-namespace-to-anything"} <= failed.keys(), failed
     assert (
@@ -247,10 +247,9 @@ def test_planted_allow_all_ingress_on_postgres_is_caught(
 def test_planted_missing_dns_egress_is_caught(
     outputs: dict[str, Output], nca_results: dict[str, nca.Result]
 ) -> None:
-    out = _host(outputs, "no-dns-egress")
+    out, failed = _planted(outputs, nca_results, "no-dns-egress")
     objects = PLANTS["no-dns-egress"](out) or []
     assert len(objects) == len(out.objects) - 1, "expected exactly one DNS policy to remove"
-    failed = _planted(outputs, nca_results, "no-dns-egress")
     assert set(failed) == {"every-pod-to-dns"}, failed
     assert failed["every-pod-to-dns"].startswith(
         f"{out.cfg.name}: nca permits every-pod-to-dns: every pod resolves names on UDP and TCP 53"
@@ -287,7 +286,7 @@ def test_gke_cloud_dns_leaves_the_metadata_server_closed_but_for_dns(
         if obj["metadata"]["name"] == "allow-dns":
             obj["spec"]["egress"][0]["ports"] = [{"protocol": "TCP", "port": 80}]
     port_80 = _planted_policies(out, opened, tmp_path / "port-80.yaml")
-    inputs = nca.write_inputs(out.files, tmp_path / "inputs")
+    inputs = nca.write_inputs(out.files, tmp_path / "inputs", out.objects)
     result = nca.run(name, inputs, queries, tmp_path / "work", planted={"port-80": port_80})
     assert not result.failures(queries), result.failures(queries)
     failed = _failed(result.planted["port-80"], queries)

@@ -80,17 +80,19 @@ def _dump_all(docs: Iterable[Any]) -> str:
     return str(yaml.dump_all(docs, Dumper=yaml.CSafeDumper, sort_keys=False))
 
 
-def write_inputs(tree: Mapping[str, str], dest: Path) -> Path:
+def write_inputs(tree: Mapping[str, str], dest: Path, parsed: Sequence[Manifest] | None = None) -> Path:
     """The rendered objects nca should model, as one multi-document file in ``dest``,
-    and beside it their cluster context (``context_path``).
+    and beside it their cluster context (``context_path``). ``parsed``: the files of
+    ``tree`` parsed, in its order, where the caller has them already.
 
     One file in file-name order, not a directory: nca walks directories in the
     file system's order, and its map's wording depends on the order it reads.
     """
     dest.mkdir(parents=True, exist_ok=True)
-    texts = [text for _, text in sorted(tree.items())]
-    objects = [load_yaml(text) for text in texts]
-    docs = [text for text, obj in zip(texts, objects, strict=True) if obj.get("kind") in NCA_KINDS]
+    parsed = [load_yaml(text) for text in tree.values()] if parsed is None else parsed
+    files = sorted(zip(tree, tree.values(), parsed, strict=True), key=lambda file: file[0])
+    objects = [obj for _, _, obj in files]
+    docs = [text for _, text, obj in files if obj.get("kind") in NCA_KINDS]
     path = dest / "rendered.yaml"
     path.write_text("---\n".join(docs))
     context_path(path).write_text(_dump_all(context(objects)))
