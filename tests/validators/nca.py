@@ -316,7 +316,7 @@ class _Zygote:
         """``nca --scheme <scheme>``: exit code, stdout and stderr, as ``subprocess.run`` gives them."""
         if self.proc is None or self.proc.poll() is not None:
             self.proc = subprocess.Popen(
-                [sys.executable, "-c", _FORKER],
+                [sys.executable, "-P", "-c", _FORKER],  # -P: nothing imported from the working directory
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 text=True,
