@@ -79,6 +79,12 @@ def generate(root: Path, neato: str) -> dict[Path, str]:
     for env, tree in trees.items():
         if not any(load_yaml(text).get("kind") == "Namespace" for text in tree.values()):
             raise UpdateError(f"dist/{env}/: no Namespace object; run `make synth`")
+    security = root / "docs" / "security.md"
+    try:
+        readme = security.read_text(encoding="utf-8")
+        nca.with_readme_blocks(readme, {})  # its markers, before the slow part
+    except (OSError, ValueError) as err:
+        raise UpdateError(f"{security.relative_to(root)}: {err}") from err
     with tempfile.TemporaryDirectory() as tmp:
         try:
             lists = nca.connectivity_lists(trees, Path(tmp))
@@ -92,11 +98,7 @@ def generate(root: Path, neato: str) -> dict[Path, str]:
         files[docs / f"{env}.txt"] = lists[env]
         files[docs / f"{env}.dot"] = source
         files[docs / f"{env}.svg"] = render_svg(neato, source, env)
-    security = root / "docs" / "security.md"
-    try:
-        files[security] = nca.with_readme_blocks(security.read_text(encoding="utf-8"), lists)
-    except (OSError, ValueError) as err:
-        raise UpdateError(f"{security.relative_to(root)}: {err}") from err
+    files[security] = nca.with_readme_blocks(readme, lists)
     return files
 
 

@@ -19,6 +19,7 @@ other than ``/``, ``**`` any run at all, the whole reference must match).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from pathlib import Path
@@ -31,6 +32,7 @@ import yaml
 
 from tests.support import Output
 from tests.validators.crd_schema import CRD_DIR, schemas
+from tests.validators.manifests import load_yaml
 from vibeyard.config.organisation import ORG
 from vibeyard.platform.image_policy import API_VERSION, KIND, NAMESPACE_LABEL, ImagePolicy, repository_globs
 
@@ -58,16 +60,17 @@ def qualified(image: str) -> str:
     return f"{name}{at}{digest}"
 
 
-def images(env: str) -> dict[str, set[str]]:
-    """'app' and 'other' images of the containers dist/<env> renders."""
+@functools.cache
+def images(env: str) -> dict[str, frozenset[str]]:
+    """'app' and 'other' images of the containers dist/<env> renders (read once per run)."""
     found: dict[str, set[str]] = {"app": set(), "other": set()}
     for path in sorted((DIST / env).glob("*.yaml")):
-        doc = yaml.safe_load(path.read_text("utf-8"))
+        doc = load_yaml(path.read_text("utf-8"))
         spec = ((doc.get("spec") or {}).get("template") or {}).get("spec") or {}
         component = (doc.get("metadata", {}).get("labels") or {}).get("app.kubernetes.io/component")
         for container in [*spec.get("initContainers", []), *spec.get("containers", [])]:
             found["app" if component in APP_COMPONENTS else "other"].add(container["image"])
-    return found
+    return {kind: frozenset(found[kind]) for kind in found}
 
 
 def repository(image: str) -> str:

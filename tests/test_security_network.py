@@ -1,65 +1,102 @@
 """NetworkPolicies, proven with network-config-analyzer (nca).
 
-Three ways, once per environment in a single nca process each: the golden
-connectivity map (every change to who-talks-to-whom shows up in review as a
-diff of ``tests/network/<env>-connectivity.txt``), ``forbids`` queries for the
-paths that must stay closed, and ``permits`` queries for every path the app
-needs. The planted-defect tests mutate copies of the rendered output and show
-that the right query fails with a readable message.
+Once per environment, in a single nca process each: ``forbids`` queries for the paths
+that must stay closed, and ``permits`` queries for every path the app needs. The
+planted-defect tests mutate a copy of one environment's policies (``PLANTS``) and show
+that the right query fails with a readable message; nca answers them in the process of
+the environment they are planted in. The connectivity map is tests/test_network_diagrams.py's.
 """
 
 from __future__ import annotations
 
 import copy
-import difflib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.edge_facts import ACME_SOLVER, INGRESS, NS_LABEL, data_plane, edges
-from tests.support import Output
+from tests.support import Manifest, Output
 from tests.validators import nca
 from tests.validators.nca_queries import OTHER_NAMESPACE, Query, queries_for
-from vibeyard.config import EnvConfig
-from vibeyard.synth.render import render
 
-UPDATE_HINT = "run `python scripts/update-network-maps.py` and review the diff"
+
+def _open_gateway_to_every_proxy(out: Output) -> list[Manifest] | None:
+    """Admitting all of Envoy Gateway's namespace lets another team's Gateway in."""
+    if not out.has("NetworkPolicy", "vibeyard-from-gateway"):
+        return None
+    objects = copy.deepcopy(out.objects)
+    policy = next(o for o in objects if o["metadata"]["name"] == "vibeyard-from-gateway")
+    for peer in policy["spec"]["ingress"][0]["from"]:
+        peer.pop("podSelector", None)
+    return objects
+
+
+def _allow_all_ingress_on_postgres(out: Output) -> list[Manifest] | None:
+    if out.cfg.postgres.mode != "in-cluster":
+        return None
+    spec = {
+        "podSelector": {"matchLabels": {"app.kubernetes.io/name": "postgres"}},
+        "policyTypes": ["Ingress"],
+        "ingress": [{}],
+    }
+    policy = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": "postgres-allow-all", "namespace": out.cfg.namespace},
+        "spec": spec,
+    }
+    return [*copy.deepcopy(out.objects), policy]
+
+
+def _without_dns_egress(out: Output) -> list[Manifest] | None:
+    def opens_dns(o: Manifest) -> bool:
+        return o["kind"] == "NetworkPolicy" and any("port" in p and p["port"] == 53 for p in _ports(o))
+
+    return [o for o in copy.deepcopy(out.objects) if not opens_dns(o)]
+
+
+# A planted defect: a copy of an environment's objects with one policy changed, or None
+# where the environment has no such path.
+PLANTS: dict[str, Callable[[Output], list[Manifest] | None]] = {
+    "gateway-open-to-every-proxy": _open_gateway_to_every_proxy,
+    "allow-all-ingress-on-postgres": _allow_all_ingress_on_postgres,
+    "no-dns-egress": _without_dns_egress,
+}
+
+
+def _host(outputs: dict[str, Output], plant: str) -> Output:
+    """The environment a defect is planted in: the smallest where its path exists, since
+    a planted copy costs one more pass of that environment's queries."""
+    fits = [out for out in outputs.values() if PLANTS[plant](out) is not None]
+    assert fits, f"{plant}: no environment has the path to plant this defect on"
+    return min(fits, key=lambda out: len(queries_for(out.cfg)))
+
+
+def _planted_policies(out: Output, objects: list[Manifest], path: Path) -> Path:
+    """The policies of a planted copy, which nca checks on ``out``'s own workloads."""
+    workloads = [o for o in out.objects if o["kind"] != "NetworkPolicy"]
+    assert [o for o in objects if o["kind"] != "NetworkPolicy"] == workloads, "a plant changes policies only"
+    return nca.write_policies(objects, path)
 
 
 @pytest.fixture(scope="session")
 def nca_results(
-    synthesized: dict[str, dict[str, str]],
-    configs: dict[str, EnvConfig],
-    tmp_path_factory: pytest.TempPathFactory,
+    outputs: dict[str, Output], tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, nca.Result]:
     root = tmp_path_factory.mktemp("nca")
+    hosts = {plant: _host(outputs, plant).cfg.name for plant in PLANTS}
     results = {}
-    for env, cfg in configs.items():
-        inputs = nca.write_inputs(synthesized[env], root / env / "inputs")
-        results[env] = nca.run(env, inputs, queries_for(cfg), root / env / "work")
+    for env, out in outputs.items():
+        inputs = nca.write_inputs(out.files, root / env / "inputs", out.objects)
+        planted = {
+            plant: _planted_policies(out, PLANTS[plant](out) or [], root / env / f"planted-{plant}.yaml")
+            for plant, host in hosts.items()
+            if host == env
+        }
+        results[env] = nca.run(env, inputs, queries_for(out.cfg), root / env / "work", planted=planted)
     return results
-
-
-def _run_variant(out: Output, objects: list[dict[str, Any]], tmp_path: Path) -> nca.Result:
-    """nca on a mutated copy of one environment's output."""
-    tree = render(objects)
-    inputs = nca.write_inputs(tree, tmp_path / "inputs")
-    return nca.run(out.cfg.name, inputs, queries_for(out.cfg), tmp_path / "work", connectivity=False)
-
-
-def test_connectivity_map_matches_golden(out: Output, nca_results: dict[str, nca.Result]) -> None:
-    env = out.cfg.name
-    actual = nca_results[env].connectivity
-    path = nca.map_path(env)
-    assert path.exists(), f"{env}: no committed connectivity map at {path}; {UPDATE_HINT}"
-    expected = path.read_text()
-    diff = "\n".join(
-        difflib.unified_diff(
-            expected.splitlines(), actual.splitlines(), "committed", "synthesized", lineterm="", n=0
-        )
-    )
-    assert actual == expected, f"{env}: the connectivity map changed; {UPDATE_HINT}:\n{diff}"
 
 
 def test_nca_forbids(out: Output, nca_results: dict[str, nca.Result]) -> None:
@@ -112,6 +149,8 @@ def test_queries_cover_every_required_path(out: Output) -> None:
         f"{c}-to-web" for c in INGRESS if not (c == cfg.edge.ingress.controller and "ingress" in edge)
     }
     required.add("other-teams-gateway-to-web")
+    if cfg.cluster.dns.mode == "gke-cloud-dns":
+        required.add("every-pod-to-metadata-server")
     missing = required - names
     assert not missing, f"{cfg.name}: no nca query for {sorted(missing)}"
 
@@ -163,76 +202,57 @@ def test_nca_proves_every_variants_edge(variants: dict[str, Output], tmp_path: P
     both edges, F5's and Traefik's controllers, ingress-nginx): every query holds there too."""
     failures = []
     for name, out in variants.items():
-        inputs = nca.write_inputs(out.files, tmp_path / name / "inputs")
+        inputs = nca.write_inputs(out.files, tmp_path / name / "inputs", out.objects)
         queries = queries_for(out.cfg)
         failures += nca.unmatched_selectors(name, out.objects, queries)
-        failures += nca.run(name, inputs, queries, tmp_path / name / "work", connectivity=False).failures(
-            queries
-        )
+        failures += nca.run(name, inputs, queries, tmp_path / name / "work").failures(queries)
     assert not failures, "\n".join(failures)
 
 
 # --- planted defects ---------------------------------------------------------------
 
 
-def test_planted_gateway_policy_open_to_every_proxy_is_caught(
-    outputs: dict[str, Output], tmp_path: Path
-) -> None:
-    """Admitting all of Envoy Gateway's namespace lets another team's Gateway in."""
-    out = next(o for o in outputs.values() if o.has("NetworkPolicy", "vibeyard-from-gateway"))
-    objects = copy.deepcopy(out.objects)
-    policy = next(o for o in objects if o["metadata"]["name"] == "vibeyard-from-gateway")
-    for peer in policy["spec"]["ingress"][0]["from"]:
-        peer.pop("podSelector", None)
-    failed = _failed(_run_variant(out, objects, tmp_path), queries_for(out.cfg))
-    assert set(failed) == {"other-teams-gateway-to-web"}, failed
-
-
-def _staging(outputs: dict[str, Output]) -> Output:
-    return outputs["staging"]  # runs postgres, redis and pgbouncer in the cluster
+def _planted(
+    outputs: dict[str, Output], nca_results: dict[str, nca.Result], plant: str
+) -> tuple[Output, dict[str, str]]:
+    """The environment a defect was planted in, and the queries that fail there: name → message."""
+    env = next(env for env, result in nca_results.items() if plant in result.planted)
+    return outputs[env], _failed(nca_results[env].planted[plant], queries_for(outputs[env].cfg))
 
 
 def _failed(result: nca.Result, queries: list[Query]) -> dict[str, str]:
     return {line.split(": ")[1].split()[-1]: line for line in result.failures(queries)}
 
 
-def test_planted_allow_all_ingress_on_postgres_is_caught(outputs: dict[str, Output], tmp_path: Path) -> None:
-    out = _staging(outputs)
-    objects = copy.deepcopy(out.objects)
-    objects.append(
-        {
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": {"name": "postgres-allow-all", "namespace": out.cfg.namespace},
-            "spec": {
-                "podSelector": {"matchLabels": {"app.kubernetes.io/name": "postgres"}},
-                "policyTypes": ["Ingress"],
-                "ingress": [{}],
-            },
-        }
-    )
-    failed = _failed(_run_variant(out, objects, tmp_path), queries_for(out.cfg))
+def test_planted_gateway_policy_open_to_every_proxy_is_caught(
+    outputs: dict[str, Output], nca_results: dict[str, nca.Result]
+) -> None:
+    _, failed = _planted(outputs, nca_results, "gateway-open-to-every-proxy")
+    assert set(failed) == {"other-teams-gateway-to-web"}, failed
+
+
+def test_planted_allow_all_ingress_on_postgres_is_caught(
+    outputs: dict[str, Output], nca_results: dict[str, nca.Result]
+) -> None:
+    out, failed = _planted(outputs, nca_results, "allow-all-ingress-on-postgres")
     edge = edges(out.cfg)[0]
     assert {f"{edge}-to-postgres", "other-namespace-to-anything"} <= failed.keys(), failed
     assert (
-        f"staging: nca forbids {edge}-to-postgres: the {edge} must not reach postgres"
+        f"{out.cfg.name}: nca forbids {edge}-to-postgres: the {edge} must not reach postgres"
         in (failed[f"{edge}-to-postgres"])
     )
     assert not [n for n in failed if n.endswith(("-to-dns", "-to-redis"))], failed
 
 
-def test_planted_missing_dns_egress_is_caught(outputs: dict[str, Output], tmp_path: Path) -> None:
-    out = _staging(outputs)
-    objects = [
-        o
-        for o in copy.deepcopy(out.objects)
-        if not (o["kind"] == "NetworkPolicy" and any("port" in p and p["port"] == 53 for p in _ports(o)))
-    ]
+def test_planted_missing_dns_egress_is_caught(
+    outputs: dict[str, Output], nca_results: dict[str, nca.Result]
+) -> None:
+    out, failed = _planted(outputs, nca_results, "no-dns-egress")
+    objects = PLANTS["no-dns-egress"](out) or []
     assert len(objects) == len(out.objects) - 1, "expected exactly one DNS policy to remove"
-    failed = _failed(_run_variant(out, objects, tmp_path), queries_for(out.cfg))
     assert set(failed) == {"every-pod-to-dns"}, failed
     assert failed["every-pod-to-dns"].startswith(
-        "staging: nca permits every-pod-to-dns: every pod resolves names on UDP and TCP 53"
+        f"{out.cfg.name}: nca permits every-pod-to-dns: every pod resolves names on UDP and TCP 53"
     )
 
 
@@ -241,13 +261,13 @@ def _ports(policy: dict[str, Any]) -> list[dict[str, Any]]:
     return [p for rule in spec.get("egress") or [] for p in rule.get("ports") or []]
 
 
-def test_security_doc_shows_the_committed_maps() -> None:
+def test_security_doc_shows_the_committed_maps(outputs: dict[str, Output]) -> None:
     """docs/security.md carries a copy of each map; it must not drift."""
     readme = nca.README.read_text(encoding="utf-8")
-    for env in ("dev", "staging", "prod"):
+    for env in outputs:
         block = nca.readme_block(env, nca.map_path(env).read_text(encoding="utf-8"))
         assert block in readme, (
-            f"{env}: docs/security.md's connectivity map differs from tests/network/{env}-connectivity.txt; "
+            f"{env}: docs/security.md's connectivity map differs from docs/network/{env}.txt; "
             "run scripts/update-network-maps.py"
         )
 
@@ -255,44 +275,19 @@ def test_security_doc_shows_the_committed_maps() -> None:
 def test_gke_cloud_dns_leaves_the_metadata_server_closed_but_for_dns(
     variants: dict[str, Output], tmp_path: Path
 ) -> None:
-    """169.254.169.254 is both GKE's Cloud DNS resolver and its metadata server (credentials)."""
-    out = variants["keda-off"]
-    assert out.cfg.cluster.dns.mode == "gke-cloud-dns"
-    metadata = [{"ipBlock": {"cidr": "169.254.169.254/32"}}]
-    dns_ports = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
-    other_ports = [
-        {"protocol": "TCP", "port": 1, "endPort": 52},
-        {"protocol": "TCP", "port": 54, "endPort": 65535},
-        {"protocol": "UDP", "port": 1, "endPort": 52},
-        {"protocol": "UDP", "port": 54, "endPort": 65535},
-    ]
-
-    def query(name: str, verb: str, ports: list[dict[str, Any]]) -> Query:
-        spec = {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"to": metadata, "ports": ports}]}
-        policy = {
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": {"name": name, "namespace": out.cfg.namespace},
-            "spec": spec,
-        }
-        return Query(name=name, verb=verb, description=name, policy=policy)  # type: ignore[arg-type]
-
-    queries = [
-        query("pods-to-cloud-dns", "permits", dns_ports),
-        query("pods-to-metadata", "forbids", other_ports),
-    ]
-    inputs = nca.write_inputs(out.files, tmp_path / "inputs")
-    result = nca.run("keda-off", inputs, queries, tmp_path / "work", connectivity=False)
-    assert not result.failures(queries), result.failures(queries)
-    closed = copy.deepcopy(out.objects)
-    for obj in closed:
+    """169.254.169.254 is both GKE's Cloud DNS resolver and its metadata server (credentials):
+    the queries on it hold (every variant's run proves it too) and catch a policy opening port 80."""
+    name, out = next((n, o) for n, o in variants.items() if o.cfg.cluster.dns.mode == "gke-cloud-dns")
+    names = {"every-pod-to-dns", "every-pod-to-metadata-server"}
+    queries = [q for q in queries_for(out.cfg) if q.name in names]
+    assert {q.name for q in queries} == names
+    opened = copy.deepcopy(out.objects)
+    for obj in opened:
         if obj["metadata"]["name"] == "allow-dns":
             obj["spec"]["egress"][0]["ports"] = [{"protocol": "TCP", "port": 80}]
-    planted = nca.run(
-        "keda-off",
-        nca.write_inputs(render(closed), tmp_path / "p"),
-        queries,
-        tmp_path / "pw",
-        connectivity=False,
-    )
-    assert len(planted.failures(queries)) == 2, "a policy opening port 80 of the metadata server is caught"
+    port_80 = _planted_policies(out, opened, tmp_path / "port-80.yaml")
+    inputs = nca.write_inputs(out.files, tmp_path / "inputs", out.objects)
+    result = nca.run(name, inputs, queries, tmp_path / "work", planted={"port-80": port_80})
+    assert not result.failures(queries), result.failures(queries)
+    failed = _failed(result.planted["port-80"], queries)
+    assert set(failed) == names, "a policy opening port 80 of the metadata server is caught"

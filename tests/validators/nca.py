@@ -4,8 +4,9 @@ nca reads the environment's NetworkPolicies and workloads plus the cluster
 context (``context``): the committed stand-ins (Ingress controllers, another
 team's Gateway proxies, kube-dns, monitoring, KEDA and another tenant), and the
 ones each environment's own edge brings: Envoy Gateway's proxies for each Gateway
-its routes attach to, and cert-manager's HTTP-01 solver pod in its namespace. In
-one process nca draws the connectivity map and answers every permits/forbids query.
+its routes attach to, and cert-manager's HTTP-01 solver pod in its namespace. One
+process answers every permits/forbids query of an environment and of its planted
+copies (``run``), or draws the connectivity maps of several (``connectivity_lists``).
 Only the kinds nca models are handed to it: it would otherwise turn our Ingress
 into a simulated controller of its own.
 
@@ -16,8 +17,11 @@ connection.
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import select
+import signal
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -52,10 +56,11 @@ def map_path(env: str) -> Path:
 @dataclass
 class Result:
     env: str
-    connectivity: str
     failed: dict[str, str] = field(default_factory=dict)
     passed: set[str] = field(default_factory=set)
     stdout: str = ""
+    # The same queries on each planted copy of ``env`` (``run``'s ``planted``), by name.
+    planted: dict[str, Result] = field(default_factory=dict)
 
     def failures(self, queries: Iterable[Query]) -> list[str]:
         out = []
@@ -70,19 +75,27 @@ class Result:
         return out
 
 
-def write_inputs(tree: Mapping[str, str], dest: Path) -> Path:
+def _dump_all(docs: Iterable[Any]) -> str:
+    """YAML through libyaml's emitter: the same text as ``yaml.safe_dump``, several times faster."""
+    return str(yaml.dump_all(docs, Dumper=yaml.CSafeDumper, sort_keys=False))
+
+
+def write_inputs(tree: Mapping[str, str], dest: Path, parsed: Sequence[Manifest] | None = None) -> Path:
     """The rendered objects nca should model, as one multi-document file in ``dest``,
-    and beside it their cluster context (``context_path``).
+    and beside it their cluster context (``context_path``). ``parsed``: the files of
+    ``tree`` parsed, in its order, where the caller has them already.
 
     One file in file-name order, not a directory: nca walks directories in the
     file system's order, and its map's wording depends on the order it reads.
     """
     dest.mkdir(parents=True, exist_ok=True)
-    objects = [load_yaml(text) for _, text in sorted(tree.items())]
-    docs = [text for _, text in sorted(tree.items()) if load_yaml(text).get("kind") in NCA_KINDS]
+    parsed = [load_yaml(text) for text in tree.values()] if parsed is None else parsed
+    files = sorted(zip(tree, tree.values(), parsed, strict=True), key=lambda file: file[0])
+    objects = [obj for _, _, obj in files]
+    docs = [text for _, text, obj in files if obj.get("kind") in NCA_KINDS]
     path = dest / "rendered.yaml"
     path.write_text("---\n".join(docs))
-    context_path(path).write_text(yaml.safe_dump_all(context(objects), sort_keys=False))
+    context_path(path).write_text(_dump_all(context(objects)))
     return path
 
 
@@ -172,43 +185,58 @@ def unmatched_selectors(env: str, objects: Sequence[Manifest], queries: Iterable
     return out
 
 
-def run(
-    env: str, inputs: Path, queries: Sequence[Query], workdir: Path, *, connectivity: bool = True
-) -> Result:
-    """One nca process: every query, plus the connectivity map of ``env`` unless told not to.
+def write_policies(objects: Iterable[Manifest], dest: Path) -> Path:
+    """The NetworkPolicies among ``objects``, as one file for ``run``'s ``planted``."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    policies = [o for o in objects if o.get("kind") == "NetworkPolicy"]
+    dest.write_text(_dump_all(policies))
+    return dest
 
-    The map is a third of a run; tests of planted defects read only the queries.
+
+def run(
+    env: str,
+    inputs: Path,
+    queries: Sequence[Query],
+    workdir: Path,
+    *,
+    planted: Mapping[str, Path] | None = None,
+) -> Result:
+    """One nca process: every query on ``env``, and on each planted copy of it.
+
+    ``planted`` names files of NetworkPolicies (``write_policies``) that stand in for
+    ``env``'s own, on ``env``'s workloads and cluster context. A planted copy costs one
+    more pass of the queries, where a process of its own would also start nca and parse
+    every query again.
     """
     if not NCA.exists():
         raise FileNotFoundError(f"{NCA} is missing: install the dev dependencies (make test does)")
     workdir.mkdir(parents=True, exist_ok=True)
     resources = [str(inputs), str(context_path(inputs))]
+    planted = dict(planted or {})
     configs: list[dict[str, Any]] = [{"name": env, "resourceList": resources}]
+    configs += [{"name": f"{env}+{name}", "networkPolicyList": [str(path)]} for name, path in planted.items()]
     nca_queries: list[dict[str, Any]] = []
-    if connectivity:
-        nca_queries.append(_map_query("connectivity", env, inputs, workdir / "connectivity.dot"))
     for q in queries:
         path = workdir / f"query-{q.name}.yaml"
-        path.write_text(yaml.safe_dump(q.policy, sort_keys=False))
+        path.write_text(_dump_all([q.policy]))
         configs.append({"name": q.name, "networkPolicyList": [str(path)]})
         nca_queries.append({"name": q.name, q.verb: [env, q.name], "expected": 0})
-    scheme = {
-        "resourceList": resources,
-        "networkConfigList": configs,
-        "queries": nca_queries,
-    }
+        nca_queries += [
+            {"name": f"{q.name}@{name}", q.verb: [f"{env}+{name}", q.name], "expected": 0} for name in planted
+        ]
+    scheme = {"resourceList": resources, "networkConfigList": configs, "queries": nca_queries}
     proc = _run_scheme(scheme, workdir / "scheme.yaml")
-    result = Result(env=env, connectivity="", stdout=proc.stdout + proc.stderr)
-    if connectivity:
-        result.connectivity = _read_map(env, inputs, workdir / "connectivity.dot", proc)
+    said = proc.stdout + proc.stderr
+    results = {name: Result(env=env, stdout=said) for name in ["", *planted]}
     for block in _QUERY_BLOCK.finditer(proc.stdout):
-        name, body = block["name"], block["body"]
-        if name == "connectivity":
-            continue
+        query, _, name = block["name"].partition("@")
+        body, result = block["body"], results[name]
         if "does not forbid" in body or "does not permit" in body or "not executed" in body.lower():
-            result.failed[name] = body.strip()
+            result.failed[query] = body.strip()
         else:
-            result.passed.add(name)
+            result.passed.add(query)
+    result = results.pop("")
+    result.planted = results
     return result
 
 
@@ -236,16 +264,84 @@ def _map_query(name: str, env: str, inputs: Path, output: Path) -> dict[str, Any
 
 def _run_scheme(scheme: Mapping[str, Any], path: Path) -> subprocess.CompletedProcess[str]:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(dict(scheme), sort_keys=False))
-    # nca iterates sets of pods; fixed string hashing keeps anything it prints in one order.
-    return subprocess.run(
-        [str(NCA), "--scheme", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env={**os.environ, "PYTHONHASHSEED": "0"},
-    )
+    path.write_text(_dump_all([dict(scheme)]))
+    return _ZYGOTE.run(path, timeout=300)
+
+
+# The body of the `nca` command (nca_main), in a child forked per scheme from a Python
+# that has imported nca once: its imports are a third of an environment's run.
+_FORKER = """
+import os, sys, traceback
+from nca.nca_cli import nca_main
+for line in sys.stdin:
+    scheme, out, err = line.rstrip("\\n").split("\\t")
+    pid = os.fork()
+    if pid == 0:
+        os.dup2(os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), 1)
+        os.dup2(os.open(err, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), 2)
+        code = 1
+        try:
+            code = nca_main(["--scheme", scheme])
+        except SystemExit as stop:
+            code = stop.code if isinstance(stop.code, int) else 1
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    print(os.waitstatus_to_exitcode(status), flush=True)
+"""
+
+
+class _Zygote:
+    """Started on first use, stopped (and waited for) when this process exits."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen[str] | None = None
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()  # it finishes the run under way, if any, and exits
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def run(self, scheme: Path, timeout: float) -> subprocess.CompletedProcess[str]:
+        """``nca --scheme <scheme>``: exit code, stdout and stderr, as ``subprocess.run`` gives them."""
+        if self.proc is None or self.proc.poll() is not None:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-P", "-c", _FORKER],  # -P: nothing imported from the working directory
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                # nca iterates sets of pods; fixed string hashing keeps anything it prints in one order.
+                env={**os.environ, "PYTHONHASHSEED": "0"},
+                start_new_session=True,
+            )
+            atexit.register(self.stop)
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        out, err = scheme.with_suffix(".stdout"), scheme.with_suffix(".stderr")
+        self.proc.stdin.write(f"{scheme}\t{out}\t{err}\n")
+        self.proc.stdin.flush()
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        status = self.proc.stdout.readline() if ready else ""
+        args = [str(NCA), "--scheme", str(scheme)]
+        if not status:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+            if not ready:
+                raise subprocess.TimeoutExpired(args, timeout)
+            raise RuntimeError(f"nca's forking Python died (exit {self.proc.returncode}) running {scheme}")
+        return subprocess.CompletedProcess(args, int(status), out.read_text(), err.read_text())
+
+
+_ZYGOTE = _Zygote()
 
 
 def _read_map(env: str, inputs: Path, output: Path, proc: subprocess.CompletedProcess[str]) -> str:

@@ -55,11 +55,11 @@ def _tcp(port: int) -> list[dict[str, Any]]:
     return [{"protocol": "TCP", "port": port}]
 
 
-def _all_but(port: int) -> list[dict[str, Any]]:
-    """Every TCP port except ``port``, and all of UDP and SCTP."""
+def _all_but(port: int, protocols: tuple[str, ...] = ("TCP",)) -> list[dict[str, Any]]:
+    """Every port of ``protocols`` except ``port``, and all of the other protocols."""
     ranges = [(1, port - 1), (port + 1, MAX_PORT)]
-    tcp = [{"protocol": "TCP", "port": lo, "endPort": hi} for lo, hi in ranges if lo <= hi]
-    return [*tcp, {"protocol": "UDP"}, {"protocol": "SCTP"}]
+    some = [{"protocol": p, "port": lo, "endPort": hi} for p in protocols for lo, hi in ranges if lo <= hi]
+    return [*some, *({"protocol": p} for p in ("TCP", "UDP", "SCTP") if p not in protocols)]
 
 
 class _Builder:
@@ -357,10 +357,11 @@ def _dns(b: _Builder, cfg: EnvConfig) -> None:
     """Each resolver as its mode documents it (NodeLocal DNSCache's link-local address,
     GKE's Cloud DNS on the metadata server's)."""
     dns = cfg.cluster.dns
+    metadata = {"ipBlock": {"cidr": "169.254.169.254/32"}}
     resolvers = {
         "kube-dns": [_namespace(dns.namespace, dict(dns.pod_labels))],
         "node-local": [{"ipBlock": {"cidr": "169.254.20.10/32"}}],
-        "gke-cloud-dns": [{"ipBlock": {"cidr": "169.254.169.254/32"}}],
+        "gke-cloud-dns": [metadata],
         "addresses": [],
     }[dns.mode] + [{"ipBlock": {"cidr": c}} for c in dns.addresses]
     b.add(
@@ -371,6 +372,16 @@ def _dns(b: _Builder, cfg: EnvConfig) -> None:
         egress_to=resolvers,
         ports=[{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
     )
+    if dns.mode == "gke-cloud-dns":
+        # GKE's resolver address is also its metadata server, which hands out node credentials.
+        b.add(
+            "forbids",
+            "every-pod-to-metadata-server",
+            "the metadata server, GKE's resolver, is open on port 53 only",
+            {},
+            egress_to=[metadata],
+            ports=_all_but(53, ("TCP", "UDP")),
+        )
 
 
 def _app_to_stores(b: _Builder, cfg: EnvConfig, who: _Who) -> None:
