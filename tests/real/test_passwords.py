@@ -27,7 +27,6 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
-import yaml
 
 from tests.conftest import ENV_NAMES
 from tests.real.harness import discover, exporters, migration, procs, tools
@@ -37,6 +36,7 @@ from tests.real.harness.procs import HarnessError
 from tests.real.harness.secrets import TestSecret
 from tests.real.harness.servers import Postgres, Redis, localize_url
 from tests.support import Output
+from tests.validators.manifests import load_yaml
 
 PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F))
 PASSWORDS = {"postgres": PRINTABLE, "redis": PRINTABLE[::-1], "redis-cache": PRINTABLE[47:] + PRINTABLE[:47]}
@@ -83,7 +83,7 @@ def stack(stacks: dict[str, Stack], outputs: dict[str, Output], real_root: Path,
 def app_urls(c: Cluster) -> Iterator[tuple[str, str, str, str | None]]:
     """(variable, name, URL as rendered, the password set beside it or None) of each URL the
     app has; read from the render, nothing started."""
-    beside = yaml.safe_load(discover.CONTRACT.read_text(encoding="utf-8"))["url_passwords"]
+    beside = load_yaml(discover.CONTRACT.read_text(encoding="utf-8"))["url_passwords"]
     for var, component in URLS:
         try:
             rendered = discover.app_env(c, var, component)
