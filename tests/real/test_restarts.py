@@ -182,7 +182,7 @@ def jobs_lost_to_a_sigkill(c: Cluster) -> list[str] | None:
         producers.wait(before + 30)
         acked = producers.stop()
     finally:
-        producers.proc.stop()
+        producers.close()
     ids = {q: [a["id"] for a in acked if a["queue"] == q] for q in queues}
     found = bullmq.run(url, [{"op": "states", "queue": q, "ids": ids[q]} for q in queues], log_dir=c.root)
     states = dict(zip(queues, found, strict=True))
@@ -259,19 +259,20 @@ def recovers_and_the_migration_waits(c: Cluster, db: Postgres) -> None:
     open_tx.close()
     pod = migration.job_pod(c)
     launchers: list[migration.Launcher] = []
+    # In each state the launcher starts, and the stand-in alone runs meanwhile (planted).
     if pod is not None:
         # Not started yet: nothing listens.
         launchers.append(migration.Launcher(pod, migration.standin(COUNT)).start())
-        launchers[0].wait_for("(ECONNREFUSED)")
         alone = migration.run_standin(launchers[0].c, handed_url_env(c, launchers[0]), COUNT)
         assert alone.returncode != 0 and "ECONNREFUSED" in alone.stderr, f"{env}: planted: {alone}"
+        launchers[0].wait_for("(ECONNREFUSED)")
     db.start_in_recovery()
     if pod is not None:
         # Up, but recovering: PostgreSQL answers 57P03.
         launchers.append(migration.Launcher(pod, migration.standin(COUNT)).start())
-        launchers[1].wait_for("(starting up)")
         alone = migration.run_standin(launchers[1].c, handed_url_env(c, launchers[1]), COUNT)
         assert alone.returncode != 0 and "57P03" in alone.stderr, f"{env}: planted: {alone}"
+        launchers[1].wait_for("(starting up)")
         assert all(launcher.proc and launcher.proc.alive() for launcher in launchers), f"{env}: gave up"
     db.promote()
     for launcher in launchers:

@@ -1,7 +1,7 @@
 """BullMQ, the app's queue library, run by node against real Redis (tests/real/node).
 
-One node process serves the session: starting node and loading BullMQ's scripts costs
-about half a second, which every batch would otherwise pay again.
+One node process serves the session for batches, one for producers: starting node and
+loading BullMQ costs about half a second, which every batch or run would otherwise pay.
 """
 
 from __future__ import annotations
@@ -17,26 +17,31 @@ from . import procs, tools
 from .procs import HarnessError
 
 SCRIPT = Path(__file__).resolve().parents[1] / "node" / "bullmq.mjs"
-_driver: dict[str, procs.Proc] = {}  # the one node process, once started
+PRODUCERS = SCRIPT.with_name("producers.mjs")
+_driver: dict[Path, procs.Proc] = {}  # the node process running each script, once started
 
 
-def _start(log_dir: Path) -> procs.Proc:
-    proc = _driver.get("node")
+def _start(log_dir: Path, script: Path = SCRIPT) -> procs.Proc:
+    proc = _driver.get(script)
     if proc is None or not proc.alive():
-        argv = [tools.find("node"), str(SCRIPT)]
-        log = log_dir / "bullmq.log"
-        proc = procs.Proc("bullmq", argv, env=os.environ, log=log, cwd=tools.ROOT, pipe=True)
-        _driver["node"] = proc
+        argv = [tools.find("node"), str(script)]
+        log = log_dir / f"{script.stem}.log"
+        proc = procs.Proc(script.stem, argv, env=os.environ, log=log, cwd=tools.ROOT, pipe=True)
+        _driver[script] = proc
     return proc
+
+
+def _send(proc: procs.Proc, line: str) -> None:
+    assert proc.popen.stdin is not None
+    proc.popen.stdin.write(line.encode() + b"\n")
+    proc.popen.stdin.flush()
 
 
 def run(redis_url: str, steps: list[dict[str, Any]], *, log_dir: Path, prefix: str = "bull") -> list[Any]:
     """A batch of steps against one Redis; their results in order."""
     proc = _start(log_dir)
-    assert proc.popen.stdin is not None and proc.popen.stdout is not None
-    line = json.dumps({"redis": redis_url, "prefix": prefix, "steps": steps}) + "\n"
-    proc.popen.stdin.write(line.encode())
-    proc.popen.stdin.flush()
+    assert proc.popen.stdout is not None
+    _send(proc, json.dumps({"redis": redis_url, "prefix": prefix, "steps": steps}))
     ready, _, _ = select.select([proc.popen.stdout], [], [], 30)
     answer = proc.popen.stdout.readline() if ready else b""
     if not answer:
@@ -49,19 +54,14 @@ def run(redis_url: str, steps: list[dict[str, Any]], *, log_dir: Path, prefix: s
     return results
 
 
-PRODUCERS = SCRIPT.with_name("producers.mjs")
-
-
 class Producers:
     """Real BullMQ producers adding jobs until stopped (tests/real/node/producers.mjs);
-    ``acked`` holds every job whose Queue.add() resolved: {"queue", "id", "state"}."""
+    ``acked`` holds every job whose Queue.add() resolved: {"queue", "id", "state"}.
+    One run at a time; ``close()`` ends one that did not stop (its process with it)."""
 
     def __init__(self, redis_url: str, queues: list[str], *, log_dir: Path, per_queue: int = 2) -> None:
-        spec = json.dumps({"redis": redis_url, "queues": queues, "perQueue": per_queue})
-        argv = [tools.find("node"), str(PRODUCERS), spec]
-        self.proc = procs.Proc(
-            "producers", argv, env=os.environ, log=log_dir / "producers.log", cwd=tools.ROOT, pipe=True
-        )
+        self.proc = _start(log_dir, PRODUCERS)
+        _send(self.proc, json.dumps({"redis": redis_url, "queues": queues, "perQueue": per_queue}))
         self.acked: list[dict[str, str]] = []
         self.errors: list[str] = []
         self.done = False
@@ -96,13 +96,15 @@ class Producers:
 
     def stop(self, timeout: float = 15.0) -> list[dict[str, str]]:
         """Let every producer finish its add in flight, then stop; all acknowledged jobs."""
-        stdin = self.proc.popen.stdin
-        assert stdin is not None
-        stdin.close()
+        _send(self.proc, "stop")
         deadline = time.monotonic() + timeout
         while not self.done:
             if time.monotonic() > deadline:
                 raise HarnessError(f"bullmq producers did not stop: {self.proc.tail()}")
             self._read(0.2)
-        self.proc.stop()
         return self.acked
+
+    def close(self) -> None:
+        """After a run that did not stop (a failure): its process is ended, not reused."""
+        if not self.done:
+            self.proc.stop()
