@@ -135,11 +135,12 @@ def inline(url: str, password: str) -> str:
     return f"{scheme}://{user}:{password}@{host}" if at else f"{scheme}://:{password}@{rest}"
 
 
-def connect(c: Cluster, compose: str, only: set[str] | None = None) -> list[dict[str, Any]]:
-    argv = [tools.find("node"), str(CONNECT), json.dumps(checks(c, compose, only))]
+def connect(checks: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """connect.mjs's result for each check: {name, ok, detail}."""
+    argv = [tools.find("node"), str(CONNECT), json.dumps(checks)]
     r = procs.run(argv, cwd=tools.ROOT, timeout=60)
     if r.returncode != 0:
-        raise HarnessError(f"{c.env}: connect.mjs: {(r.stderr or r.stdout)[-400:]}")
+        raise HarnessError(f"connect.mjs: {(r.stderr or r.stdout)[-400:]}")
     results: list[dict[str, Any]] = json.loads(r.stdout)
     return results
 
@@ -149,7 +150,7 @@ def test_every_url_logs_in_with_every_printable_character_in_its_password(
     env: str, stacks: dict[str, Stack], outputs: dict[str, Output], real_root: Path
 ) -> None:
     s = stack(stacks, outputs, real_root, env)
-    results = connect(s.cluster, "contract")
+    results = connect(checks(s.cluster, "contract"))
     assert results, f"{env}: the app has no URL to check"
     failed = [r for r in results if not r["ok"]]
     assert not failed, f"{env}: {failed}"
@@ -216,16 +217,19 @@ def test_planted_a_password_composed_unencoded_fails(
 ) -> None:
     """URL's password setter alone leaves '%' as it is, which the parsers then decode;
     the old form breaks the URL itself. Either must fail wherever a password is composed:
-    shown once for each URL, by where it leads, and for the launcher (``planted_runs``)."""
-    for env, todo in planted_runs(outputs, real_root):
-        s = stack(stacks, outputs, real_root, env)
+    shown once for each URL, by where it leads, and for the launcher (``planted_runs``),
+    the URLs of every environment in one run of connect.mjs."""
+    runs, planted = planted_runs(outputs, real_root), []
+    for env, todo in runs:
         urls = todo - {LAUNCHER}
-        results = connect(s.cluster, compose, urls) if urls else []
-        assert len(results) == len(urls), f"{env}: checked {results}, not {sorted(urls)}"
-        passed = [r for r in results if r["ok"]]
-        assert not passed, f"{env}: composed {compose!r}, these still logged in: {passed}"
+        found = checks(stack(stacks, outputs, real_root, env).cluster, compose, urls)
+        assert len(found) == len(urls), f"{env}: checks {found}, not {sorted(urls)}"
+        planted += [{**check, "name": f"{env}: {check['name']}"} for check in found]
+    passed = [r for r in connect(planted) if r["ok"]] if planted else []
+    assert not passed, f"composed {compose!r}, these still logged in: {passed}"
+    for env, todo in runs:
         if LAUNCHER in todo:
-            launcher_composes_unencoded(s.cluster, compose)
+            launcher_composes_unencoded(stack(stacks, outputs, real_root, env).cluster, compose)
 
 
 def launcher_composes_unencoded(c: Cluster, compose: str) -> None:
