@@ -11,7 +11,8 @@ requirepass include from them). Then, per environment:
   pg-connection-string, ioredis) and log in: pg through PgBouncer (web's DATABASE_URL)
   and directly (the migration's), ioredis to the queue and the cache;
 - every exporter sidecar reports up = 1 with its password (the PgBouncer one from PGPASSWORD);
-- the migration Job's launcher hands its command a URL that logs in.
+- the migration Job's launcher hands its command a URL that logs in (once per distinct
+  rendered config of the database and the Job, ``distinct``).
 
 Planted defects: the URL's password setter without encodeURIComponent, and the old
 ``$(PASSWORD)``-inside-the-URL form, must fail for every URL a password is composed into.
@@ -29,7 +30,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from tests.conftest import ENV_NAMES
-from tests.real.harness import discover, exporters, migration, procs, tools
+from tests.real.harness import discover, distinct, exporters, migration, procs, tools
 from tests.real.harness.pgbouncer import PgBouncer
 from tests.real.harness.pods import Cluster, stop_clusters
 from tests.real.harness.procs import HarnessError
@@ -50,6 +51,8 @@ URLS: list[tuple[str, str | None]] = [
     ("REDIS_CACHE_URL", None),
 ]
 CONTRACT_LINE = "url.password = encodeURIComponent(process.env.DATABASE_PASSWORD)"
+# What the launcher's run reads, for grouping the environments (see harness/distinct.py).
+DATABASE = distinct.servers("postgres", jobs=True)
 
 
 @dataclass
@@ -175,17 +178,18 @@ def test_every_exporter_reads_its_store_with_every_printable_password(
         )
 
 
-@pytest.mark.parametrize("env", ENV_NAMES)
+@pytest.mark.parametrize("envs", distinct.groups(DATABASE))
 def test_the_migration_launcher_hands_its_command_a_url_that_logs_in(
-    env: str, stacks: dict[str, Stack], outputs: dict[str, Output], real_root: Path
+    envs: tuple[str, ...], stacks: dict[str, Stack], outputs: dict[str, Output], real_root: Path
 ) -> None:
-    s = stack(stacks, outputs, real_root, env)
-    pod = migration.job_pod(s.cluster)
-    if pod is None:
-        return
-    code, output = migration.Launcher(pod, migration.standin()).start().finish()
-    user = urlsplit(discover.app_env(s.cluster, "DATABASE_URL", "migration")).username
-    assert code == 0 and f'{{"row":{{"user":"{user}"}}}}' in output, f"{env}: {output[-400:]}"
+    for env in distinct.runs_of(envs, outputs, DATABASE):
+        s = stack(stacks, outputs, real_root, env)
+        pod = migration.job_pod(s.cluster)
+        if pod is None:
+            continue
+        code, output = migration.Launcher(pod, migration.standin()).start().finish()
+        user = urlsplit(discover.app_env(s.cluster, "DATABASE_URL", "migration")).username
+        assert code == 0 and f'{{"row":{{"user":"{user}"}}}}' in output, f"{env}: {output[-400:]}"
 
 
 LAUNCHER = "the migration launcher"
