@@ -20,7 +20,6 @@ Planted defects: the URL's password setter without encodeURIComponent, and the o
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from tests.conftest import ENV_NAMES
-from tests.real.harness import discover, distinct, exporters, migration, procs, tools
+from tests.real.harness import discover, distinct, exporters, migration, node
 from tests.real.harness.pgbouncer import PgBouncer
 from tests.real.harness.pods import Cluster, stop_clusters
 from tests.real.harness.procs import HarnessError
@@ -138,13 +137,9 @@ def inline(url: str, password: str) -> str:
     return f"{scheme}://{user}:{password}@{host}" if at else f"{scheme}://:{password}@{rest}"
 
 
-def connect(checks: list[dict[str, str]]) -> list[dict[str, Any]]:
+def connect(checks: list[dict[str, str]], log_dir: Path) -> list[dict[str, Any]]:
     """connect.mjs's result for each check: {name, ok, detail}."""
-    argv = [tools.find("node"), str(CONNECT), json.dumps(checks)]
-    r = procs.run(argv, cwd=tools.ROOT, timeout=60)
-    if r.returncode != 0:
-        raise HarnessError(f"connect.mjs: {(r.stderr or r.stdout)[-400:]}")
-    results: list[dict[str, Any]] = json.loads(r.stdout)
+    results: list[dict[str, Any]] = node.ask(CONNECT, checks, log_dir=log_dir)
     return results
 
 
@@ -153,7 +148,7 @@ def test_every_url_logs_in_with_every_printable_character_in_its_password(
     env: str, stacks: dict[str, Stack], outputs: dict[str, Output], real_root: Path
 ) -> None:
     s = stack(stacks, outputs, real_root, env)
-    results = connect(checks(s.cluster, "contract"))
+    results = connect(checks(s.cluster, "contract"), real_root)
     assert results, f"{env}: the app has no URL to check"
     failed = [r for r in results if not r["ok"]]
     assert not failed, f"{env}: {failed}"
@@ -229,7 +224,7 @@ def test_planted_a_password_composed_unencoded_fails(
         found = checks(stack(stacks, outputs, real_root, env).cluster, compose, urls)
         assert len(found) == len(urls), f"{env}: checks {found}, not {sorted(urls)}"
         planted += [{**check, "name": f"{env}: {check['name']}"} for check in found]
-    passed = [r for r in connect(planted) if r["ok"]] if planted else []
+    passed = [r for r in connect(planted, real_root) if r["ok"]] if planted else []
     assert not passed, f"composed {compose!r}, these still logged in: {passed}"
     for env, todo in runs:
         if LAUNCHER in todo:

@@ -1,7 +1,6 @@
 """BullMQ, the app's queue library, run by node against real Redis (tests/real/node).
 
-One node process serves the session for batches, one for producers: starting node and
-loading BullMQ costs about half a second, which every batch or run would otherwise pay.
+One node process serves the session for batches, one for producers (``node``).
 """
 
 from __future__ import annotations
@@ -13,41 +12,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import procs, tools
+from . import node
 from .procs import HarnessError
 
 SCRIPT = Path(__file__).resolve().parents[1] / "node" / "bullmq.mjs"
 PRODUCERS = SCRIPT.with_name("producers.mjs")
-_driver: dict[Path, procs.Proc] = {}  # the node process running each script, once started
-
-
-def _start(log_dir: Path, script: Path = SCRIPT) -> procs.Proc:
-    proc = _driver.get(script)
-    if proc is None or not proc.alive():
-        argv = [tools.find("node"), str(script)]
-        log = log_dir / f"{script.stem}.log"
-        proc = procs.Proc(script.stem, argv, env=os.environ, log=log, cwd=tools.ROOT, pipe=True)
-        _driver[script] = proc
-    return proc
-
-
-def _send(proc: procs.Proc, line: str) -> None:
-    assert proc.popen.stdin is not None
-    proc.popen.stdin.write(line.encode() + b"\n")
-    proc.popen.stdin.flush()
 
 
 def run(redis_url: str, steps: list[dict[str, Any]], *, log_dir: Path, prefix: str = "bull") -> list[Any]:
     """A batch of steps against one Redis; their results in order."""
-    proc = _start(log_dir)
-    assert proc.popen.stdout is not None
-    _send(proc, json.dumps({"redis": redis_url, "prefix": prefix, "steps": steps}))
-    ready, _, _ = select.select([proc.popen.stdout], [], [], 30)
-    answer = proc.popen.stdout.readline() if ready else b""
-    if not answer:
-        proc.stop()
-        raise HarnessError(f"bullmq driver gave no answer: {proc.tail()}")
-    results: list[Any] = json.loads(answer)
+    request = {"redis": redis_url, "prefix": prefix, "steps": steps}
+    results: list[Any] = node.ask(SCRIPT, request, log_dir=log_dir, timeout=30)
     fatal = [x for x in results if isinstance(x, dict) and "fatal" in x]
     if fatal:
         raise HarnessError(f"bullmq: {fatal[0]['fatal']}")
@@ -60,8 +35,8 @@ class Producers:
     One run at a time; ``close()`` ends one that did not stop (its process with it)."""
 
     def __init__(self, redis_url: str, queues: list[str], *, log_dir: Path, per_queue: int = 2) -> None:
-        self.proc = _start(log_dir, PRODUCERS)
-        _send(self.proc, json.dumps({"redis": redis_url, "queues": queues, "perQueue": per_queue}))
+        self.proc = node.process(PRODUCERS, log_dir)
+        node.send(self.proc, json.dumps({"redis": redis_url, "queues": queues, "perQueue": per_queue}))
         self.acked: list[dict[str, str]] = []
         self.errors: list[str] = []
         self.done = False
@@ -96,7 +71,7 @@ class Producers:
 
     def stop(self, timeout: float = 15.0) -> list[dict[str, str]]:
         """Let every producer finish its add in flight, then stop; all acknowledged jobs."""
-        _send(self.proc, "stop")
+        node.send(self.proc, "stop")
         deadline = time.monotonic() + timeout
         while not self.done:
             if time.monotonic() > deadline:
