@@ -18,7 +18,7 @@ from typing import Protocol
 import pytest
 
 from tests.real.harness import procs, tools
-from tests.real.harness.pods import Cluster
+from tests.real.harness.pods import Cluster, stop_clusters
 from tests.real.harness.secrets import TestSecret
 from tests.support import Output
 
@@ -79,8 +79,7 @@ def new_cluster(outputs: dict[str, Output], real_root: Path) -> Iterator[Cluster
     try:
         yield make
     finally:
-        for cluster in made:
-            cluster.stop()
+        stop_clusters(made)
 
 
 @pytest.fixture
@@ -96,8 +95,7 @@ def cluster(new_cluster: ClusterFactory) -> Iterator[ClusterFactory]:
     try:
         yield make
     finally:
-        for c in made:
-            c.stop()
+        stop_clusters(made)
 
 
 class OutputClusterFactory(Protocol):
@@ -118,5 +116,4 @@ def cluster_of(real_root: Path) -> Iterator[OutputClusterFactory]:
     try:
         yield make
     finally:
-        for c in made:
-            c.stop()
+        stop_clusters(made)

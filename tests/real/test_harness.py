@@ -18,7 +18,7 @@ import pytest
 from tests.real.harness import exporters, podshim, promtool
 from tests.real.harness.pgbouncer import PgBouncer
 from tests.real.harness.planted import synthetic, with_ini_line
-from tests.real.harness.pods import Cluster, expand
+from tests.real.harness.pods import Cluster, expand, stop_clusters
 from tests.real.harness.procs import HarnessError
 from tests.real.harness.secrets import TestSecret
 from tests.real.harness.servers import signal_table
@@ -37,8 +37,7 @@ def make(real_root: Path) -> Iterator[Any]:
         return c
 
     yield build
-    for c in made:
-        c.stop()
+    stop_clusters(made)
 
 
 def test_an_ini_key_pgbouncer_118_does_not_know_fails_to_load(make: Any, outputs: dict[str, Output]) -> None:

@@ -11,7 +11,8 @@ requirepass include from them). Then, per environment:
   pg-connection-string, ioredis) and log in: pg through PgBouncer (web's DATABASE_URL)
   and directly (the migration's), ioredis to the queue and the cache;
 - every exporter sidecar reports up = 1 with its password (the PgBouncer one from PGPASSWORD);
-- the migration Job's launcher hands its command a URL that logs in.
+- the migration Job's launcher hands its command a URL that logs in (once per distinct
+  rendered config of the database and the Job, ``distinct``).
 
 Planted defects: the URL's password setter without encodeURIComponent, and the old
 ``$(PASSWORD)``-inside-the-URL form, must fail for every URL a password is composed into.
@@ -19,7 +20,6 @@ Planted defects: the URL's password setter without encodeURIComponent, and the o
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,16 +27,16 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
-import yaml
 
 from tests.conftest import ENV_NAMES
-from tests.real.harness import discover, exporters, migration, procs, tools
+from tests.real.harness import discover, distinct, exporters, migration, node
 from tests.real.harness.pgbouncer import PgBouncer
-from tests.real.harness.pods import Cluster
+from tests.real.harness.pods import Cluster, stop_clusters
 from tests.real.harness.procs import HarnessError
 from tests.real.harness.secrets import TestSecret
 from tests.real.harness.servers import Postgres, Redis, localize_url
 from tests.support import Output
+from tests.validators.manifests import load_yaml
 
 PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F))
 PASSWORDS = {"postgres": PRINTABLE, "redis": PRINTABLE[::-1], "redis-cache": PRINTABLE[47:] + PRINTABLE[:47]}
@@ -50,6 +50,8 @@ URLS: list[tuple[str, str | None]] = [
     ("REDIS_CACHE_URL", None),
 ]
 CONTRACT_LINE = "url.password = encodeURIComponent(process.env.DATABASE_PASSWORD)"
+# What the launcher's run reads, for grouping the environments (see harness/distinct.py).
+DATABASE = distinct.servers("postgres", jobs=True)
 
 
 @dataclass
@@ -62,8 +64,7 @@ class Stack:
 def stacks(real_root: Path) -> Iterator[dict[str, Stack]]:
     made: dict[str, Stack] = {}
     yield made
-    for stack in made.values():
-        stack.cluster.stop()
+    stop_clusters(stack.cluster for stack in made.values())
 
 
 def stack(stacks: dict[str, Stack], outputs: dict[str, Output], real_root: Path, env: str) -> Stack:
@@ -81,29 +82,46 @@ def stack(stacks: dict[str, Stack], outputs: dict[str, Output], real_root: Path,
     return stacks[env]
 
 
-def checks(c: Cluster, compose: str) -> list[dict[str, str]]:
-    """One check per URL the app has, made local; ``compose`` as connect.mjs reads it, or
-    "inline" (the old form). Only a URL with its password beside it is composed; a whole
-    URL (a managed store's, from the Secret) is used as it is, in the contract's run only."""
-    out = []
-    beside = yaml.safe_load(discover.CONTRACT.read_text(encoding="utf-8"))["url_passwords"]
+def app_urls(c: Cluster) -> Iterator[tuple[str, str, str, str | None]]:
+    """(variable, name, URL as rendered, the password set beside it or None) of each URL the
+    app has; read from the render, nothing started."""
+    beside = load_yaml(discover.CONTRACT.read_text(encoding="utf-8"))["url_passwords"]
     for var, component in URLS:
         try:
             rendered = discover.app_env(c, var, component)
         except HarnessError:
             continue  # the environment does not set it
-        url, name = localize_url(c, rendered), f"{var} ({component or 'web, workers'})"
-        client = "pg" if var == "DATABASE_URL" else "redis"
         try:
-            password = discover.app_env(c, beside[var], component)
+            password: str | None = discover.app_env(c, beside[var], component)
         except HarnessError:
+            password = None
+        yield var, f"{var} ({component or 'web, workers'})", rendered, password
+
+
+def composed_into(name: str, rendered: str) -> str:
+    """A URL a password is composed into, by where it leads: ``DATABASE_URL (web) -> pgbouncer:5432``."""
+    return f"{name} -> {urlsplit(rendered).netloc.rpartition('@')[2]}"
+
+
+def checks(c: Cluster, compose: str, only: set[str] | None = None) -> list[dict[str, str]]:
+    """One check per URL the app has, made local; ``compose`` as connect.mjs reads it, or
+    "inline" (the old form). Only a URL with its password beside it is composed; a whole
+    URL (a managed store's, from the Secret) is used as it is, in the contract's run only.
+    ``only``: the composed URLs to check (``composed_into``), not every one."""
+    out = []
+    for var, name, rendered, password in app_urls(c):
+        url = localize_url(c, rendered)
+        client = "pg" if var == "DATABASE_URL" else "redis"
+        if only is not None and (password is None or composed_into(name, rendered) not in only):
+            continue
+        if password is None:
             if compose == "contract":
                 whole = unquote(urlsplit(url).password or "")
                 out.append(
                     {"name": name, "client": client, "url": url, "password": whole, "compose": "as-is"}
                 )
             continue
-        assert urlsplit(url).password is None, f"{c.env}: {name} holds a password, and {beside[var]} another"
+        assert urlsplit(url).password is None, f"{c.env}: {name} holds a password, and another beside it"
         if compose == "inline":
             url, compose_as = inline(url, password), "as-is"
         else:
@@ -119,12 +137,9 @@ def inline(url: str, password: str) -> str:
     return f"{scheme}://{user}:{password}@{host}" if at else f"{scheme}://:{password}@{rest}"
 
 
-def connect(c: Cluster, compose: str) -> list[dict[str, Any]]:
-    argv = [tools.find("node"), str(CONNECT), json.dumps(checks(c, compose))]
-    r = procs.run(argv, cwd=tools.ROOT, timeout=60)
-    if r.returncode != 0:
-        raise HarnessError(f"{c.env}: connect.mjs: {(r.stderr or r.stdout)[-400:]}")
-    results: list[dict[str, Any]] = json.loads(r.stdout)
+def connect(checks: list[dict[str, str]], log_dir: Path) -> list[dict[str, Any]]:
+    """connect.mjs's result for each check: {name, ok, detail}."""
+    results: list[dict[str, Any]] = node.ask(CONNECT, checks, log_dir=log_dir)
     return results
 
 
@@ -133,7 +148,7 @@ def test_every_url_logs_in_with_every_printable_character_in_its_password(
     env: str, stacks: dict[str, Stack], outputs: dict[str, Output], real_root: Path
 ) -> None:
     s = stack(stacks, outputs, real_root, env)
-    results = connect(s.cluster, "contract")
+    results = connect(checks(s.cluster, "contract"), real_root)
     assert results, f"{env}: the app has no URL to check"
     failed = [r for r in results if not r["ok"]]
     assert not failed, f"{env}: {failed}"
@@ -158,35 +173,68 @@ def test_every_exporter_reads_its_store_with_every_printable_password(
         )
 
 
-@pytest.mark.parametrize("env", ENV_NAMES)
+@pytest.mark.parametrize("envs", distinct.groups(DATABASE))
 def test_the_migration_launcher_hands_its_command_a_url_that_logs_in(
-    env: str, stacks: dict[str, Stack], outputs: dict[str, Output], real_root: Path
+    envs: tuple[str, ...], stacks: dict[str, Stack], outputs: dict[str, Output], real_root: Path
 ) -> None:
-    s = stack(stacks, outputs, real_root, env)
-    pod = migration.job_pod(s.cluster)
-    if pod is None:
-        return
-    code, output = migration.Launcher(pod, migration.standin()).start().finish()
-    user = urlsplit(discover.app_env(s.cluster, "DATABASE_URL", "migration")).username
-    assert code == 0 and f'{{"row":{{"user":"{user}"}}}}' in output, f"{env}: {output[-400:]}"
+    for env in distinct.runs_of(envs, outputs, DATABASE):
+        s = stack(stacks, outputs, real_root, env)
+        pod = migration.job_pod(s.cluster)
+        if pod is None:
+            continue
+        code, output = migration.Launcher(pod, migration.standin()).start().finish()
+        user = urlsplit(discover.app_env(s.cluster, "DATABASE_URL", "migration")).username
+        assert code == 0 and f'{{"row":{{"user":"{user}"}}}}' in output, f"{env}: {output[-400:]}"
+
+
+LAUNCHER = "the migration launcher"
+
+
+def planted_runs(outputs: dict[str, Output], real_root: Path) -> list[tuple[str, set[str]]]:
+    """Where to plant: each URL a password is composed into (by where it leads) and the
+    launcher once, in the environment that composes into the most, then in others for
+    what they add. (environment, what to check there)."""
+    found: dict[str, set[str]] = {}
+    for env, out in outputs.items():
+        c = Cluster(out, real_root / f"composed-{env}", TestSecret(out.cfg, passwords=PASSWORDS))
+        found[env] = {composed_into(name, url) for _, name, url, password in app_urls(c) if password}
+        pod = migration.job_pod(c)
+        if pod is not None and "DATABASE_PASSWORD" in pod.container().env():
+            found[env].add(LAUNCHER)
+    runs: list[tuple[str, set[str]]] = []
+    covered: set[str] = set()
+    for env in sorted(found, key=lambda e: len(found[e]), reverse=True):
+        if found[env] - covered:
+            runs.append((env, found[env] - covered))
+            covered |= found[env]
+    return runs
 
 
 @pytest.mark.parametrize("compose", ["setter", "inline"])
-@pytest.mark.parametrize("env", ENV_NAMES)
 def test_planted_a_password_composed_unencoded_fails(
-    env: str, compose: str, stacks: dict[str, Stack], outputs: dict[str, Output], real_root: Path
+    compose: str, stacks: dict[str, Stack], outputs: dict[str, Output], real_root: Path
 ) -> None:
     """URL's password setter alone leaves '%' as it is, which the parsers then decode;
-    the old form breaks the URL itself. Either must fail wherever a password is composed."""
-    s = stack(stacks, outputs, real_root, env)
-    results = connect(s.cluster, compose)
-    if not results:
-        return
-    passed = [r for r in results if r["ok"]]
-    assert not passed, f"{env}: composed {compose!r}, these still logged in: {passed}"
-    pod = migration.job_pod(s.cluster)
-    if pod is None or "DATABASE_PASSWORD" not in pod.container().env():
-        return
+    the old form breaks the URL itself. Either must fail wherever a password is composed:
+    shown once for each URL, by where it leads, and for the launcher (``planted_runs``),
+    the URLs of every environment in one run of connect.mjs."""
+    runs, planted = planted_runs(outputs, real_root), []
+    for env, todo in runs:
+        urls = todo - {LAUNCHER}
+        found = checks(stack(stacks, outputs, real_root, env).cluster, compose, urls)
+        assert len(found) == len(urls), f"{env}: checks {found}, not {sorted(urls)}"
+        planted += [{**check, "name": f"{env}: {check['name']}"} for check in found]
+    passed = [r for r in connect(planted, real_root) if r["ok"]] if planted else []
+    assert not passed, f"composed {compose!r}, these still logged in: {passed}"
+    for env, todo in runs:
+        if LAUNCHER in todo:
+            launcher_composes_unencoded(stack(stacks, outputs, real_root, env).cluster, compose)
+
+
+def launcher_composes_unencoded(c: Cluster, compose: str) -> None:
+    """The launcher with its composition planted: its command must not log in."""
+    env, pod = c.env, migration.job_pod(c)
+    assert pod is not None
     launcher = migration.Launcher(pod, migration.standin())
     if compose == "setter":
         assert CONTRACT_LINE in launcher.argv[2], (
@@ -196,7 +244,7 @@ def test_planted_a_password_composed_unencoded_fails(
             CONTRACT_LINE, CONTRACT_LINE.replace("encodeURIComponent", "")
         )
     else:
-        composed = checks(s.cluster, "inline")
+        composed = checks(c, "inline")
         launcher.env["DATABASE_URL"] = next(
             x["url"] for x in composed if x["name"] == "DATABASE_URL (migration)"
         )

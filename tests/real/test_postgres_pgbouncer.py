@@ -21,7 +21,7 @@ from tests.conftest import ENV_NAMES
 from tests.real.conftest import ClusterFactory
 from tests.real.harness import discover
 from tests.real.harness.pgbouncer import PgBouncer
-from tests.real.harness.pods import Cluster
+from tests.real.harness.pods import Cluster, stop_clusters
 from tests.real.harness.procs import HarnessError
 from tests.real.harness.secrets import TestSecret
 from tests.real.harness.servers import Postgres, localize_url
@@ -47,8 +47,7 @@ def stacks(new_cluster: ClusterFactory) -> Iterator[dict[str, Stack]]:
     something in dist connects to) and its PgBouncer, started once for this module."""
     made: dict[str, Stack] = {}
     yield made
-    for stack in made.values():
-        stack.cluster.stop()
+    stop_clusters(stack.cluster for stack in made.values())
 
 
 def stack(stacks: dict[str, Stack], new_cluster: ClusterFactory, env: str) -> Stack:

@@ -17,7 +17,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import yaml
 
 from tests.conftest import ENV_NAMES
 from tests.promql_support import parse
@@ -28,6 +27,7 @@ from tests.real.harness.pods import Cluster
 from tests.real.harness.secrets import TestSecret
 from tests.real.harness.servers import Postgres, Redis, localize_url
 from tests.support import ROOT, Output
+from tests.validators.manifests import load_yaml
 from vibeyard.config import Topology
 
 CONTRACT = ROOT / "docs" / "app-contract.yaml"
@@ -88,7 +88,7 @@ def test_every_alert_fires_on_its_bad_example_and_stays_silent_on_its_healthy_on
 
 
 def contract_names() -> set[str]:
-    data = yaml.safe_load(CONTRACT.read_text()) or {}
+    data = load_yaml(CONTRACT.read_text()) or {}
     names = set()
     for item in [*data.get("metrics", []), *data.get("cluster_metrics", [])]:
         names.add(item["name"])

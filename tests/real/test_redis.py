@@ -6,18 +6,24 @@ test_restarts.py's, with producers enqueueing as it dies). Any other
 Redis (a cache) must evict instead. KEDA scales workers on keys of the queue Redis,
 so every key a trigger reads must be one BullMQ writes, of a type KEDA counts, and
 its count must be BullMQ's own.
+
+Each check runs once per distinct rendered config of what it runs (``distinct``). The
+checks that only read a Redis or add jobs to it share the environment's Redis servers,
+started once for this module; the ones that lower a memory limit start their own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 import pytest
 
-from tests.conftest import ENV_NAMES
 from tests.real.conftest import ClusterFactory
-from tests.real.harness import bullmq, discover
-from tests.real.harness.pods import Cluster
+from tests.real.harness import bullmq, discover, distinct
+from tests.real.harness.pods import Cluster, stop_clusters
 from tests.real.harness.resp import Resp, RespError
 from tests.real.harness.servers import Redis, localize_url
+from tests.support import Output
 from vibeyard.config import Topology
 
 # BullMQ key suffix -> the getJobCounts() state it holds
@@ -32,22 +38,46 @@ STATE_OF_KEY = {
     "waiting-children": "waiting-children",
 }
 KEDA_COUNTS = {"list": "LLEN", "zset": "ZCARD"}
+# What each check runs, for grouping the environments (see harness/distinct.py).
+REDIS = distinct.servers("redis-server")
+QUEUE = distinct.servers("redis-server", app_env=("REDIS_URL", "REDIS_PASSWORD"))
+KEDA = distinct.servers("redis-server", app_env=("REDIS_URL", "REDIS_PASSWORD"), objects=("ScaledObject",))
+Running = Callable[[str], tuple[Cluster, dict[str, Redis]]]
 
 
 def redises(cluster: Cluster) -> dict[str, Redis]:
     return {w["metadata"]["name"]: Redis(cluster.pod(w)) for w in discover.workloads(cluster, "redis-server")}
 
 
-def queue_redis(cluster: Cluster) -> Redis | None:
-    """The started queue Redis, or None when the topology runs none in-cluster."""
+@pytest.fixture(scope="module")
+def running(new_cluster: ClusterFactory) -> Iterator[Running]:
+    """An environment's cluster with every Redis it renders started, once for this module."""
+    made: dict[str, tuple[Cluster, dict[str, Redis]]] = {}
+
+    def get(env: str) -> tuple[Cluster, dict[str, Redis]]:
+        if env not in made:
+            c = new_cluster(env)
+            made[env] = c, {name: redis.start() for name, redis in redises(c).items()}
+        return made[env]
+
+    yield get
+    stop_clusters(c for c, _ in made.values())
+
+
+def queue_redis(cluster: Cluster, found: dict[str, Redis] | None = None) -> Redis | None:
+    """The started queue Redis, or None when the topology runs none in-cluster (``found``:
+    the cluster's Redis servers, already started)."""
     topology = Topology.of(cluster.out.cfg)
-    found = redises(cluster)
+    started = found is not None
+    found = redises(cluster) if found is None else found
     if topology.redis is None:
         assert not found, f"{cluster.env}: no in-cluster Redis in the topology, but dist runs {sorted(found)}"
         return None
     assert topology.redis.name in found, (
         f"{cluster.env}: no workload runs redis-server as {topology.redis.name}"
     )
+    if started:
+        return found[topology.redis.name]
     for name, r in found.items():
         if name != topology.redis.name:
             r.pod.cluster.pods.remove(r.pod)
@@ -81,19 +111,22 @@ def write(r: Resp, count: int) -> str | None:
     return None
 
 
-@pytest.mark.parametrize("env", ENV_NAMES)
+@pytest.mark.parametrize("envs", distinct.groups(REDIS))
 def test_every_redis_loads_its_rendered_config_and_passes_its_probes(
-    env: str, cluster: ClusterFactory
+    envs: tuple[str, ...], outputs: dict[str, Output], running: Running
 ) -> None:
-    c = cluster(env)
-    found = redises(c)
+    for env in distinct.runs_of(envs, outputs, REDIS):
+        loads_its_config_and_passes_its_probes(*running(env))
+
+
+def loads_its_config_and_passes_its_probes(c: Cluster, found: dict[str, Redis]) -> None:
+    env = c.env
     assert found or Topology.of(c.out.cfg).redis is None, f"{env}: the topology runs Redis, dist renders none"
     for name, redis in found.items():
         port = int(redis.directive("port") or 6379)
         assert port == redis.container_port, (
             f"{env}/{name}: listens on {port}, declares {redis.container_port}"
         )
-        redis.start()
         with Resp(redis.port, redis.password) as r:
             for line in redis.config_text().splitlines():
                 words = line.split(None, 1)
@@ -104,24 +137,33 @@ def test_every_redis_loads_its_rendered_config_and_passes_its_probes(
         assert not failed, f"{env}/{name}: probes fail: {failed}"
 
 
-@pytest.mark.parametrize("env", ENV_NAMES)
-def test_redis_refuses_a_client_without_the_password(env: str, cluster: ClusterFactory) -> None:
-    c = cluster(env)
-    for name, redis in redises(c).items():
-        redis.start()
-        with Resp(redis.port) as anonymous, pytest.raises(RespError, match="NOAUTH"):
-            anonymous.call("SET", "k", "v")
-        with pytest.raises(RespError, match="WRONGPASS"):
-            Resp(redis.port, "not-the-password")
-        assert redis.password, f"{env}/{name}: no requirepass"
-    if Topology.of(c.out.cfg).redis is not None:
-        counts = bullmq.run(app_redis_url(c), [{"op": "counts", "queues": queues_of(c)}], log_dir=c.root)
-        assert counts, f"{env}: the app's REDIS_URL does not reach the queue Redis"
+@pytest.mark.parametrize("envs", distinct.groups(QUEUE))
+def test_redis_refuses_a_client_without_the_password(
+    envs: tuple[str, ...], outputs: dict[str, Output], running: Running
+) -> None:
+    for env in distinct.runs_of(envs, outputs, QUEUE):
+        c, found = running(env)
+        for name, redis in found.items():
+            with Resp(redis.port) as anonymous, pytest.raises(RespError, match="NOAUTH"):
+                anonymous.call("SET", "k", "v")
+            with pytest.raises(RespError, match="WRONGPASS"):
+                Resp(redis.port, "not-the-password")
+            assert redis.password, f"{env}/{name}: no requirepass"
+        if Topology.of(c.out.cfg).redis is not None:
+            counts = bullmq.run(app_redis_url(c), [{"op": "counts", "queues": queues_of(c)}], log_dir=c.root)
+            assert counts, f"{env}: the app's REDIS_URL does not reach the queue Redis"
 
 
-@pytest.mark.parametrize("env", ENV_NAMES)
-def test_a_full_queue_redis_refuses_new_jobs_and_evicts_nothing(env: str, cluster: ClusterFactory) -> None:
-    c = cluster(env)
+@pytest.mark.parametrize("envs", distinct.groups(QUEUE))
+def test_a_full_queue_redis_refuses_new_jobs_and_evicts_nothing(
+    envs: tuple[str, ...], outputs: dict[str, Output], cluster: ClusterFactory
+) -> None:
+    for env in distinct.runs_of(envs, outputs, QUEUE):
+        refuses_new_jobs_when_full(cluster(env))
+
+
+def refuses_new_jobs_when_full(c: Cluster) -> None:
+    env = c.env
     redis = queue_redis(c)
     if redis is None:
         return
@@ -145,16 +187,18 @@ def test_a_full_queue_redis_refuses_new_jobs_and_evicts_nothing(env: str, cluste
         assert (counts[q]["waiting"], counts[q]["prioritized"]) == (5, 2), f"{env}/{q}: {counts[q]}"
 
 
-@pytest.mark.parametrize("env", ENV_NAMES)
+@pytest.mark.parametrize("envs", distinct.groups(KEDA))
 def test_every_keda_key_is_a_bullmq_key_counted_as_bullmq_counts_it(
-    env: str, cluster: ClusterFactory
+    envs: tuple[str, ...], outputs: dict[str, Output], running: Running
 ) -> None:
-    check_keda_keys(cluster(env))
+    for env in distinct.runs_of(envs, outputs, KEDA):
+        check_keda_keys(*running(env))
 
 
-def check_keda_keys(c: Cluster) -> int:
+def check_keda_keys(c: Cluster, found: dict[str, Redis] | None = None) -> int:
     """Enqueue waiting, prioritized, active and delayed jobs in every consumed queue, then
-    read each redis trigger's key as KEDA does; returns how many triggers were checked."""
+    read each redis trigger's key as KEDA does; returns how many triggers were checked
+    (``found``: the cluster's Redis servers, already started)."""
     env = c.env
     triggers = [
         (so["metadata"]["name"], t)
@@ -162,7 +206,7 @@ def check_keda_keys(c: Cluster) -> int:
         for t in so["spec"]["triggers"]
         if t["type"] == "redis"
     ]
-    redis = queue_redis(c)
+    redis = queue_redis(c, found)
     if not triggers or redis is None:
         assert not triggers or Topology.of(c.out.cfg).redis is None, f"{env}: triggers but no queue Redis"
         return 0
@@ -196,16 +240,19 @@ def check_keda_keys(c: Cluster) -> int:
     return len(triggers)
 
 
-@pytest.mark.parametrize("env", ENV_NAMES)
-def test_a_cache_redis_evicts_under_pressure(env: str, cluster: ClusterFactory) -> None:
-    c = cluster(env)
-    topology = Topology.of(c.out.cfg)
-    queue_name = topology.redis.name if topology.redis else None
-    for name, redis in redises(c).items():
-        if name == queue_name:
-            continue
-        redis.start()
-        with Resp(redis.port, redis.password) as r:
-            overfill(r)
-            assert write(r, 16) is None, f"{env}/{name}: the cache refused a write instead of evicting"
-            assert int(r.info("stats")["evicted_keys"]) > 0, f"{env}/{name}: nothing was evicted"
+@pytest.mark.parametrize("envs", distinct.groups(REDIS))
+def test_a_cache_redis_evicts_under_pressure(
+    envs: tuple[str, ...], outputs: dict[str, Output], cluster: ClusterFactory
+) -> None:
+    for env in distinct.runs_of(envs, outputs, REDIS):
+        c = cluster(env)
+        topology = Topology.of(c.out.cfg)
+        queue_name = topology.redis.name if topology.redis else None
+        for name, redis in redises(c).items():
+            if name == queue_name:
+                continue
+            redis.start()
+            with Resp(redis.port, redis.password) as r:
+                overfill(r)
+                assert write(r, 16) is None, f"{env}/{name}: the cache refused a write instead of evicting"
+                assert int(r.info("stats")["evicted_keys"]) > 0, f"{env}/{name}: nothing was evicted"

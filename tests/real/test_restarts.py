@@ -6,9 +6,13 @@ is its restart: the pod's volumes, emptyDirs included, are still there, and no i
 container runs again. Where a server's own PID matters (PgBouncer's pidfile), it runs as
 PID 1 of a PID namespace of its own, as in the pod.
 
+Each check runs once per distinct rendered config of the servers it restarts
+(``distinct``): environments that render the same config share one run.
+
 Planted defects, each of which must go red: the same run on one rendered object changed
-on purpose (a pidfile on /tmp, the queue Redis without AOF, a cache that saves), and the
-migration's command run without its launcher.
+on purpose (a pidfile on /tmp, the queue Redis without AOF, a cache that saves), in the
+first environment that renders the object, and the migration's command run without its
+launcher.
 """
 
 from __future__ import annotations
@@ -22,9 +26,8 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from tests.conftest import ENV_NAMES
 from tests.real.conftest import ClusterFactory, OutputClusterFactory
-from tests.real.harness import bullmq, discover, migration, planted
+from tests.real.harness import bullmq, discover, distinct, migration, planted
 from tests.real.harness.pgbouncer import PgBouncer
 from tests.real.harness.pods import Cluster
 from tests.real.harness.procs import HarnessError
@@ -36,6 +39,11 @@ from tests.support import ROOT, Output
 from vibeyard.config import Topology
 
 CONTRACT_MD = ROOT / "docs" / "app-contract.md"
+# What each check runs, for grouping the environments (see harness/distinct.py).
+PGBOUNCER = distinct.servers("pgbouncer", "postgres", app_env=("DATABASE_URL", "DATABASE_PASSWORD"))
+QUEUE_REDIS = distinct.servers("redis-server", app_env=("REDIS_URL", "REDIS_PASSWORD"))
+CACHE_REDIS = distinct.servers("redis-server", app_env=("REDIS_CACHE_URL", "REDIS_CACHE_PASSWORD"))
+DATABASE = distinct.servers("postgres", jobs=True)
 
 
 def pgbouncer(c: Cluster) -> PgBouncer | None:
@@ -65,38 +73,43 @@ def restart_after_sigkill(bouncer: PgBouncer, url: str) -> None:
 # --- PgBouncer ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("env", ENV_NAMES)
+@pytest.mark.parametrize("envs", distinct.groups(PGBOUNCER))
 def test_pgbouncer_serves_again_after_a_sigkill_and_a_restart_with_the_same_tmp(
-    env: str, cluster: ClusterFactory
+    envs: tuple[str, ...], outputs: dict[str, Output], cluster: ClusterFactory
 ) -> None:
-    c = cluster(env)
-    bouncer = pgbouncer(c)
-    if bouncer is None:
-        return
-    discover.database(c)
-    bouncer.start()
-    url = app_url_through(c, bouncer)
-    with connect(url) as conn:
-        query_through(conn)
-    restart_after_sigkill(bouncer, url)
-    restart_after_sigkill(bouncer, url)  # and again: nothing piles up on /tmp
+    for env in distinct.runs_of(envs, outputs, PGBOUNCER):
+        c = cluster(env)
+        bouncer = pgbouncer(c)
+        if bouncer is None:
+            continue
+        discover.database(c)
+        bouncer.start()
+        url = app_url_through(c, bouncer)
+        with connect(url) as conn:
+            query_through(conn)
+        restart_after_sigkill(bouncer, url)
+        restart_after_sigkill(bouncer, url)  # and again: nothing piles up on /tmp
 
 
-@pytest.mark.parametrize("env", ENV_NAMES)
 def test_planted_a_pidfile_on_tmp_keeps_a_restarted_pgbouncer_down(
-    env: str, outputs: dict[str, Output], cluster_of: OutputClusterFactory
+    outputs: dict[str, Output], cluster_of: OutputClusterFactory
 ) -> None:
     """The issue's defect put back: PgBouncer is PID 1 in every run of its container, so
     after a SIGKILL its pidfile on the surviving emptyDir names a live process: itself."""
-    out = outputs[env]
     found = [
-        w for kind in discover.WORKLOAD_KINDS for w in out.of_kind(kind) if discover.runs(w, "pgbouncer")
+        (out, w)
+        for out in outputs.values()
+        for kind in discover.WORKLOAD_KINDS
+        for w in out.of_kind(kind)
+        if discover.runs(w, "pgbouncer")
     ]
     if not found:
         return
-    tmp = [m for c in found[0]["spec"]["template"]["spec"]["containers"] for m in c.get("volumeMounts", [])]
+    out, workload = found[0]
+    env = out.cfg.name
+    tmp = [m for c in workload["spec"]["template"]["spec"]["containers"] for m in c.get("volumeMounts", [])]
     assert any(m["mountPath"] == "/tmp" for m in tmp), f"{env}: pgbouncer mounts no /tmp volume"
-    c = cluster_of(planted.with_setting(out, found[0], "pgbouncer.ini", "pidfile = /tmp/pgbouncer.pid"))
+    c = cluster_of(planted.with_setting(out, workload, "pgbouncer.ini", "pidfile = /tmp/pgbouncer.pid"))
     discover.database(c, start=False)  # laid out only: the restart fails before any login
     bouncer = pgbouncer(c)
     assert bouncer is not None
@@ -105,14 +118,20 @@ def test_planted_a_pidfile_on_tmp_keeps_a_restarted_pgbouncer_down(
         restart_after_sigkill(bouncer, app_url_through(c, bouncer))
 
 
-@pytest.mark.parametrize("env", ENV_NAMES)
+@pytest.mark.parametrize("envs", distinct.groups(PGBOUNCER))
 def test_pgbouncer_prestop_drains_an_open_transaction_and_waits_for_the_exit(
-    env: str, cluster: ClusterFactory
+    envs: tuple[str, ...], outputs: dict[str, Output], cluster: ClusterFactory
 ) -> None:
-    c = cluster(env)
-    bouncer = pgbouncer(c)
-    if bouncer is None:
-        return
+    for env in distinct.runs_of(envs, outputs, PGBOUNCER):
+        c = cluster(env)
+        bouncer = pgbouncer(c)
+        if bouncer is not None:
+            drains_and_waits(c, bouncer)
+
+
+def drains_and_waits(c: Cluster, bouncer: PgBouncer) -> None:
+    """The preStop hook run as the kubelet runs it, with a transaction in flight."""
+    env = c.env
     discover.database(c)
     proc = bouncer.start().proc
     assert proc is not None
@@ -163,7 +182,7 @@ def jobs_lost_to_a_sigkill(c: Cluster) -> list[str] | None:
         producers.wait(before + 30)
         acked = producers.stop()
     finally:
-        producers.proc.stop()
+        producers.close()
     ids = {q: [a["id"] for a in acked if a["queue"] == q] for q in queues}
     found = bullmq.run(url, [{"op": "states", "queue": q, "ids": ids[q]} for q in queues], log_dir=c.root)
     states = dict(zip(queues, found, strict=True))
@@ -175,26 +194,29 @@ def jobs_lost_to_a_sigkill(c: Cluster) -> list[str] | None:
     ]
 
 
-@pytest.mark.parametrize("env", ENV_NAMES)
+@pytest.mark.parametrize("envs", distinct.groups(QUEUE_REDIS))
 def test_every_acknowledged_bullmq_job_survives_a_sigkill_of_the_queue_redis(
-    env: str, cluster: ClusterFactory
+    envs: tuple[str, ...], outputs: dict[str, Output], cluster: ClusterFactory
 ) -> None:
-    lost = jobs_lost_to_a_sigkill(cluster(env))
-    assert not lost, f"{env}: {len(lost or [])} acknowledged job(s) lost or changed: {(lost or [])[:5]}"
+    for env in distinct.runs_of(envs, outputs, QUEUE_REDIS):
+        lost = jobs_lost_to_a_sigkill(cluster(env))
+        assert not lost, f"{env}: {len(lost or [])} acknowledged job(s) lost or changed: {(lost or [])[:5]}"
 
 
-@pytest.mark.parametrize("env", ENV_NAMES)
 def test_planted_without_aof_a_sigkill_loses_acknowledged_jobs(
-    env: str, outputs: dict[str, Output], cluster_of: OutputClusterFactory
+    outputs: dict[str, Output], cluster_of: OutputClusterFactory
 ) -> None:
-    topology = Topology.of(outputs[env].cfg)
-    if topology.redis is None:
+    with_queue = [out for out in outputs.values() if Topology.of(out.cfg).redis is not None]
+    if not with_queue:
         return
-    workload = outputs[env].get("StatefulSet", topology.redis.name)
-    lost = jobs_lost_to_a_sigkill(
-        cluster_of(planted.with_setting(outputs[env], workload, "redis.conf", "appendonly no"))
+    out = with_queue[0]  # the first environment with an in-cluster queue Redis
+    queue = Topology.of(out.cfg).redis
+    assert queue is not None
+    planted_out = planted.with_setting(out, out.get("StatefulSet", queue.name), "redis.conf", "appendonly no")
+    lost = jobs_lost_to_a_sigkill(cluster_of(planted_out))
+    assert lost, (
+        f"{out.cfg.name}: with appendonly no, no acknowledged job was lost: the check cannot see a loss"
     )
-    assert lost, f"{env}: with appendonly no, no acknowledged job was lost: the check cannot see a loss"
 
 
 # --- PostgreSQL and the migration's launcher ------------------------------------------------------
@@ -210,18 +232,23 @@ def committed_rows(db: Postgres) -> int:
     return 300
 
 
-@pytest.mark.parametrize("env", ENV_NAMES)
+@pytest.mark.parametrize("envs", distinct.groups(DATABASE))
 def test_postgres_recovers_from_a_sigkill_and_the_migration_waits_for_it(
-    env: str, cluster: ClusterFactory
+    envs: tuple[str, ...], outputs: dict[str, Output], cluster: ClusterFactory
 ) -> None:
     """The launcher is started while the database is down (a one-pass apply) and while
     it recovers (57P03); the migration's stand-in, which really connects with the URL it
     is handed, runs only once the database accepts, and sees every committed row. The
     same stand-in without the launcher fails in both situations (planted)."""
-    c = cluster(env)
-    db = discover.database(c)
-    if db is None:
-        return
+    for env in distinct.runs_of(envs, outputs, DATABASE):
+        c = cluster(env)
+        db = discover.database(c)
+        if db is not None:
+            recovers_and_the_migration_waits(c, db)
+
+
+def recovers_and_the_migration_waits(c: Cluster, db: Postgres) -> None:
+    env = c.env
     committed = committed_rows(db)
     open_tx = connect(
         f"postgresql://{db.user}:{quote(db.password, safe='')}@127.0.0.1:{db.port}/{db.database}"
@@ -232,19 +259,20 @@ def test_postgres_recovers_from_a_sigkill_and_the_migration_waits_for_it(
     open_tx.close()
     pod = migration.job_pod(c)
     launchers: list[migration.Launcher] = []
+    # In each state the launcher starts, and the stand-in alone runs meanwhile (planted).
     if pod is not None:
         # Not started yet: nothing listens.
         launchers.append(migration.Launcher(pod, migration.standin(COUNT)).start())
-        launchers[0].wait_for("(ECONNREFUSED)")
         alone = migration.run_standin(launchers[0].c, handed_url_env(c, launchers[0]), COUNT)
         assert alone.returncode != 0 and "ECONNREFUSED" in alone.stderr, f"{env}: planted: {alone}"
+        launchers[0].wait_for("(ECONNREFUSED)")
     db.start_in_recovery()
     if pod is not None:
         # Up, but recovering: PostgreSQL answers 57P03.
         launchers.append(migration.Launcher(pod, migration.standin(COUNT)).start())
-        launchers[1].wait_for("(starting up)")
         alone = migration.run_standin(launchers[1].c, handed_url_env(c, launchers[1]), COUNT)
         assert alone.returncode != 0 and "57P03" in alone.stderr, f"{env}: planted: {alone}"
+        launchers[1].wait_for("(starting up)")
         assert all(launcher.proc and launcher.proc.alive() for launcher in launchers), f"{env}: gave up"
     db.promote()
     for launcher in launchers:
@@ -299,25 +327,29 @@ def keys_after_a_restart(c: Cluster) -> int | None:
         return int(r.call("DBSIZE"))
 
 
-@pytest.mark.parametrize("env", ENV_NAMES)
-def test_the_cache_redis_restarts_empty_as_the_app_contract_allows(env: str, cluster: ClusterFactory) -> None:
+@pytest.mark.parametrize("envs", distinct.groups(CACHE_REDIS))
+def test_the_cache_redis_restarts_empty_as_the_app_contract_allows(
+    envs: tuple[str, ...], outputs: dict[str, Output], cluster: ClusterFactory
+) -> None:
     contract = re.sub(r"\s+", " ", CONTRACT_MD.read_text(encoding="utf-8"))
     assert re.search(r"`REDIS_CACHE_URL`\) may be empty at any time", contract), (
         f"{CONTRACT_MD.name} no longer tells the app that the cache may be empty at any time"
     )
-    keys = keys_after_a_restart(cluster(env))
-    assert keys in (0, None), f"{env}: the cache came back with {keys} keys: it persists something"
+    for env in distinct.runs_of(envs, outputs, CACHE_REDIS):
+        keys = keys_after_a_restart(cluster(env))
+        assert keys in (0, None), f"{env}: the cache came back with {keys} keys: it persists something"
 
 
 @pytest.mark.parametrize("setting", ["appendonly yes", "save 3600 1"])
-@pytest.mark.parametrize("env", ENV_NAMES)
 def test_planted_a_cache_that_persists_comes_back_full(
-    env: str, setting: str, outputs: dict[str, Output], cluster_of: OutputClusterFactory
+    setting: str, outputs: dict[str, Output], cluster_of: OutputClusterFactory
 ) -> None:
-    probe = cluster_of(outputs[env])
-    cache = cache_redis(probe)
-    if cache is None:
+    for out in outputs.values():  # the first environment with an in-cluster cache
+        cache = cache_redis(cluster_of(out))
+        if cache is not None:
+            break
+    else:
         return
-    out = planted.with_setting(outputs[env], cache.pod.workload, "redis.conf", setting)
-    keys = keys_after_a_restart(cluster_of(out))
-    assert keys == 100, f"{env}: with {setting!r} the cache came back with {keys} keys"
+    planted_out = planted.with_setting(out, cache.pod.workload, "redis.conf", setting)
+    keys = keys_after_a_restart(cluster_of(planted_out))
+    assert keys == 100, f"{out.cfg.name}: with {setting!r} the cache came back with {keys} keys"

@@ -1,7 +1,6 @@
 """BullMQ, the app's queue library, run by node against real Redis (tests/real/node).
 
-One node process serves the session: starting node and loading BullMQ's scripts costs
-about half a second, which every batch would otherwise pay again.
+One node process serves the session for batches, one for producers (``node``).
 """
 
 from __future__ import annotations
@@ -13,55 +12,31 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import procs, tools
+from . import node
 from .procs import HarnessError
 
 SCRIPT = Path(__file__).resolve().parents[1] / "node" / "bullmq.mjs"
-_driver: dict[str, procs.Proc] = {}  # the one node process, once started
-
-
-def _start(log_dir: Path) -> procs.Proc:
-    proc = _driver.get("node")
-    if proc is None or not proc.alive():
-        argv = [tools.find("node"), str(SCRIPT)]
-        log = log_dir / "bullmq.log"
-        proc = procs.Proc("bullmq", argv, env=os.environ, log=log, cwd=tools.ROOT, pipe=True)
-        _driver["node"] = proc
-    return proc
+PRODUCERS = SCRIPT.with_name("producers.mjs")
 
 
 def run(redis_url: str, steps: list[dict[str, Any]], *, log_dir: Path, prefix: str = "bull") -> list[Any]:
     """A batch of steps against one Redis; their results in order."""
-    proc = _start(log_dir)
-    assert proc.popen.stdin is not None and proc.popen.stdout is not None
-    line = json.dumps({"redis": redis_url, "prefix": prefix, "steps": steps}) + "\n"
-    proc.popen.stdin.write(line.encode())
-    proc.popen.stdin.flush()
-    ready, _, _ = select.select([proc.popen.stdout], [], [], 30)
-    answer = proc.popen.stdout.readline() if ready else b""
-    if not answer:
-        proc.stop()
-        raise HarnessError(f"bullmq driver gave no answer: {proc.tail()}")
-    results: list[Any] = json.loads(answer)
+    request = {"redis": redis_url, "prefix": prefix, "steps": steps}
+    results: list[Any] = node.ask(SCRIPT, request, log_dir=log_dir, timeout=30)
     fatal = [x for x in results if isinstance(x, dict) and "fatal" in x]
     if fatal:
         raise HarnessError(f"bullmq: {fatal[0]['fatal']}")
     return results
 
 
-PRODUCERS = SCRIPT.with_name("producers.mjs")
-
-
 class Producers:
     """Real BullMQ producers adding jobs until stopped (tests/real/node/producers.mjs);
-    ``acked`` holds every job whose Queue.add() resolved: {"queue", "id", "state"}."""
+    ``acked`` holds every job whose Queue.add() resolved: {"queue", "id", "state"}.
+    One run at a time; ``close()`` ends one that did not stop (its process with it)."""
 
     def __init__(self, redis_url: str, queues: list[str], *, log_dir: Path, per_queue: int = 2) -> None:
-        spec = json.dumps({"redis": redis_url, "queues": queues, "perQueue": per_queue})
-        argv = [tools.find("node"), str(PRODUCERS), spec]
-        self.proc = procs.Proc(
-            "producers", argv, env=os.environ, log=log_dir / "producers.log", cwd=tools.ROOT, pipe=True
-        )
+        self.proc = node.process(PRODUCERS, log_dir)
+        node.send(self.proc, json.dumps({"redis": redis_url, "queues": queues, "perQueue": per_queue}))
         self.acked: list[dict[str, str]] = []
         self.errors: list[str] = []
         self.done = False
@@ -96,13 +71,15 @@ class Producers:
 
     def stop(self, timeout: float = 15.0) -> list[dict[str, str]]:
         """Let every producer finish its add in flight, then stop; all acknowledged jobs."""
-        stdin = self.proc.popen.stdin
-        assert stdin is not None
-        stdin.close()
+        node.send(self.proc, "stop")
         deadline = time.monotonic() + timeout
         while not self.done:
             if time.monotonic() > deadline:
                 raise HarnessError(f"bullmq producers did not stop: {self.proc.tail()}")
             self._read(0.2)
-        self.proc.stop()
         return self.acked
+
+    def close(self) -> None:
+        """After a run that did not stop (a failure): its process is ended, not reused."""
+        if not self.done:
+            self.proc.stop()

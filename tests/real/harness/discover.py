@@ -7,9 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
-import yaml
-
 from tests.support import Manifest
+from tests.validators.manifests import load_yaml
 from vibeyard.config import Topology
 
 from .pods import Cluster, container_env
@@ -65,7 +64,7 @@ def app_url(cluster: Cluster, var: str, component: str | None = None) -> str:
     """``var`` as the app uses it: with its ``url_passwords`` variable set in it as the
     app contract says (percent-encoded), where the chart sets one beside it."""
     url = app_env(cluster, var, component)
-    passwords = yaml.safe_load(CONTRACT.read_text(encoding="utf-8"))["url_passwords"]
+    passwords = load_yaml(CONTRACT.read_text(encoding="utf-8"))["url_passwords"]
     try:
         password = app_env(cluster, passwords[var], component)
     except HarnessError:

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from tests.validators.manifests import load_yaml
+
 from . import procs, tools
 from .pgbouncer import PgBouncer
 from .pods import Container, Pod
@@ -176,7 +178,7 @@ def _spreaker(pod: Pod, c: Container, env: dict[str, str], args: list[str], port
             "$(PGBOUNCER_PORT)/pgbouncer\n    connect_timeout: 5\n"
         )
     text = re.sub(r"\$\(([^)]+)\)", lambda m: image_env.get(m.group(1), m.group(0)), text)
-    cfg = yaml.safe_load(text)
+    cfg = load_yaml(text)
     if int(cfg.get("exporter_port", 9100)) != int(c.spec["ports"][0]["containerPort"]):
         raise HarnessError(
             f"{pod.name}/exporter: listens on {cfg.get('exporter_port')}, declares another port"

@@ -17,12 +17,12 @@ def synthetic(out: Output, *objects: Manifest, drop: tuple[str, ...] = ()) -> Ou
     """``out`` plus ``objects`` (replacing same kind/name), minus the named files."""
     keys = {(o["kind"], o["metadata"]["name"]) for o in objects}
     files = {}
-    for name, text in out.files.items():
-        obj = yaml.safe_load(text)
+    # ``out.objects`` are its files, parsed, in the same order.
+    for (name, text), obj in zip(out.files.items(), out.objects, strict=True):
         if name not in drop and (obj["kind"], obj["metadata"]["name"]) not in keys:
             files[name] = text
-    for i, obj in enumerate(objects):
-        files[f"99-synthetic-{i}.yaml"] = yaml.safe_dump(obj)
+    for obj in objects:  # named by the object: a second planting must not overwrite the first
+        files[f"99-synthetic-{obj['kind'].lower()}-{obj['metadata']['name']}.yaml"] = yaml.safe_dump(obj)
     return Output(out.cfg, files)
 
 

@@ -23,7 +23,7 @@ import socket
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from tests.support import Manifest, Output
@@ -145,8 +145,12 @@ class Cluster:
         return out
 
     def stop(self) -> None:
-        for pod in reversed(self.pods):  # clients (pgbouncer) before their servers
-            pod.stop()
+        stop_clusters([self])
+
+
+def stop_clusters(clusters: Iterable[Cluster]) -> None:
+    """Every process of every pod of ``clusters``, stopped together (``procs.stop_together``)."""
+    procs.stop_together([p for c in clusters for pod in reversed(c.pods) for p in pod.procs])
 
 
 def _selects(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
@@ -289,8 +293,7 @@ class Pod:
                 raise HarnessError(f"{self.name}: init container {c.name} exited {r.returncode}: {output}")
 
     def stop(self) -> None:
-        for p in self.procs:
-            p.stop()
+        procs.stop_together(self.procs)
 
 
 class Container:

@@ -108,7 +108,9 @@ class Proc:
         register(self)
         # Reap it the moment it exits, as a container's end would: a zombie would still
         # answer ``kill -0`` and keep a preStop hook that waits for the exit waiting.
-        threading.Thread(target=self.popen.wait, name=f"reap {name}", daemon=True).start()
+        # ``wait`` joins this thread, so it returns at the exit, not at its next poll.
+        self._reaper = threading.Thread(target=self.popen.wait, name=f"reap {name}", daemon=True)
+        self._reaper.start()
 
     @property
     def pid(self) -> int:
@@ -152,10 +154,9 @@ class Proc:
             os.kill(self.pid, sig)
 
     def wait(self, timeout: float) -> int | None:
-        try:
-            return self.popen.wait(timeout)
-        except subprocess.TimeoutExpired:
-            return None
+        """Its exit code, once it has exited within ``timeout`` seconds; else None."""
+        self._reaper.join(timeout)
+        return self.popen.returncode
 
     def kill(self) -> None:
         """A container killed (SIGKILL, OOM, a failed liveness probe): every process in it
@@ -176,17 +177,20 @@ class Proc:
         while any(_running(pid) for pid in everyone) and time.monotonic() < deadline:
             time.sleep(0.005)
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """Its stop signal to the group, then SIGKILL; the process is reaped either way."""
+    def _signal_group(self, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, sig)
+
+    def stop(self, timeout: float = 5.0, *, signalled: bool = False) -> None:
+        """Its stop signal to the group (``signalled``: already sent), then SIGKILL; the
+        process is reaped either way."""
         for sig in (self.stop_signal, signal.SIGKILL):
             if self.popen.poll() is not None:
                 break
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.pid, sig)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.popen.wait(timeout)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pid, signal.SIGKILL)  # stragglers in the group
+            if not (signalled and sig == self.stop_signal):
+                self._signal_group(sig)
+            self.wait(timeout)
+        self._signal_group(signal.SIGKILL)  # stragglers in the group
         if self in _RUNNING:
             _RUNNING.remove(self)
 
@@ -200,7 +204,7 @@ class Proc:
                 s.settimeout(0.2)
                 if s.connect_ex(("127.0.0.1", port)) == 0:
                     return
-            time.sleep(0.02)
+            time.sleep(0.005)
         raise HarnessError(f"{self.name} did not listen on 127.0.0.1:{port} in {timeout}s: {self.tail()}")
 
 
@@ -275,9 +279,18 @@ def register(proc: Proc) -> None:
     _RUNNING.append(proc)
 
 
+def stop_together(group: Sequence[Proc], timeout: float = 5.0) -> None:
+    """Stop every process of ``group``: all stop signals first, then the waits, so that
+    stopping several costs what the slowest one takes, not their sum."""
+    running = [p for p in group if p.alive()]
+    for proc in running:
+        proc._signal_group(proc.stop_signal)
+    for proc in group:
+        proc.stop(timeout, signalled=proc in running)
+
+
 def stop_all() -> None:
-    for proc in list(reversed(_RUNNING)):
-        proc.stop(timeout=2.0)
+    stop_together(list(reversed(_RUNNING)), timeout=2.0)
 
 
 atexit.register(stop_all)

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from tests.support import Manifest
+from tests.validators.manifests import load_yaml
 
 from . import procs, tools
 
@@ -18,7 +19,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "alert_examples.yaml"
 
 
 def examples() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load(EXAMPLES.read_text())
+    data: dict[str, Any] = load_yaml(EXAMPLES.read_text())
     return data
 
 

@@ -1,14 +1,17 @@
 // Connects the app's real clients with a URL and a password, composed as asked, for the
-// password tests. Argument: JSON [{name, client: "pg"|"redis", url, password, compose}]:
+// password tests. Each stdin line is a JSON list [{name, client: "pg"|"redis", url,
+// password, compose}], answered by one stdout line, the list of results; one process
+// serves the session (loading pg and ioredis costs a third of a second). A check is:
 //   compose "contract": the app contract's composition (docs/app-contract.md, url_passwords):
 //                       url.password = encodeURIComponent(password) on a password-free URL
 //           "setter":   URL's password setter alone, without encodeURIComponent (a defect)
 //           "as-is":    the URL already holds the password (a managed store's whole URL,
 //                       or the old `$(PASSWORD)`-inside-the-URL form)
-// For each, prints {name, ok, detail}: ok when the client's own URL parser gives back the
+// For each, the result is {name, ok, detail}: ok when the client's own URL parser gives back the
 // password (pg: pg-connection-string, pg's parser; ioredis: its parseURL) and the real
 // server accepts the login (pg: SELECT current_user; ioredis: PING).
 import { createRequire } from "node:module";
+import { createInterface } from "node:readline";
 import pg from "pg";
 import Redis from "ioredis";
 
@@ -48,18 +51,27 @@ async function viaRedis(href, password) {
   }
 }
 
-const withTimeout = (promise) =>
-  Promise.race([promise, new Promise((_, fail) => setTimeout(() => fail(new Error("no answer in 8s")), 8000))]);
-
-const results = [];
-for (const check of JSON.parse(process.argv[2])) {
+async function withTimeout(promise) {
+  let timer;
+  const late = new Promise((_, fail) => (timer = setTimeout(() => fail(new Error("no answer in 8s")), 8000)));
   try {
-    const href = compose(check);
-    const run = check.client === "pg" ? viaPg : viaRedis;
-    results.push({ name: check.name, ...(await withTimeout(run(href, check.password))) });
-  } catch (err) {
-    results.push({ name: check.name, ok: false, detail: `${err.code ?? ""} ${err.message}`.trim() });
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
-console.log(JSON.stringify(results));
+
+for await (const line of createInterface({ input: process.stdin })) {
+  const results = [];
+  for (const check of JSON.parse(line)) {
+    try {
+      const href = compose(check);
+      const run = check.client === "pg" ? viaPg : viaRedis;
+      results.push({ name: check.name, ...(await withTimeout(run(href, check.password))) });
+    } catch (err) {
+      results.push({ name: check.name, ok: false, detail: `${err.code ?? ""} ${err.message}`.trim() });
+    }
+  }
+  console.log(JSON.stringify(results));
+}
 process.exit(0);

@@ -1,24 +1,29 @@
-// Real BullMQ producers for the crash tests: each adds jobs to its queue until stdin
-// closes, as app pods enqueue while the queue Redis is killed under them. Every job whose
+// Real BullMQ producers for the crash tests: each adds jobs to its queue until told to
+// stop, as app pods enqueue while the queue Redis is killed under them. Every job whose
 // Queue.add() resolved is one stdout line {queue, id, state}: that acknowledgement is
-// what must survive. Argument: JSON {redis: URL, prefix, queues: [...], perQueue: N}.
+// what must survive. A run starts with a stdin line of JSON {redis: URL, prefix,
+// queues: [...], perQueue: N} and ends with the line "stop".
 //   Per queue, one job first taken by a worker ("active"); then each producer adds in
 //   turn "waiting", "prioritized" (priority) and "delayed" (an hour) jobs. A failed add
-//   is {queue, error}. When stdin closes, the producers finish their adds: {done: true}.
+//   is {queue, error}. On "stop", the producers finish their adds: {done: true}.
+// One process serves every run of a session, one run at a time (starting node and loading
+// BullMQ costs about half a second); it exits when stdin closes.
 // Each producer has its own connection (as each app pod does); maxRetriesPerRequest null
 // lets an add wait for the reconnect instead of failing while Redis restarts.
 import { Queue, Worker } from "bullmq";
 import IORedis from "ioredis";
 
-const spec = JSON.parse(process.argv[2]);
-const prefix = spec.prefix ?? "bull";
+import { createInterface } from "node:readline";
+
+let spec;
+let prefix;
 const payload = { kind: "test", body: "x".repeat(64) };
 const kinds = [
   ["waiting", {}],
   ["prioritized", { priority: 3 }],
   ["delayed", { delay: 3_600_000 }],
 ];
-const connections = [];
+let connections = [];
 const connection = () => {
   const c = new IORedis(spec.redis, { maxRetriesPerRequest: null });
   c.on("error", () => {}); // refused while Redis restarts: ioredis reconnects by itself
@@ -27,8 +32,6 @@ const connection = () => {
 };
 const say = (line) => process.stdout.write(JSON.stringify(line) + "\n");
 let stopping = false;
-process.stdin.on("end", () => (stopping = true));
-process.stdin.resume();
 
 // Before any producer runs, so that the worker takes exactly this job.
 async function active(name) {
@@ -56,12 +59,28 @@ async function produce(name) {
   await q.close();
 }
 
-for (const name of spec.queues) await active(name);
-const producers = [];
-for (const name of spec.queues) {
-  for (let n = 0; n < (spec.perQueue ?? 2); n++) producers.push(produce(name));
+async function run() {
+  for (const name of spec.queues) await active(name);
+  const producers = [];
+  for (const name of spec.queues) {
+    for (let n = 0; n < (spec.perQueue ?? 2); n++) producers.push(produce(name));
+  }
+  await Promise.all(producers);
 }
-await Promise.all(producers);
-say({ done: true });
-for (const c of connections) c.disconnect();
+
+let running = null;
+for await (const line of createInterface({ input: process.stdin })) {
+  if (line === "stop") {
+    stopping = true;
+    await running;
+    for (const c of connections) c.disconnect();
+    connections = [];
+    say({ done: true });
+  } else {
+    spec = JSON.parse(line);
+    prefix = spec.prefix ?? "bull";
+    stopping = false;
+    running = run();
+  }
+}
 process.exit(0);
