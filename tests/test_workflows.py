@@ -786,6 +786,7 @@ def resolver() -> ModuleType:
     spec = importlib.util.spec_from_file_location("deploy_resolve", RESOLVER)
     assert spec is not None and spec.loader is not None, RESOLVER
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # where dataclasses look a class's module up
     spec.loader.exec_module(module)
     return module
 
