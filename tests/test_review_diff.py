@@ -75,9 +75,11 @@ class Repo:
     def remove(self, rel: str) -> None:
         (self.path / rel).unlink()
 
-    def commit(self, message: str = "change") -> str:
+    def commit(self, message: str = "change") -> None:
         git(self.path, "add", "-A")
         git(self.path, "commit", "--quiet", "--allow-empty", "-m", message)
+
+    def head(self) -> str:
         return git(self.path, "rev-parse", "HEAD")
 
 
@@ -748,7 +750,8 @@ def test_default_base_is_the_merge_base_with_main(tmp_path: Path, review: Review
     """A branch's own commits count as its change; what main did since does not."""
     repo = Repo.new(tmp_path / "repo")
     repo.write("dist/env1/a.yaml", simple("v1", "ConfigMap", "a", "production", data={"v": "1"}))
-    fork = repo.commit("base")
+    repo.commit("base")
+    fork = repo.head()
     git(repo.path, "switch", "--quiet", "-c", "feature")
     repo.write("dist/env1/b.yaml", simple("v1", "ConfigMap", "b", "production", data={}))
     repo.commit("feature")
@@ -767,7 +770,8 @@ def test_default_base_is_the_merge_base_with_main(tmp_path: Path, review: Review
 def test_without_a_main_branch_base_is_head(tmp_path: Path, review: Review) -> None:
     repo = Repo.new(tmp_path / "repo", branch="trunk")
     repo.write("dist/env1/a.yaml", simple("v1", "ConfigMap", "a", "production", data={"v": "1"}))
-    head = repo.commit("base")
+    repo.commit("base")
+    head = repo.head()
     repo.write("dist/env1/a.yaml", simple("v1", "ConfigMap", "a", "production", data={"v": "2"}))
     result = review(repo)
     assert f"dist/ at {head[:12]} (HEAD" in result.out, result.out
