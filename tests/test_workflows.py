@@ -143,7 +143,9 @@ def plant_defect(src: Path, dest_dir: Path) -> Path:
     return dest
 
 
+@functools.cache
 def objects(env: str) -> list[tuple[str, Doc]]:
+    """dist/<env>'s files and objects, read once for every test here (none changes them)."""
     folder = DIST / env
     files = sorted(folder.glob("*.yaml"))
     assert files, f"{folder} holds no manifests: run `make synth`"
