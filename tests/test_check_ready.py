@@ -1,6 +1,7 @@
 """``make check-ready ENV=<env>``: every template value left in what an environment deploys.
 
-Run as the user runs it (``scripts/check-ready.py``, the script behind the make target) on
+Run as the user runs it (``scripts/check-ready.py``, the script behind the make target, in
+its own interpreter) on the first case; the others call the script's ``main`` in this process:
 
 * the committed template: every environment Argo CD deploys lists its placeholders, one
   line each, and fails; what it must list is found here independently, by a plain text
@@ -16,12 +17,17 @@ The environments come from ``dist/environments.json``, never from a list here.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import importlib.util
+import io
 import json
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -49,14 +55,34 @@ FILLED_IN = {
 SEALED = re.compile(r"AgPLACEHOLDER-[\w-]+")
 
 
-def check_ready(env: str, dist: Path = DIST) -> subprocess.CompletedProcess[str]:
+@functools.cache
+def committed(env: str) -> subprocess.CompletedProcess[str]:
+    """End to end: the script in its own interpreter on the committed dist/, once per environment."""
     return subprocess.run(
-        [sys.executable, str(SCRIPT), env, "--dist", str(dist)],
+        [sys.executable, str(SCRIPT), env, "--dist", str(DIST)],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+@functools.cache
+def script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("check_ready", SCRIPT)
+    assert spec is not None and spec.loader is not None, SCRIPT
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # where dataclasses look a class's module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def check_ready(env: str, dist: Path = DIST) -> subprocess.CompletedProcess[str]:
+    """The script's ``main`` called in this process: the cases without an interpreter each."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = script().main([env, "--dist", str(dist)])
+    return subprocess.CompletedProcess([str(SCRIPT), env], status, out.getvalue(), err.getvalue())
 
 
 def applications(env: str, dist: Path = DIST) -> list[Path]:
@@ -102,7 +128,7 @@ def lines(proc: subprocess.CompletedProcess[str]) -> list[str]:
 
 @pytest.mark.parametrize("env", DEPLOYED)
 def test_the_template_is_not_ready_and_every_placeholder_is_listed(env: str) -> None:
-    proc = check_ready(env)
+    proc = committed(env)
     assert proc.returncode == 1, proc.stdout + proc.stderr
     found = lines(proc)
     for path in deployed_files(env):
@@ -132,7 +158,7 @@ def test_the_template_is_not_ready_and_every_placeholder_is_listed(env: str) -> 
 
 @pytest.mark.parametrize("env", DEPLOYED)
 def test_each_placeholder_names_the_field_or_the_file_that_fixes_it(env: str) -> None:
-    found = lines(check_ready(env))
+    found = lines(committed(env))
     for line in found:
         _, where, _, fix = line.split(": ", 3)
         value = where.split(" = ", 1)[1]

@@ -1,7 +1,8 @@
-"""``make new-env``'s script end to end, in copies of the repository's config.
+"""``make new-env``'s script end to end, in a copy of the repository's config.
 
 It must write a loadable environment (its own namespace, branch, clusters and
-placeholder Secret) from any existing one, and on any refusal write nothing.
+placeholder Secret) from any existing one, and on any refusal write nothing. Every
+committed environment gets its new ones in the same copy, loaded together once.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import json
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -58,38 +60,62 @@ def tree(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in files}
 
 
+def made_from(source: str) -> tuple[str, str]:
+    """The two environments ``source`` gets: one named like its branch, one on a branch given."""
+    index = names().index(source)
+    return f"qa-{index}", f"qa-{index}-b"
+
+
+@dataclass(frozen=True)
+class Made:
+    root: Path
+    runs: dict[str, subprocess.CompletedProcess[str]]  # new environment -> its make new-env
+    envs: dict[str, dict[str, object]]  # every environment of the copy afterwards
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> Made:
+    """One copy in which every committed environment gets its new ones, then loaded once:
+    each test reads its source's share, and every check across environments runs on all."""
+    root = copy(tmp_path_factory.mktemp("made"))
+    runs = {}
+    for source in names():
+        first, second = made_from(source)
+        runs[first] = new_env(root, first, source)
+        if source in DEPLOYED:
+            runs[second] = new_env(root, second, source, f"release-{second}")
+    return Made(root, runs, loaded(root))
+
+
 @pytest.mark.parametrize("source", DEPLOYED)
 def test_an_environment_from_a_deployed_one_gets_its_own_branch_clusters_and_secret(
-    source: str, tmp_path: Path
+    source: str, made: Made
 ) -> None:
-    root = copy(tmp_path)
-    proc = new_env(root, "qa-one", source)
-    assert proc.returncode == 0, proc.stderr
-    envs = loaded(root)
-    new, old = envs["qa-one"], envs[source]
-    assert new["branch"] == "qa-one" and new["namespace"] == "qa-one" and new["host"] != old["host"]
+    first, second = made_from(source)
+    for name in (first, second):
+        assert made.runs[name].returncode == 0, made.runs[name].stderr
+    new, old = made.envs[first], made.envs[source]
+    assert new["branch"] == first and new["namespace"] == first and new["host"] != old["host"]
     assert new["clusters"] == old["clusters"], "it deploys where its source does"
-    sealed = yaml.safe_load((root / "secrets" / "qa-one.sealed.yaml").read_text("utf-8"))
-    assert sealed["metadata"] == {"name": "vibeyard-secrets", "namespace": "qa-one"}
+    sealed = yaml.safe_load((made.root / "secrets" / f"{first}.sealed.yaml").read_text("utf-8"))
+    assert sealed["metadata"] == {"name": "vibeyard-secrets", "namespace": first}
     assert all(v.startswith("AgPLACEHOLDER-") for v in sealed["spec"]["encryptedData"].values())
-    proc = new_env(root, "qa-two", source, "release-qa")
-    assert proc.returncode == 0, proc.stderr
-    assert loaded(root)["qa-two"]["branch"] == "release-qa"
+    assert made.envs[second]["branch"] == f"release-{second}"
 
 
 @pytest.mark.parametrize("source", HAND_APPLIED)
-def test_an_environment_from_a_hand_applied_one_tracks_no_branch(source: str, tmp_path: Path) -> None:
-    root = copy(tmp_path)
-    assert new_env(root, "scratch", source).returncode == 0
-    assert loaded(root)["scratch"]["branch"] is None
-    before = tree(root)
-    proc = new_env(root, "scratch-2", source, "some-branch")
+def test_an_environment_from_a_hand_applied_one_tracks_no_branch(source: str, made: Made) -> None:
+    first, second = made_from(source)
+    assert made.runs[first].returncode == 0, made.runs[first].stderr
+    assert made.envs[first]["branch"] is None
+    before = tree(made.root)
+    proc = new_env(made.root, second, source, "some-branch")
     assert proc.returncode == 2 and "is not deployed by Argo CD" in proc.stderr
-    assert tree(root) == before
+    assert tree(made.root) == before
 
 
-def test_a_refused_environment_writes_nothing(tmp_path: Path) -> None:
-    root = copy(tmp_path)
+def test_a_refused_environment_writes_nothing(made: Made) -> None:
+    root = made.root
     before = tree(root)
     taken = all_configs()[DEPLOYED[0]].gitops
     assert taken is not None

@@ -10,6 +10,8 @@ with and without the two upgrade notes that history needs.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -17,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 import yaml
@@ -72,9 +75,11 @@ class Repo:
     def remove(self, rel: str) -> None:
         (self.path / rel).unlink()
 
-    def commit(self, message: str = "change") -> str:
+    def commit(self, message: str = "change") -> None:
         git(self.path, "add", "-A")
         git(self.path, "commit", "--quiet", "--allow-empty", "-m", message)
+
+    def head(self) -> str:
         return git(self.path, "rev-parse", "HEAD")
 
 
@@ -88,19 +93,26 @@ class Result:
 Review = Callable[..., Result]
 
 
-@pytest.fixture
-def review(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Review:
-    """The command's entry point, in-process (0.1 s a run less than a new interpreter), in ``repo``."""
-
-    def run(repo: Repo, *args: str) -> Result:
-        monkeypatch.chdir(repo.path)
-        monkeypatch.delenv("REVIEW_BASE", raising=False)
-        monkeypatch.delenv("REVIEW_FORMAT", raising=False)
+def call_cli(repo: Path, *args: str) -> Result:
+    """The command's entry point, in-process (0.1 s a run less than a new interpreter), in ``repo``
+    and without the ``REVIEW_*`` settings of the environment. ``make diff`` runs the script itself
+    end to end in the tests of this repository's history and of the CI step."""
+    out, err = io.StringIO(), io.StringIO()
+    with (
+        mock.patch.dict(os.environ),
+        contextlib.chdir(repo),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+    ):
+        for name in [name for name in os.environ if name.startswith("REVIEW_")]:
+            del os.environ[name]
         code = cli.main(list(args))
-        captured = capsys.readouterr()
-        return Result(code, captured.out, captured.err)
+    return Result(code, out.getvalue(), err.getvalue())
 
-    return run
+
+@pytest.fixture
+def review() -> Review:
+    return lambda repo, *args: call_cli(repo.path, *args)
 
 
 def note(objects: list[str], title: str, body: str = STEPS) -> str:
@@ -301,20 +313,6 @@ IN_PLACE: dict[str, Callable[[str], Pair]] = {
 }  # fmt: skip
 
 
-def run_script(repo: Path, *args: str) -> Result:
-    """The real entry point make diff runs, in its own interpreter."""
-    proc = subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "scripts" / "review-diff.py"), *args],
-        cwd=repo,
-        env={k: v for k, v in os.environ.items() if not k.startswith("REVIEW_")},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    return Result(proc.returncode, proc.stdout, proc.stderr)
-
-
 def plant(repo: Repo, cases: dict[str, Pair]) -> dict[str, str]:
     """Commit every case's BASE object (each in its own folder), then write its change; -> case: key."""
     keys = {}
@@ -341,7 +339,7 @@ class Planted:
 
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory: pytest.TempPathFactory) -> Planted:
-    """All blocking classes in one repository: two runs of the real script instead of two per class."""
+    """All blocking classes in one repository: two runs instead of two per class."""
     repo = Repo.new(tmp_path_factory.mktemp("planted") / "repo")
     cases = {case: build(case) for case, (build, _) in BLOCKING.items()}
     keys = plant(repo, cases)
@@ -349,10 +347,10 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> Planted:
         repo.write(f"upgrades/2020-01-01-earlier-{case}.md", note([obj], f"Earlier upgrade of {case}"))
     repo.commit("base")
     change(repo, cases)
-    blocked = run_script(repo.path)
+    blocked = call_cli(repo.path)
     for case, obj in keys.items():
         repo.write(f"upgrades/2030-01-01-{case}.md", note([obj], f"Steps for {case}"))
-    return Planted(keys, blocked, run_script(repo.path))
+    return Planted(keys, blocked, call_cli(repo.path))
 
 
 @pytest.mark.parametrize("case", list(BLOCKING))
@@ -394,7 +392,7 @@ def in_place(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], 
     keys = plant(repo, cases)
     repo.commit("base")
     change(repo, cases)
-    return keys, run_script(repo.path)
+    return keys, call_cli(repo.path)
 
 
 def test_changes_a_cluster_takes_in_place_exit_0(in_place: tuple[dict[str, str], Result]) -> None:
@@ -752,7 +750,8 @@ def test_default_base_is_the_merge_base_with_main(tmp_path: Path, review: Review
     """A branch's own commits count as its change; what main did since does not."""
     repo = Repo.new(tmp_path / "repo")
     repo.write("dist/env1/a.yaml", simple("v1", "ConfigMap", "a", "production", data={"v": "1"}))
-    fork = repo.commit("base")
+    repo.commit("base")
+    fork = repo.head()
     git(repo.path, "switch", "--quiet", "-c", "feature")
     repo.write("dist/env1/b.yaml", simple("v1", "ConfigMap", "b", "production", data={}))
     repo.commit("feature")
@@ -771,7 +770,8 @@ def test_default_base_is_the_merge_base_with_main(tmp_path: Path, review: Review
 def test_without_a_main_branch_base_is_head(tmp_path: Path, review: Review) -> None:
     repo = Repo.new(tmp_path / "repo", branch="trunk")
     repo.write("dist/env1/a.yaml", simple("v1", "ConfigMap", "a", "production", data={"v": "1"}))
-    head = repo.commit("base")
+    repo.commit("base")
+    head = repo.head()
     repo.write("dist/env1/a.yaml", simple("v1", "ConfigMap", "a", "production", data={"v": "2"}))
     result = review(repo)
     assert f"dist/ at {head[:12]} (HEAD" in result.out, result.out
@@ -791,7 +791,7 @@ def test_markdown_puts_the_risk_flags_first(planted: Planted, tmp_path: Path) ->
     repo.write(
         "dist/env1/board.yaml", simple("v1", "ConfigMap", "b", "production", data={"x.md": "a\n```\nb\n"})
     )
-    result = run_script(repo.path, "--format", "markdown")
+    result = call_cli(repo.path, "--format", "markdown")
     assert result.code == 3, result.err
     out = result.out
     flag = out.index("### Blocking, no upgrade note")

@@ -11,8 +11,10 @@ proves that the validators catch a broken workflow:
 A missing tool fails the session; nothing here skips. Semantic tests then read the
 workflows as data, run their shell steps through ``bash -n``, and execute the steps
 whose logic matters in a sandbox: the deploy workflow's environment resolution
-(including promotion from staging), its placeholder-secret refusal, CI's cache-stamp
-handling (against the real Makefile, with ``make -n``) and CI's diagram summary. The
+(including promotion from staging; its cases call the resolver's ``main`` in this
+process, a promotion and a refusal run end to end in bash and ``python3``), its
+placeholder-secret refusal, CI's cache-stamp handling (against the real Makefile, with
+``make -n``) and CI's diagram summary. The
 deploy workflow's render/test/approve/publish sequence is executed end to end in
 ``test_release_flow.py``. Last, the contract with the rendered ``dist/`` (the kubectl
 prune selector, the Argo CD branches) and with Renovate (the image-digest regex
@@ -22,16 +24,21 @@ matches every pinned image in the config).
 from __future__ import annotations
 
 import ast
+import contextlib
+import functools
 import importlib.util
+import io
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
+from unittest import mock
 
 import pytest
 import yaml
@@ -62,6 +69,11 @@ _ANCHOR = re.compile(r"^(\s+)runs-on: ubuntu-latest$", re.MULTILINE)
 # context (repository variables, actionlint v1.6.23). This one message is a false
 # positive; anything else actionlint reports fails the test.
 _STALE_ACTIONLINT = re.compile(r'^undefined variable "vars"\. available variables are ')
+
+# V8's baseline WebAssembly compiler only: otherwise most of the run goes to compiling the
+# 2 MB actionlint module with the optimising one, for every linter, to lint a few short files.
+# The findings are the same; only the machine code differs.
+NODE_WASM_FLAGS = ("--liftoff-only",)
 
 # One linter per file: a single WASM instance that lints several files in a row can trap
 # ("RuntimeError: unreachable") on the last one, depending only on the files' sizes.
@@ -131,7 +143,9 @@ def plant_defect(src: Path, dest_dir: Path) -> Path:
     return dest
 
 
+@functools.cache
 def objects(env: str) -> list[tuple[str, Doc]]:
+    """dist/<env>'s files and objects, read once for every test here (none changes them)."""
     folder = DIST / env
     files = sorted(folder.glob("*.yaml"))
     assert files, f"{folder} holds no manifests: run `make synth`"
@@ -204,7 +218,7 @@ def actionlint_results(workflows: dict[str, Path], defects: dict[str, Path]) -> 
         pytest.fail(f"actionlint toolchain missing: {missing}; run `make install` (npm ci)")
     files = [str(f) for f in (*workflows.values(), *defects.values())]
     proc = subprocess.run(
-        [str(NODE), "-e", _ACTIONLINT_JS, str(ACTIONLINT), *files],
+        [str(NODE), *NODE_WASM_FLAGS, "-e", _ACTIONLINT_JS, str(ACTIONLINT), *files],
         capture_output=True,
         text=True,
         timeout=120,
@@ -764,10 +778,45 @@ def promoted() -> tuple[str, str]:
     return found[0]
 
 
+Runner = Callable[[str, dict[str, str], Path], subprocess.CompletedProcess[str]]
+RESOLVER = ROOT / "scripts" / "deploy-resolve.py"
+RESOLVER_STEP = re.compile(r"python3 scripts/deploy-resolve\.py (\w+)")
+
+
+@functools.cache
+def resolver() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("deploy_resolve", RESOLVER)
+    assert spec is not None and spec.loader is not None, RESOLVER
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # where dataclasses look a class's module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def call_resolver(code: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """A resolve step run by calling ``deploy-resolve.py``'s ``main`` in this process, with the
+    environment and folder ``run_bash`` would give it: the cases' table without two new
+    processes a case. The steps' run lines must be the plain script call this stands in for;
+    the tests marked end to end run them in bash and the runner's ``python3``."""
+    found = RESOLVER_STEP.fullmatch(code.strip())
+    assert found, f"deploy.yml resolve: the step runs more than deploy-resolve.py: {code!r}"
+    out, err = io.StringIO(), io.StringIO()
+    environ = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env}
+    with (
+        mock.patch.dict(os.environ, environ, clear=True),
+        contextlib.chdir(cwd),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+    ):
+        status = resolver().main([found[1]])
+    return subprocess.CompletedProcess([str(RESOLVER), found[1]], status, out.getvalue(), err.getvalue())
+
+
 def resolve(
-    deploy: Doc, env: dict[str, str], tmp_path: Path, release: str | None = None
+    deploy: Doc, env: dict[str, str], tmp_path: Path, release: str | None = None, run: Runner = call_resolver
 ) -> tuple[int, dict[str, str], str]:
-    """The resolve job's two run steps, as the job runs them: the real script and environments file.
+    """The resolve job's two run steps: the real script and environments file, ``run`` by
+    ``call_resolver`` or, end to end, by ``run_bash``.
 
     ``release``: the promoted environment's release record, where the promotion checkout puts it.
     """
@@ -777,7 +826,7 @@ def resolve(
         shutil.copy2(ROOT / rel, tmp_path / rel)
     out = tmp_path / "github_output"
     out.write_text("", encoding="utf-8")
-    proc = run_bash(
+    proc = run(
         script(step_named(job, "Resolve the environment")), {**env, "GITHUB_OUTPUT": str(out)}, tmp_path
     )
     log = proc.stdout + proc.stderr
@@ -801,7 +850,7 @@ def resolve(
         "PROMOTED_RELEASES": records,
         "GITHUB_OUTPUT": str(out),
     }
-    proc = run_bash(script(step), image_env, tmp_path)
+    proc = run(script(step), image_env, tmp_path)
     outputs = dict(line.split("=", 1) for line in out.read_text("utf-8").splitlines())
     return proc.returncode, outputs, log + proc.stdout + proc.stderr
 
@@ -849,10 +898,11 @@ def test_deploy_resolves_an_image_published_event_to_the_first_stage(deploy: Doc
 
 
 def test_deploy_promotion_takes_the_source_environments_release(deploy: Doc, tmp_path: Path) -> None:
+    """End to end: both steps in bash and the runner's python3, through the promotion checkout."""
     target, source = promoted()
     request = {"EVENT_NAME": "workflow_dispatch", "INPUT_ENVIRONMENT": target, "INPUT_PROMOTE": "true"}
     record = json.dumps({"digest": DIGEST, "tag": "sha-0f3c9e1"})
-    code, outputs, log = resolve(deploy, request, tmp_path, release=record)
+    code, outputs, log = resolve(deploy, request, tmp_path, release=record, run=run_bash)
     assert code == 0, log
     assert (outputs["environment"], outputs["image_tag"], outputs["image_digest"]) == (
         target,
@@ -879,8 +929,9 @@ NO_SUCH_ENV = "no_such_env"
 def test_deploy_rejects_an_unknown_environment_in_one_line_naming_the_valid_ones(
     deploy: Doc, tmp_path: Path
 ) -> None:
+    """End to end, as the refusals' representative: a refused request fails the step in bash."""
     code, outputs, log = resolve(
-        deploy, {"EVENT_NAME": "workflow_dispatch", "INPUT_ENVIRONMENT": NO_SUCH_ENV}, tmp_path
+        deploy, {"EVENT_NAME": "workflow_dispatch", "INPUT_ENVIRONMENT": NO_SUCH_ENV}, tmp_path, run=run_bash
     )
     errors = [line for line in log.splitlines() if line.startswith("::error")]
     assert code != 0 and not outputs and len(errors) == 1, log
