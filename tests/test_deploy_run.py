@@ -18,15 +18,17 @@ The scripts the steps call (deploy-resolve, release-image, image-gate, check-rea
 What is proven: a release is tested before anyone can approve it and published as exactly
 that commit; never pushed over a moved branch; a run that renders nothing new asks no
 approval and checks nothing; the image gate fails on a fixable finding at the threshold,
-passes one below it or accepted until a future date, and fails on an expired acceptance;
-an environment that verifies signatures refuses a release without a digest (also a
-promotion) and a failed signature check blocks publishing; a promotion scans the staged
-digest again; a template value left in dist/ blocks publishing.
+passes one below it or accepted until a future date, and fails on an expired acceptance
+(its cases: tests/test_image_gate.py, on the inputs this step gives the script; here, one
+pass and one failure prove the wiring: the threshold variable and its default, the deployed
+branch's ignore file, the summary, no ``make test`` after a failed gate, the SARIF); an
+environment that verifies signatures refuses a release without a digest (also a promotion)
+and a failed signature check blocks publishing; a promotion scans the staged digest again;
+a template value left in dist/ blocks publishing.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import re
@@ -37,9 +39,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
+from tests.test_image_gate import accept, ignore_file, vuln
 from tests.test_release_flow import git
 from vibeyard.config import all_configs
 from vibeyard.config.organisation import ORG
@@ -170,17 +172,6 @@ printf '%s\\n' "$*" >> "$GH_LOG"
 """
 
 
-def vuln(vuln_id: str, severity: str, fixed: str = "") -> dict[str, str]:
-    return {
-        "VulnerabilityID": vuln_id,
-        "PkgName": "openssl",
-        "InstalledVersion": "3.5.1-r0",
-        "FixedVersion": fixed,
-        "Severity": severity,
-        "Title": f"{vuln_id} in openssl",
-    }
-
-
 class Condition:
     """The few ``if:`` forms deploy.yml uses; anything else fails the test, so it is noticed."""
 
@@ -206,7 +197,7 @@ class Condition:
 class DeployRig:
     """A bare remote with the environments' branches, and deploy.yml's jobs run against it."""
 
-    def __init__(self, tmp_path: Path, ignores: str = "vulnerabilities: []\n") -> None:
+    def __init__(self, tmp_path: Path) -> None:
         assert shutil.which("git"), "git is required to execute the deploy workflow"
         self.doc: dict[str, Any] = yaml.safe_load(DEPLOY.read_text("utf-8"))
         self.tmp = tmp_path
@@ -220,7 +211,7 @@ class DeployRig:
         for rel in SEEDED:
             (seed / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / rel, seed / rel)
-        (seed / ".trivyignore.yaml").write_text(ignores, encoding="utf-8")
+        (seed / ".trivyignore.yaml").write_text(ignore_file(""), encoding="utf-8")
         (seed / "constructs").symlink_to(ROOT / "constructs")
         git(seed, "add", "-A")
         git(seed, "commit", "--quiet", "-m", "init")
@@ -556,89 +547,41 @@ def test_a_template_value_left_in_dist_blocks_publishing(tmp_path: Path) -> None
 
 # --------------------------------------------------------------------------- the image gate
 
-TODAY = dt.datetime.now(dt.UTC).date()
 
-
-def accept(vuln_id: str, days: int, statement: str = "not reachable from the app") -> str:
-    """An ignore-file entry accepting ``vuln_id`` until ``days`` from today."""
-    reason = f"    statement: {statement}\n" if statement else ""
-    return f"  - id: {vuln_id}\n{reason}    expired_at: {TODAY + dt.timedelta(days=days)}\n"
-
-
-GATE_CASES = [
-    pytest.param(
-        [vuln("CVE-2026-0001", "HIGH", "3.5.2-r0")], "", False, "blocks the release", id="fixable-high-fails"
-    ),
-    pytest.param([vuln("CVE-2026-0002", "CRITICAL", "3.5.2-r0")], "", False, "CRITICAL", id="critical-fails"),
-    pytest.param(
-        [vuln("CVE-2026-0003", "MEDIUM", "3.5.2-r0")], "", True, "below the threshold", id="medium-passes"
-    ),
-    pytest.param([vuln("CVE-2026-0004", "HIGH")], "", True, "no fix available", id="unfixed-high-passes"),
-    pytest.param(
-        [vuln("CVE-2026-0005", "HIGH", "3.5.2-r0")],
-        accept("CVE-2026-0005", 30),
-        True,
-        "accepted until",
-        id="accepted-until-later-passes",
-    ),
-    pytest.param(
-        [vuln("CVE-2026-0006", "HIGH", "3.5.2-r0")],
-        accept("CVE-2026-0006", -1),
-        False,
-        "expired on",
-        id="expired-acceptance-fails",
-    ),
-    pytest.param(
-        [],
-        accept("CVE-2020-0007", 0, "gone long ago"),
-        False,
-        "expired on",
-        id="expired-entry-fails-even-without-the-finding",
-    ),
-    pytest.param(
-        [vuln("CVE-2026-0008", "HIGH", "3.5.2-r0")],
-        accept("CVE-2026-0008", 30, statement=""),
-        False,
-        "no statement",
-        id="acceptance-without-a-reason-fails",
-    ),
-]
-
-
-@pytest.mark.parametrize(("vulns", "ignores", "passes", "shown"), GATE_CASES)
-def test_image_gate_before_the_approval(
-    vulns: list[dict[str, str]], ignores: str, passes: bool, shown: str, tmp_path: Path
-) -> None:
-    rig = DeployRig(tmp_path, ignores=f"vulnerabilities:\n{ignores}" if ignores else "vulnerabilities: []\n")
-    env = plain()
-    branch = branch_of(env)
-    start = rig.head(branch)
-    result, _, log = rig.deploy(
-        "workflow_dispatch", environment=env, tag="sha-0f3c9e1", FAKE_TRIVY_VULNS=json.dumps(vulns)
-    )
-    summary = rig.summaries["render"]
-    assert shown in summary, f"the job summary must show {shown!r}:\n{summary}"
-    if passes:
-        assert result == "published", log
-        assert "## Image gate: passed" in summary
-    else:
-        assert result == "render failed" and rig.head(branch) == start, log
-        assert "## Image gate: FAILED" in summary and "::error title=image gate::" in log, log
-        assert [c for c in rig.calls("make") if c.startswith("test")] == [], (
-            "the gate stops the run before tests"
-        )
-    assert any(c.startswith("convert --format sarif") for c in rig.calls("trivy")), "SARIF for code scanning"
-
-
-def test_the_gate_threshold_is_configurable(tmp_path: Path) -> None:
+def test_the_image_gate_runs_before_the_approval(tmp_path: Path) -> None:
+    """The gate's wiring; its cases, on the same inputs, are tests/test_image_gate.py."""
     rig = DeployRig(tmp_path)
     env = plain()
-    rig.context["vars.IMAGE_SCAN_SEVERITY"] = "MEDIUM"
-    medium = json.dumps([vuln("CVE-2026-0003", "MEDIUM", "3.5.2-r0")])
+    branch = branch_of(env)
+    accepted = ignore_file(accept("CVE-2026-0005", 30))
+    rig.human_push(branch, lambda w: (w / ".trivyignore.yaml").write_text(accepted, "utf-8"), "accept a risk")
+
+    # The threshold from the repository variable, the ignore file from the deployed branch.
+    rig.context["vars.IMAGE_SCAN_SEVERITY"] = "CRITICAL"
+    findings = [vuln("CVE-2026-0001", "HIGH", "3.5.2-r0"), vuln("CVE-2026-0005", "CRITICAL", "3.5.2-r0")]
     result, _, log = rig.deploy(
-        "workflow_dispatch", environment=env, tag="sha-0f3c9e1", FAKE_TRIVY_VULNS=medium
+        "workflow_dispatch", environment=env, tag="sha-0f3c9e1", FAKE_TRIVY_VULNS=json.dumps(findings)
     )
-    assert result == "render failed" and "severity MEDIUM" in log, log
+    summary = rig.summaries["render"]
+    assert result == "published" and "## Image gate: passed" in summary, (log, summary)
+    assert "| HIGH | CVE-2026-0001 |" in summary and "below the threshold" in summary, summary
+    assert "| CRITICAL | CVE-2026-0005 |" in summary and "accepted until" in summary, summary
+    assert any(c.startswith("convert --format sarif") for c in rig.calls("trivy")), "SARIF for code scanning"
+
+    # Without the variable the threshold is HIGH: a failed gate stops the run before `make test`.
+    del rig.context["vars.IMAGE_SCAN_SEVERITY"]
+    findings = [vuln("CVE-2026-0003", "MEDIUM", "3.5.2-r0"), vuln("CVE-2026-0001", "HIGH", "3.5.2-r0")]
+    start = rig.head(branch)
+    result, _, log = rig.deploy(
+        "workflow_dispatch", environment=env, tag="sha-1a2b3c4", FAKE_TRIVY_VULNS=json.dumps(findings)
+    )
+    summary = rig.summaries["render"]
+    assert result == "render failed" and rig.head(branch) == start, log
+    assert "## Image gate: FAILED" in summary and "::error title=image gate::" in log, (log, summary)
+    assert "severity HIGH" in log and "CVE-2026-0001" in log, log
+    assert "| MEDIUM | CVE-2026-0003 |" in summary and "below the threshold" in summary, summary
+    assert [c for c in rig.calls("make") if c.startswith("test")] == [], "the gate stops the run before tests"
+    assert any(c.startswith("convert --format sarif") for c in rig.calls("trivy")), "SARIF for code scanning"
 
 
 # --------------------------------------------------------------------------- signatures and digests
