@@ -10,10 +10,13 @@ clone of that ref) and the artifact pair (a shared folder). On PATH, stand-ins:
   ``check-ready`` runs the real ``scripts/check-ready.py``;
 * ``trivy``: writes the JSON report the test chose and records the reference it scanned;
 * ``cosign``: records its arguments and fails when told to;
-* ``gh``: records its arguments.
+* ``gh``: records its arguments;
+* ``python3`` (the resolve job's, the runner's own): the interpreter running these tests, not
+  whatever PATH holds (a version manager's shim costs more than the script it starts).
 
 The scripts the steps call (deploy-resolve, release-image, image-gate, check-ready) and
-``dist/environments.json`` are the real ones, committed into the remote.
+``dist/environments.json`` are the real ones, committed into the remote. The remote and the
+stand-ins are built once per module; each test gets its own copy of the remote.
 
 What is proven: a release is tested before anyone can approve it and published as exactly
 that commit; never pushed over a moved branch; a run that renders nothing new asks no
@@ -32,6 +35,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -39,6 +43,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from tests.test_image_gate import accept, ignore_file, vuln
@@ -49,7 +54,8 @@ from vibeyard.config.organisation import ORG
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / ".github" / "workflows" / "deploy.yml"
 ENVIRONMENTS = json.loads((ROOT / "dist" / "environments.json").read_text(encoding="utf-8"))
-RELEASES = yaml.safe_load(DEPLOY.read_text("utf-8"))["env"]["RELEASES"]  # where the records live
+WORKFLOW: dict[str, Any] = yaml.safe_load(DEPLOY.read_text("utf-8"))
+RELEASES = WORKFLOW["env"]["RELEASES"]  # where the records live
 DIGEST = "sha256:" + "5eed" * 16
 STAGED = "sha256:" + "57a9" * 16
 SEEDED = (
@@ -139,24 +145,28 @@ case "$1" in
   *) echo "unexpected make $*" >&2; exit 2 ;;
 esac
 """
-# Trivy: `image --format json --output FILE REF` writes the report the test chose;
-# `convert --format sarif --output FILE JSON` writes a SARIF stub. Anything else fails.
-_FAKE_TRIVY = """#!/usr/bin/env python3
-import json, os, sys
-args = sys.argv[1:]
-opts = {a: b for a, b in zip(args, args[1:]) if a.startswith("--")}
-with open(os.environ["TRIVY_LOG"], "a") as log:
-    log.write(" ".join(args) + "\\n")
-if args[0] == "image" and opts.get("--format") == "json":
-    report = json.loads(os.environ.get("FAKE_TRIVY_VULNS") or "[]")
-    doc = {"SchemaVersion": 2, "ArtifactName": args[-1], "ArtifactType": "container_image",
-           "Results": [{"Target": "app (alpine 3.22)", "Class": "os-pkgs", "Vulnerabilities": report}]}
-    open(opts["--output"], "w").write(json.dumps(doc))
-elif args[0] == "convert" and opts.get("--format") == "sarif":
-    json.load(open(args[-1]))
-    open(opts["--output"], "w").write(json.dumps({"version": "2.1.0", "runs": []}))
-else:
-    sys.exit(f"fake trivy: unexpected arguments {args}")
+# Trivy: `image --format json --output FILE REF` writes the report the test chose (a Trivy
+# JSON report of REF); `convert --format sarif --output FILE REPORT` writes a SARIF stub.
+# Anything else fails. Bash, as the other stand-ins: a Python start per call costs more.
+_FAKE_TRIVY = """#!/usr/bin/env bash
+printf '%s\\n' "$*" >> "$TRIVY_LOG"
+command=$1 format= output=
+while [ $# -gt 1 ]; do  # leaves the last argument in $1
+  case "$1" in --format) format=$2 ;; --output) output=$2 ;; esac
+  shift
+done
+case "$command $format" in
+  "image json")
+    {
+      printf '{"SchemaVersion": 2, "ArtifactName": "%s", "ArtifactType": "container_image",\\n' "$1"
+      printf ' "Results": [{"Target": "app (alpine 3.22)", "Class": "os-pkgs", "Vulnerabilities": %s}]}\\n' \\
+        "${FAKE_TRIVY_VULNS:-[]}"
+    } > "$output" ;;
+  "convert sarif")
+    [ -s "$1" ] || { echo "fake trivy: no report at $1" >&2; exit 1; }
+    echo '{"version": "2.1.0", "runs": []}' > "$output" ;;
+  *) echo "fake trivy: unexpected arguments" >&2; exit 2 ;;
+esac
 """
 _FAKE_COSIGN = """#!/usr/bin/env bash
 printf '%s\\n' "$*" >> "$COSIGN_LOG"
@@ -197,14 +207,22 @@ class Condition:
 class DeployRig:
     """A bare remote with the environments' branches, and deploy.yml's jobs run against it."""
 
-    def __init__(self, tmp_path: Path) -> None:
-        assert shutil.which("git"), "git is required to execute the deploy workflow"
-        self.doc: dict[str, Any] = yaml.safe_load(DEPLOY.read_text("utf-8"))
+    def __init__(self, tmp_path: Path, template: Path) -> None:
+        self.doc = WORKFLOW
         self.tmp = tmp_path
-        self.remote, self.bin = tmp_path / "remote.git", tmp_path / "bin"
+        self.remote, self.bin = tmp_path / "remote.git", template / "bin"
+        shutil.copytree(template / "remote.git", self.remote, symlinks=True)
         self.logs = {name: tmp_path / f"{name}.log" for name in ("make", "gh", "trivy", "cosign")}
-        git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=main", str(self.remote))
-        seed = tmp_path / "seed"
+        self.runs = 0
+        self.summaries: dict[str, str] = {}
+        self.context = {"github.token": "t0ken", "github.repository": "your-org/vibeyard-deploy"}
+
+    @staticmethod
+    def template(path: Path) -> Path:
+        """The remote as the tests start from it, and the stand-ins: built once, copied per test."""
+        assert shutil.which("git"), "git is required to execute the deploy workflow"
+        remote, seed, stand_ins = path / "remote.git", path / "seed", path / "bin"
+        git(path, "init", "--quiet", "--bare", "--template=", "--initial-branch=main", str(remote))
         seed.mkdir()
         git(seed, "init", "--quiet", "--initial-branch=main")
         (seed / "README").write_text("deploy repo\n", encoding="utf-8")
@@ -216,26 +234,24 @@ class DeployRig:
         git(seed, "add", "-A")
         git(seed, "commit", "--quiet", "-m", "init")
         for spec in deployed().values():
-            git(seed, "push", "--quiet", str(self.remote), f"HEAD:refs/heads/{spec['gitops']['branch']}")
-        git(seed, "push", "--quiet", str(self.remote), "HEAD:refs/heads/main")
-        self.bin.mkdir()
+            git(seed, "push", "--quiet", str(remote), f"HEAD:refs/heads/{spec['gitops']['branch']}")
+        git(seed, "push", "--quiet", str(remote), "HEAD:refs/heads/main")
+        stand_ins.mkdir()
         for name, text in (
             ("make", _FAKE_MAKE),
             ("gh", _FAKE_GH),
             ("trivy", _FAKE_TRIVY),
             ("cosign", _FAKE_COSIGN),
+            ("python3", f'#!/bin/sh\nexec {shlex.quote(sys.executable)} "$@"\n'),
         ):
-            (self.bin / name).write_text(
-                text.replace("#!/usr/bin/env python3", f"#!{sys.executable}"), "utf-8"
-            )
-            (self.bin / name).chmod(0o755)
-        self.runs = 0
-        self.summaries: dict[str, str] = {}
-        self.context = {"github.token": "t0ken", "github.repository": "your-org/vibeyard-deploy"}
+            (stand_ins / name).write_text(text, "utf-8")
+            (stand_ins / name).chmod(0o755)
+        return path
 
-    def clone(self, name: str, branch: str) -> Path:
-        work = self.tmp / name
-        git(self.tmp, "clone", "--quiet", "--branch", branch, str(self.remote), str(work))
+    def clone(self, work: Path, branch: str) -> Path:
+        """A working copy of the branch, borrowing the remote's objects (and without sample hooks)."""
+        options = ("--quiet", "--shared", "--template=", "--branch", branch)
+        git(self.tmp, "clone", *options, str(self.remote), str(work))
         return work
 
     def head(self, branch: str) -> str:
@@ -245,7 +261,7 @@ class DeployRig:
         """Someone pushes to the branch; returns github.event.before of that push."""
         before = self.head(branch)
         self.runs += 1
-        work = self.clone(f"human-{self.runs}", branch)
+        work = self.clone(self.tmp / f"human-{self.runs}", branch)
         change(work)
         git(work, "add", "-A")
         git(work, "commit", "--quiet", "-m", message)
@@ -298,7 +314,7 @@ class DeployRig:
     def checkout(self, step: dict[str, Any], work: Path, scopes: dict[str, Any]) -> None:
         """actions/checkout into a sub-folder: a clone of the ref (sparse-checkout is not needed here)."""
         ref = self.evaluate(step["with"]["ref"], scopes)
-        git(self.tmp, "clone", "--quiet", "--branch", ref, str(self.remote), str(work / step["with"]["path"]))
+        self.clone(work / step["with"]["path"], ref)
 
     def run_job(
         self,
@@ -311,8 +327,9 @@ class DeployRig:
         """Run a job's steps in order, stopping at the first failure, as Actions does."""
         job = self.doc["jobs"][job_id]
         self.runs += 1
-        work = self.clone(f"{job_id}-{self.runs}", branch)
+        work = self.clone(self.tmp / f"{job_id}-{self.runs}", branch)
         (work / ".venv").symlink_to(ROOT / ".venv")  # the project's venv, as `make install` leaves it
+        (work / ".git" / "info").mkdir(exist_ok=True)
         (work / ".git" / "info" / "exclude").write_text("/.venv\n", encoding="utf-8")
         runner_temp = self.tmp / "artifact"  # upload-artifact here, download-artifact there
         runner_temp.mkdir(exist_ok=True)
@@ -410,11 +427,20 @@ def branch_of(env: str) -> str:
     return branch
 
 
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return DeployRig.template(tmp_path_factory.mktemp("deploy"))
+
+
+@pytest.fixture
+def rig(tmp_path: Path, template: Path) -> DeployRig:
+    return DeployRig(tmp_path, template)
+
+
 # --------------------------------------------------------------------------- the release path
 
 
-def test_deploy_renders_checks_tests_then_publishes_the_tested_commit(tmp_path: Path) -> None:
-    rig = DeployRig(tmp_path)
+def test_deploy_renders_checks_tests_then_publishes_the_tested_commit(rig: DeployRig) -> None:
     env = plain()
     branch = branch_of(env)
     start = rig.head(branch)
@@ -493,8 +519,7 @@ def _revert(rig: DeployRig, branch: str, second: str) -> None:
     )
 
 
-def test_deploy_never_pushes_an_untested_or_stale_commit(tmp_path: Path) -> None:
-    rig = DeployRig(tmp_path)
+def test_deploy_never_pushes_an_untested_or_stale_commit(rig: DeployRig) -> None:
     env = plain()
     branch = branch_of(env)
     start = rig.head(branch)
@@ -523,8 +548,7 @@ def test_deploy_never_pushes_an_untested_or_stale_commit(tmp_path: Path) -> None
     assert git(rig.remote, "rev-parse", f"{branch}~1").strip() == moved, "publish pushed over the new commit"
 
 
-def test_a_template_value_left_in_dist_blocks_publishing(tmp_path: Path) -> None:
-    rig = DeployRig(tmp_path)
+def test_a_template_value_left_in_dist_blocks_publishing(rig: DeployRig) -> None:
     env = plain()
     branch = branch_of(env)
     sealed = f"dist/{env}/04-sealedsecret-vibeyard-secrets.yaml"
@@ -548,9 +572,8 @@ def test_a_template_value_left_in_dist_blocks_publishing(tmp_path: Path) -> None
 # --------------------------------------------------------------------------- the image gate
 
 
-def test_the_image_gate_runs_before_the_approval(tmp_path: Path) -> None:
+def test_the_image_gate_runs_before_the_approval(rig: DeployRig) -> None:
     """The gate's wiring; its cases, on the same inputs, are tests/test_image_gate.py."""
-    rig = DeployRig(tmp_path)
     env = plain()
     branch = branch_of(env)
     accepted = ignore_file(accept("CVE-2026-0005", 30))
@@ -587,8 +610,7 @@ def test_the_image_gate_runs_before_the_approval(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- signatures and digests
 
 
-def test_an_environment_that_verifies_signatures_refuses_a_release_without_a_digest(tmp_path: Path) -> None:
-    rig = DeployRig(tmp_path)
+def test_an_environment_that_verifies_signatures_refuses_a_release_without_a_digest(rig: DeployRig) -> None:
     env = verifying()
     branch = branch_of(env)
     start = rig.head(branch)
@@ -601,8 +623,7 @@ def test_an_environment_that_verifies_signatures_refuses_a_release_without_a_dig
     )
 
 
-def test_a_failed_signature_check_blocks_publishing(tmp_path: Path) -> None:
-    rig = DeployRig(tmp_path)
+def test_a_failed_signature_check_blocks_publishing(rig: DeployRig) -> None:
     env = verifying()
     branch = branch_of(env)
     start = rig.head(branch)
@@ -624,8 +645,7 @@ def test_a_failed_signature_check_blocks_publishing(tmp_path: Path) -> None:
     assert "## Image signature: verified" in rig.summaries["render"]
 
 
-def test_missing_provenance_blocks_publishing_where_it_is_required(tmp_path: Path) -> None:
-    rig = DeployRig(tmp_path)
+def test_missing_provenance_blocks_publishing_where_it_is_required(rig: DeployRig) -> None:
     env = verifying()
     rig.context["vars.IMAGE_PROVENANCE_TYPE"] = "slsaprovenance1"
     result, _, log = rig.deploy(
@@ -637,8 +657,7 @@ def test_missing_provenance_blocks_publishing_where_it_is_required(tmp_path: Pat
     )
 
 
-def test_an_environment_without_verification_runs_no_cosign(tmp_path: Path) -> None:
-    rig = DeployRig(tmp_path)
+def test_an_environment_without_verification_runs_no_cosign(rig: DeployRig) -> None:
     result, _, log = rig.deploy(
         "workflow_dispatch", environment=plain(), tag="v1", digest=DIGEST, FAKE_COSIGN_UNSIGNED="1"
     )
@@ -648,8 +667,7 @@ def test_an_environment_without_verification_runs_no_cosign(tmp_path: Path) -> N
 # --------------------------------------------------------------------------- promotion
 
 
-def test_promotion_rescans_and_verifies_the_staged_digest(tmp_path: Path) -> None:
-    rig = DeployRig(tmp_path)
+def test_promotion_rescans_and_verifies_the_staged_digest(rig: DeployRig) -> None:
     target, source = promotion()
     result, _, log = rig.deploy("workflow_dispatch", environment=source, tag="sha-0f3c9e1", digest=STAGED)
     assert result == "published", log
@@ -671,8 +689,7 @@ def test_promotion_rescans_and_verifies_the_staged_digest(tmp_path: Path) -> Non
     }
 
 
-def test_a_promotion_without_a_staged_digest_is_refused(tmp_path: Path) -> None:
-    rig = DeployRig(tmp_path)
+def test_a_promotion_without_a_staged_digest_is_refused(rig: DeployRig) -> None:
     target, source = promotion()
     result, _, log = rig.deploy("workflow_dispatch", environment=source, tag="sha-0f3c9e1")
     assert result == "published", log
