@@ -661,10 +661,20 @@ def test_missing_provenance_blocks_publishing_where_it_is_required(rig: DeployRi
 # --------------------------------------------------------------------------- promotion
 
 
+def released(rig: DeployRig, env: str, record: dict[str, str]) -> None:
+    """The release record a deploy to ``env`` leaves on its branch, pushed as it is: all a
+    promotion reads of it. (Such a deploy and its exact record: the release path test.)"""
+
+    def write(work: Path) -> None:
+        (work / RELEASES).mkdir(parents=True, exist_ok=True)
+        (work / RELEASES / f"{env}.json").write_text(json.dumps(record), "utf-8")
+
+    rig.human_push(branch_of(env), write, f"release {env}")
+
+
 def test_promotion_rescans_and_verifies_the_staged_digest(rig: DeployRig) -> None:
     target, source = promotion()
-    result, _, log = rig.deploy("workflow_dispatch", environment=source, tag="sha-0f3c9e1", digest=STAGED)
-    assert result == "published", log
+    released(rig, source, {"tag": "sha-0f3c9e1", "digest": STAGED})
 
     # A CVE published since the staging release: the promotion scans the same digest again.
     cve = json.dumps([vuln("CVE-2026-0009", "CRITICAL", "3.5.3-r0")])
@@ -685,13 +695,7 @@ def test_promotion_rescans_and_verifies_the_staged_digest(rig: DeployRig) -> Non
 
 def test_a_promotion_without_a_staged_digest_is_refused(rig: DeployRig) -> None:
     target, source = promotion()
-
-    def tag_only(work: Path) -> None:
-        # The record a tag-only release leaves (its publishing: the release path test above).
-        (work / RELEASES).mkdir(parents=True, exist_ok=True)
-        (work / RELEASES / f"{source}.json").write_text(json.dumps({"tag": "sha-0f3c9e1"}), "utf-8")
-
-    rig.human_push(branch_of(source), tag_only, f"release {source} without a digest")
+    released(rig, source, {"tag": "sha-0f3c9e1"})
     result, _, log = rig.deploy("workflow_dispatch", environment=target, promote="true")
     assert f"Promoting the {source} release: sha-0f3c9e1\n" in log, log
     if all_configs()[target].signatures.verify:
