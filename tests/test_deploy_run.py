@@ -22,9 +22,9 @@ What is proven: a release is tested before anyone can approve it and published a
 that commit; never pushed over a moved branch; a run that renders nothing new asks no
 approval and checks nothing; the image gate fails on a fixable finding at the threshold,
 passes one below it or accepted until a future date, and fails on an expired acceptance
-(its cases: tests/test_image_gate.py, on the inputs this step gives the script; here, one
-pass and one failure prove the wiring: the threshold variable and its default, the deployed
-branch's ignore file, the summary, no ``make test`` after a failed gate, the SARIF); an
+(its cases: tests/test_image_gate.py, on the inputs this step gives the script; here, a
+pass and a promotion's failure prove the wiring: the threshold variable and its default, the
+deployed branch's ignore file, the summary, no ``make test`` after a failed gate, SARIF); an
 environment that verifies signatures refuses a release without a digest (also a promotion)
 and a failed signature check blocks publishing, and one that does not runs no cosign; a
 promotion scans the staged digest again; a template value left in dist/ blocks publishing.
@@ -574,13 +574,13 @@ def test_a_template_value_left_in_dist_blocks_publishing(rig: DeployRig) -> None
 
 
 def test_the_image_gate_runs_before_the_approval(rig: DeployRig) -> None:
-    """The gate's wiring; its cases, on the same inputs, are tests/test_image_gate.py."""
+    """The gate's wiring, passing: the threshold variable and the deployed branch's ignore file
+    reach it, its table is in the summary. Failing, at the default threshold: the promotion
+    test. Its cases, on the inputs this step gives it: tests/test_image_gate.py."""
     env = plain()
     branch = branch_of(env)
     accepted = ignore_file(accept("CVE-2026-0005", 30))
     rig.human_push(branch, lambda w: (w / ".trivyignore.yaml").write_text(accepted, "utf-8"), "accept a risk")
-
-    # The threshold from the repository variable, the ignore file from the deployed branch.
     rig.context["vars.IMAGE_SCAN_SEVERITY"] = "CRITICAL"
     findings = [vuln("CVE-2026-0001", "HIGH", "3.5.2-r0"), vuln("CVE-2026-0005", "CRITICAL", "3.5.2-r0")]
     result, _, log = rig.deploy(
@@ -590,21 +590,6 @@ def test_the_image_gate_runs_before_the_approval(rig: DeployRig) -> None:
     assert result == "published" and "## Image gate: passed" in summary, (log, summary)
     assert "| HIGH | CVE-2026-0001 |" in summary and "below the threshold" in summary, summary
     assert "| CRITICAL | CVE-2026-0005 |" in summary and "accepted until" in summary, summary
-    assert any(c.startswith("convert --format sarif") for c in rig.calls("trivy")), "SARIF for code scanning"
-
-    # Without the variable the threshold is HIGH: a failed gate stops the run before `make test`.
-    del rig.context["vars.IMAGE_SCAN_SEVERITY"]
-    findings = [vuln("CVE-2026-0003", "MEDIUM", "3.5.2-r0"), vuln("CVE-2026-0001", "HIGH", "3.5.2-r0")]
-    start = rig.head(branch)
-    result, _, log = rig.deploy(
-        "workflow_dispatch", environment=env, tag="sha-1a2b3c4", FAKE_TRIVY_VULNS=json.dumps(findings)
-    )
-    summary = rig.summaries["render"]
-    assert result == "render failed" and rig.head(branch) == start, log
-    assert "## Image gate: FAILED" in summary and "::error title=image gate::" in log, (log, summary)
-    assert "severity HIGH" in log and "CVE-2026-0001" in log, log
-    assert "| MEDIUM | CVE-2026-0003 |" in summary and "below the threshold" in summary, summary
-    assert [c for c in rig.calls("make") if c.startswith("test")] == [], "the gate stops the run before tests"
     assert any(c.startswith("convert --format sarif") for c in rig.calls("trivy")), "SARIF for code scanning"
 
 
@@ -676,14 +661,25 @@ def test_promotion_rescans_and_verifies_the_staged_digest(rig: DeployRig) -> Non
     target, source = promotion()
     released(rig, source, {"tag": "sha-0f3c9e1", "digest": STAGED})
 
-    # A CVE published since the staging release: the promotion scans the same digest again.
-    cve = json.dumps([vuln("CVE-2026-0009", "CRITICAL", "3.5.3-r0")])
+    # A CVE published since the staging release: the promotion scans the same digest again,
+    # and the gate (HIGH without the variable) stops it before `make test`.
+    cves = json.dumps(
+        [vuln("CVE-2026-0003", "MEDIUM", "3.5.3-r0"), vuln("CVE-2026-0009", "HIGH", "3.5.3-r0")]
+    )
     start = rig.head(branch_of(target))
-    result, _, log = rig.deploy("workflow_dispatch", environment=target, promote="true", FAKE_TRIVY_VULNS=cve)
+    result, _, log = rig.deploy(
+        "workflow_dispatch", environment=target, promote="true", FAKE_TRIVY_VULNS=cves
+    )
+    summary = rig.summaries["render"]
     assert result == "render failed" and rig.head(branch_of(target)) == start, log
     assert f"Promoting the {source} release: sha-0f3c9e1@{STAGED}" in log
     assert rig.calls("trivy")[0].endswith(f" ghcr.io/acme-robotics/vibeyard@{STAGED}"), rig.calls("trivy")
-    assert "CVE-2026-0009" in rig.summaries["render"]
+    errors = [line for line in log.splitlines() if line.startswith("::error title=image gate::")]
+    assert "## Image gate: FAILED" in summary and any("(severity HIGH," in e for e in errors), (log, summary)
+    assert any("CVE-2026-0009" in e for e in errors), errors
+    assert "| MEDIUM | CVE-2026-0003 |" in summary and "below the threshold" in summary, summary
+    assert [c for c in rig.calls("make") if c.startswith("test")] == [], "the gate stops the run before tests"
+    assert any(c.startswith("convert --format sarif") for c in rig.calls("trivy")), "SARIF for code scanning"
 
     result, _, log = rig.deploy("workflow_dispatch", environment=target, promote="true")
     assert result == "published", log
