@@ -10,26 +10,32 @@ clone of that ref) and the artifact pair (a shared folder). On PATH, stand-ins:
   ``check-ready`` runs the real ``scripts/check-ready.py``;
 * ``trivy``: writes the JSON report the test chose and records the reference it scanned;
 * ``cosign``: records its arguments and fails when told to;
-* ``gh``: records its arguments.
+* ``gh``: records its arguments;
+* ``python3`` (the resolve job's, the runner's own): the interpreter running these tests, not
+  whatever PATH holds (a version manager's shim costs more than the script it starts).
 
 The scripts the steps call (deploy-resolve, release-image, image-gate, check-ready) and
-``dist/environments.json`` are the real ones, committed into the remote.
+``dist/environments.json`` are the real ones, committed into the remote. The remote and the
+stand-ins are built once per module; each test gets its own copy of the remote.
 
 What is proven: a release is tested before anyone can approve it and published as exactly
 that commit; never pushed over a moved branch; a run that renders nothing new asks no
 approval and checks nothing; the image gate fails on a fixable finding at the threshold,
-passes one below it or accepted until a future date, and fails on an expired acceptance;
-an environment that verifies signatures refuses a release without a digest (also a
-promotion) and a failed signature check blocks publishing; a promotion scans the staged
-digest again; a template value left in dist/ blocks publishing.
+passes one below it or accepted until a future date, and fails on an expired acceptance
+(its cases: tests/test_image_gate.py, on the inputs this step gives the script; here, a
+pass and a promotion's failure prove the wiring: the threshold variable and its default, the
+deployed branch's ignore file, the summary, no ``make test`` after a failed gate, SARIF); an
+environment that verifies signatures refuses a release without a digest (also a promotion)
+and a failed signature check blocks publishing, and one that does not runs no cosign; a
+promotion scans the staged digest again; a template value left in dist/ blocks publishing.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -40,6 +46,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.test_image_gate import accept, ignore_file, vuln
 from tests.test_release_flow import git
 from vibeyard.config import all_configs
 from vibeyard.config.organisation import ORG
@@ -47,7 +54,8 @@ from vibeyard.config.organisation import ORG
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / ".github" / "workflows" / "deploy.yml"
 ENVIRONMENTS = json.loads((ROOT / "dist" / "environments.json").read_text(encoding="utf-8"))
-RELEASES = yaml.safe_load(DEPLOY.read_text("utf-8"))["env"]["RELEASES"]  # where the records live
+WORKFLOW: dict[str, Any] = yaml.safe_load(DEPLOY.read_text("utf-8"))
+RELEASES = WORKFLOW["env"]["RELEASES"]  # where the records live
 DIGEST = "sha256:" + "5eed" * 16
 STAGED = "sha256:" + "57a9" * 16
 SEEDED = (
@@ -137,24 +145,28 @@ case "$1" in
   *) echo "unexpected make $*" >&2; exit 2 ;;
 esac
 """
-# Trivy: `image --format json --output FILE REF` writes the report the test chose;
-# `convert --format sarif --output FILE JSON` writes a SARIF stub. Anything else fails.
-_FAKE_TRIVY = """#!/usr/bin/env python3
-import json, os, sys
-args = sys.argv[1:]
-opts = {a: b for a, b in zip(args, args[1:]) if a.startswith("--")}
-with open(os.environ["TRIVY_LOG"], "a") as log:
-    log.write(" ".join(args) + "\\n")
-if args[0] == "image" and opts.get("--format") == "json":
-    report = json.loads(os.environ.get("FAKE_TRIVY_VULNS") or "[]")
-    doc = {"SchemaVersion": 2, "ArtifactName": args[-1], "ArtifactType": "container_image",
-           "Results": [{"Target": "app (alpine 3.22)", "Class": "os-pkgs", "Vulnerabilities": report}]}
-    open(opts["--output"], "w").write(json.dumps(doc))
-elif args[0] == "convert" and opts.get("--format") == "sarif":
-    json.load(open(args[-1]))
-    open(opts["--output"], "w").write(json.dumps({"version": "2.1.0", "runs": []}))
-else:
-    sys.exit(f"fake trivy: unexpected arguments {args}")
+# Trivy: `image --format json --output FILE REF` writes the report the test chose (a Trivy
+# JSON report of REF); `convert --format sarif --output FILE REPORT` writes a SARIF stub.
+# Anything else fails. Bash, as the other stand-ins: a Python start per call costs more.
+_FAKE_TRIVY = """#!/usr/bin/env bash
+printf '%s\\n' "$*" >> "$TRIVY_LOG"
+command=$1 format= output=
+while [ $# -gt 1 ]; do  # leaves the last argument in $1
+  case "$1" in --format) format=$2 ;; --output) output=$2 ;; esac
+  shift
+done
+case "$command $format" in
+  "image json")
+    {
+      printf '{"SchemaVersion": 2, "ArtifactName": "%s", "ArtifactType": "container_image",\\n' "$1"
+      printf ' "Results": [{"Target": "app (alpine 3.22)", "Class": "os-pkgs", "Vulnerabilities": %s}]}\\n' \\
+        "${FAKE_TRIVY_VULNS:-[]}"
+    } > "$output" ;;
+  "convert sarif")
+    [ -s "$1" ] || { echo "fake trivy: no report at $1" >&2; exit 1; }
+    echo '{"version": "2.1.0", "runs": []}' > "$output" ;;
+  *) echo "fake trivy: unexpected arguments" >&2; exit 2 ;;
+esac
 """
 _FAKE_COSIGN = """#!/usr/bin/env bash
 printf '%s\\n' "$*" >> "$COSIGN_LOG"
@@ -168,17 +180,6 @@ echo '[{"critical": {"image": {"docker-manifest-digest": "checked"}}}]'
 _FAKE_GH = """#!/usr/bin/env bash
 printf '%s\\n' "$*" >> "$GH_LOG"
 """
-
-
-def vuln(vuln_id: str, severity: str, fixed: str = "") -> dict[str, str]:
-    return {
-        "VulnerabilityID": vuln_id,
-        "PkgName": "openssl",
-        "InstalledVersion": "3.5.1-r0",
-        "FixedVersion": fixed,
-        "Severity": severity,
-        "Title": f"{vuln_id} in openssl",
-    }
 
 
 class Condition:
@@ -206,45 +207,51 @@ class Condition:
 class DeployRig:
     """A bare remote with the environments' branches, and deploy.yml's jobs run against it."""
 
-    def __init__(self, tmp_path: Path, ignores: str = "vulnerabilities: []\n") -> None:
-        assert shutil.which("git"), "git is required to execute the deploy workflow"
-        self.doc: dict[str, Any] = yaml.safe_load(DEPLOY.read_text("utf-8"))
+    def __init__(self, tmp_path: Path, template: Path) -> None:
+        self.doc = WORKFLOW
         self.tmp = tmp_path
-        self.remote, self.bin = tmp_path / "remote.git", tmp_path / "bin"
+        self.remote, self.bin = tmp_path / "remote.git", template / "bin"
+        shutil.copytree(template / "remote.git", self.remote, symlinks=True)
         self.logs = {name: tmp_path / f"{name}.log" for name in ("make", "gh", "trivy", "cosign")}
-        git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=main", str(self.remote))
-        seed = tmp_path / "seed"
+        self.runs = 0
+        self.summaries: dict[str, str] = {}
+        self.context = {"github.token": "t0ken", "github.repository": "your-org/vibeyard-deploy"}
+
+    @staticmethod
+    def template(path: Path) -> Path:
+        """The remote as the tests start from it, and the stand-ins: built once, copied per test."""
+        assert shutil.which("git"), "git is required to execute the deploy workflow"
+        remote, seed, stand_ins = path / "remote.git", path / "seed", path / "bin"
+        git(path, "init", "--quiet", "--bare", "--template=", "--initial-branch=main", str(remote))
         seed.mkdir()
         git(seed, "init", "--quiet", "--initial-branch=main")
         (seed / "README").write_text("deploy repo\n", encoding="utf-8")
         for rel in SEEDED:
             (seed / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / rel, seed / rel)
-        (seed / ".trivyignore.yaml").write_text(ignores, encoding="utf-8")
+        (seed / ".trivyignore.yaml").write_text(ignore_file(""), encoding="utf-8")
         (seed / "constructs").symlink_to(ROOT / "constructs")
         git(seed, "add", "-A")
         git(seed, "commit", "--quiet", "-m", "init")
         for spec in deployed().values():
-            git(seed, "push", "--quiet", str(self.remote), f"HEAD:refs/heads/{spec['gitops']['branch']}")
-        git(seed, "push", "--quiet", str(self.remote), "HEAD:refs/heads/main")
-        self.bin.mkdir()
+            git(seed, "push", "--quiet", str(remote), f"HEAD:refs/heads/{spec['gitops']['branch']}")
+        git(seed, "push", "--quiet", str(remote), "HEAD:refs/heads/main")
+        stand_ins.mkdir()
         for name, text in (
             ("make", _FAKE_MAKE),
             ("gh", _FAKE_GH),
             ("trivy", _FAKE_TRIVY),
             ("cosign", _FAKE_COSIGN),
+            ("python3", f'#!/bin/sh\nexec {shlex.quote(sys.executable)} "$@"\n'),
         ):
-            (self.bin / name).write_text(
-                text.replace("#!/usr/bin/env python3", f"#!{sys.executable}"), "utf-8"
-            )
-            (self.bin / name).chmod(0o755)
-        self.runs = 0
-        self.summaries: dict[str, str] = {}
-        self.context = {"github.token": "t0ken", "github.repository": "your-org/vibeyard-deploy"}
+            (stand_ins / name).write_text(text, "utf-8")
+            (stand_ins / name).chmod(0o755)
+        return path
 
-    def clone(self, name: str, branch: str) -> Path:
-        work = self.tmp / name
-        git(self.tmp, "clone", "--quiet", "--branch", branch, str(self.remote), str(work))
+    def clone(self, work: Path, branch: str) -> Path:
+        """A working copy of the branch, borrowing the remote's objects (and without sample hooks)."""
+        options = ("--quiet", "--shared", "--template=", "--branch", branch)
+        git(self.tmp, "clone", *options, str(self.remote), str(work))
         return work
 
     def head(self, branch: str) -> str:
@@ -254,7 +261,7 @@ class DeployRig:
         """Someone pushes to the branch; returns github.event.before of that push."""
         before = self.head(branch)
         self.runs += 1
-        work = self.clone(f"human-{self.runs}", branch)
+        work = self.clone(self.tmp / f"human-{self.runs}", branch)
         change(work)
         git(work, "add", "-A")
         git(work, "commit", "--quiet", "-m", message)
@@ -307,7 +314,7 @@ class DeployRig:
     def checkout(self, step: dict[str, Any], work: Path, scopes: dict[str, Any]) -> None:
         """actions/checkout into a sub-folder: a clone of the ref (sparse-checkout is not needed here)."""
         ref = self.evaluate(step["with"]["ref"], scopes)
-        git(self.tmp, "clone", "--quiet", "--branch", ref, str(self.remote), str(work / step["with"]["path"]))
+        self.clone(work / step["with"]["path"], ref)
 
     def run_job(
         self,
@@ -320,8 +327,9 @@ class DeployRig:
         """Run a job's steps in order, stopping at the first failure, as Actions does."""
         job = self.doc["jobs"][job_id]
         self.runs += 1
-        work = self.clone(f"{job_id}-{self.runs}", branch)
+        work = self.clone(self.tmp / f"{job_id}-{self.runs}", branch)
         (work / ".venv").symlink_to(ROOT / ".venv")  # the project's venv, as `make install` leaves it
+        (work / ".git" / "info").mkdir(exist_ok=True)
         (work / ".git" / "info" / "exclude").write_text("/.venv\n", encoding="utf-8")
         runner_temp = self.tmp / "artifact"  # upload-artifact here, download-artifact there
         runner_temp.mkdir(exist_ok=True)
@@ -419,11 +427,20 @@ def branch_of(env: str) -> str:
     return branch
 
 
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return DeployRig.template(tmp_path_factory.mktemp("deploy"))
+
+
+@pytest.fixture
+def rig(tmp_path: Path, template: Path) -> DeployRig:
+    return DeployRig(tmp_path, template)
+
+
 # --------------------------------------------------------------------------- the release path
 
 
-def test_deploy_renders_checks_tests_then_publishes_the_tested_commit(tmp_path: Path) -> None:
-    rig = DeployRig(tmp_path)
+def test_deploy_renders_checks_tests_then_publishes_the_tested_commit(rig: DeployRig) -> None:
     env = plain()
     branch = branch_of(env)
     start = rig.head(branch)
@@ -453,6 +470,7 @@ def _first_release(rig: DeployRig, env: str, branch: str, start: str) -> None:
     assert rig.calls("trivy")[0].endswith(f" ghcr.io/acme-robotics/vibeyard@{DIGEST}"), (
         "deploy.yml: the scan must be of repository@digest, exactly what the pods pull"
     )
+    assert rig.calls("cosign") == [], f"deploy.yml: {env} verifies no signature, so no cosign runs"
     assert rig.head(branch) == commit, "deploy.yml: publish pushed something other than the tested commit"
     assert json.loads(rig.remote_file(branch, f"{RELEASES}/{env}.json")) == {
         "tag": "sha-0f3c9e1",
@@ -502,8 +520,7 @@ def _revert(rig: DeployRig, branch: str, second: str) -> None:
     )
 
 
-def test_deploy_never_pushes_an_untested_or_stale_commit(tmp_path: Path) -> None:
-    rig = DeployRig(tmp_path)
+def test_deploy_never_pushes_an_untested_or_stale_commit(rig: DeployRig) -> None:
     env = plain()
     branch = branch_of(env)
     start = rig.head(branch)
@@ -532,8 +549,7 @@ def test_deploy_never_pushes_an_untested_or_stale_commit(tmp_path: Path) -> None
     assert git(rig.remote, "rev-parse", f"{branch}~1").strip() == moved, "publish pushed over the new commit"
 
 
-def test_a_template_value_left_in_dist_blocks_publishing(tmp_path: Path) -> None:
-    rig = DeployRig(tmp_path)
+def test_a_template_value_left_in_dist_blocks_publishing(rig: DeployRig) -> None:
     env = plain()
     branch = branch_of(env)
     sealed = f"dist/{env}/04-sealedsecret-vibeyard-secrets.yaml"
@@ -556,96 +572,31 @@ def test_a_template_value_left_in_dist_blocks_publishing(tmp_path: Path) -> None
 
 # --------------------------------------------------------------------------- the image gate
 
-TODAY = dt.datetime.now(dt.UTC).date()
 
-
-def accept(vuln_id: str, days: int, statement: str = "not reachable from the app") -> str:
-    """An ignore-file entry accepting ``vuln_id`` until ``days`` from today."""
-    reason = f"    statement: {statement}\n" if statement else ""
-    return f"  - id: {vuln_id}\n{reason}    expired_at: {TODAY + dt.timedelta(days=days)}\n"
-
-
-GATE_CASES = [
-    pytest.param(
-        [vuln("CVE-2026-0001", "HIGH", "3.5.2-r0")], "", False, "blocks the release", id="fixable-high-fails"
-    ),
-    pytest.param([vuln("CVE-2026-0002", "CRITICAL", "3.5.2-r0")], "", False, "CRITICAL", id="critical-fails"),
-    pytest.param(
-        [vuln("CVE-2026-0003", "MEDIUM", "3.5.2-r0")], "", True, "below the threshold", id="medium-passes"
-    ),
-    pytest.param([vuln("CVE-2026-0004", "HIGH")], "", True, "no fix available", id="unfixed-high-passes"),
-    pytest.param(
-        [vuln("CVE-2026-0005", "HIGH", "3.5.2-r0")],
-        accept("CVE-2026-0005", 30),
-        True,
-        "accepted until",
-        id="accepted-until-later-passes",
-    ),
-    pytest.param(
-        [vuln("CVE-2026-0006", "HIGH", "3.5.2-r0")],
-        accept("CVE-2026-0006", -1),
-        False,
-        "expired on",
-        id="expired-acceptance-fails",
-    ),
-    pytest.param(
-        [],
-        accept("CVE-2020-0007", 0, "gone long ago"),
-        False,
-        "expired on",
-        id="expired-entry-fails-even-without-the-finding",
-    ),
-    pytest.param(
-        [vuln("CVE-2026-0008", "HIGH", "3.5.2-r0")],
-        accept("CVE-2026-0008", 30, statement=""),
-        False,
-        "no statement",
-        id="acceptance-without-a-reason-fails",
-    ),
-]
-
-
-@pytest.mark.parametrize(("vulns", "ignores", "passes", "shown"), GATE_CASES)
-def test_image_gate_before_the_approval(
-    vulns: list[dict[str, str]], ignores: str, passes: bool, shown: str, tmp_path: Path
-) -> None:
-    rig = DeployRig(tmp_path, ignores=f"vulnerabilities:\n{ignores}" if ignores else "vulnerabilities: []\n")
+def test_the_image_gate_runs_before_the_approval(rig: DeployRig) -> None:
+    """The gate's wiring, passing: the threshold variable and the deployed branch's ignore file
+    reach it, its table is in the summary. Failing, at the default threshold: the promotion
+    test. Its cases, on the inputs this step gives it: tests/test_image_gate.py."""
     env = plain()
     branch = branch_of(env)
-    start = rig.head(branch)
+    accepted = ignore_file(accept("CVE-2026-0005", 30))
+    rig.human_push(branch, lambda w: (w / ".trivyignore.yaml").write_text(accepted, "utf-8"), "accept a risk")
+    rig.context["vars.IMAGE_SCAN_SEVERITY"] = "CRITICAL"
+    findings = [vuln("CVE-2026-0001", "HIGH", "3.5.2-r0"), vuln("CVE-2026-0005", "CRITICAL", "3.5.2-r0")]
     result, _, log = rig.deploy(
-        "workflow_dispatch", environment=env, tag="sha-0f3c9e1", FAKE_TRIVY_VULNS=json.dumps(vulns)
+        "workflow_dispatch", environment=env, tag="sha-0f3c9e1", FAKE_TRIVY_VULNS=json.dumps(findings)
     )
     summary = rig.summaries["render"]
-    assert shown in summary, f"the job summary must show {shown!r}:\n{summary}"
-    if passes:
-        assert result == "published", log
-        assert "## Image gate: passed" in summary
-    else:
-        assert result == "render failed" and rig.head(branch) == start, log
-        assert "## Image gate: FAILED" in summary and "::error title=image gate::" in log, log
-        assert [c for c in rig.calls("make") if c.startswith("test")] == [], (
-            "the gate stops the run before tests"
-        )
+    assert result == "published" and "## Image gate: passed" in summary, (log, summary)
+    assert "| HIGH | CVE-2026-0001 |" in summary and "below the threshold" in summary, summary
+    assert "| CRITICAL | CVE-2026-0005 |" in summary and "accepted until" in summary, summary
     assert any(c.startswith("convert --format sarif") for c in rig.calls("trivy")), "SARIF for code scanning"
-
-
-def test_the_gate_threshold_is_configurable(tmp_path: Path) -> None:
-    rig = DeployRig(tmp_path)
-    env = plain()
-    rig.context["vars.IMAGE_SCAN_SEVERITY"] = "MEDIUM"
-    medium = json.dumps([vuln("CVE-2026-0003", "MEDIUM", "3.5.2-r0")])
-    result, _, log = rig.deploy(
-        "workflow_dispatch", environment=env, tag="sha-0f3c9e1", FAKE_TRIVY_VULNS=medium
-    )
-    assert result == "render failed" and "severity MEDIUM" in log, log
 
 
 # --------------------------------------------------------------------------- signatures and digests
 
 
-def test_an_environment_that_verifies_signatures_refuses_a_release_without_a_digest(tmp_path: Path) -> None:
-    rig = DeployRig(tmp_path)
+def test_an_environment_that_verifies_signatures_refuses_a_release_without_a_digest(rig: DeployRig) -> None:
     env = verifying()
     branch = branch_of(env)
     start = rig.head(branch)
@@ -658,8 +609,7 @@ def test_an_environment_that_verifies_signatures_refuses_a_release_without_a_dig
     )
 
 
-def test_a_failed_signature_check_blocks_publishing(tmp_path: Path) -> None:
-    rig = DeployRig(tmp_path)
+def test_a_failed_signature_check_blocks_publishing(rig: DeployRig) -> None:
     env = verifying()
     branch = branch_of(env)
     start = rig.head(branch)
@@ -681,8 +631,7 @@ def test_a_failed_signature_check_blocks_publishing(tmp_path: Path) -> None:
     assert "## Image signature: verified" in rig.summaries["render"]
 
 
-def test_missing_provenance_blocks_publishing_where_it_is_required(tmp_path: Path) -> None:
-    rig = DeployRig(tmp_path)
+def test_missing_provenance_blocks_publishing_where_it_is_required(rig: DeployRig) -> None:
     env = verifying()
     rig.context["vars.IMAGE_PROVENANCE_TYPE"] = "slsaprovenance1"
     result, _, log = rig.deploy(
@@ -694,31 +643,43 @@ def test_missing_provenance_blocks_publishing_where_it_is_required(tmp_path: Pat
     )
 
 
-def test_an_environment_without_verification_runs_no_cosign(tmp_path: Path) -> None:
-    rig = DeployRig(tmp_path)
-    result, _, log = rig.deploy(
-        "workflow_dispatch", environment=plain(), tag="v1", digest=DIGEST, FAKE_COSIGN_UNSIGNED="1"
-    )
-    assert result == "published" and rig.calls("cosign") == [], log
-
-
 # --------------------------------------------------------------------------- promotion
 
 
-def test_promotion_rescans_and_verifies_the_staged_digest(tmp_path: Path) -> None:
-    rig = DeployRig(tmp_path)
-    target, source = promotion()
-    result, _, log = rig.deploy("workflow_dispatch", environment=source, tag="sha-0f3c9e1", digest=STAGED)
-    assert result == "published", log
+def released(rig: DeployRig, env: str, record: dict[str, str]) -> None:
+    """The release record a deploy to ``env`` leaves on its branch, pushed as it is: all a
+    promotion reads of it. (Such a deploy and its exact record: the release path test.)"""
 
-    # A CVE published since the staging release: the promotion scans the same digest again.
-    cve = json.dumps([vuln("CVE-2026-0009", "CRITICAL", "3.5.3-r0")])
+    def write(work: Path) -> None:
+        (work / RELEASES).mkdir(parents=True, exist_ok=True)
+        (work / RELEASES / f"{env}.json").write_text(json.dumps(record), "utf-8")
+
+    rig.human_push(branch_of(env), write, f"release {env}")
+
+
+def test_promotion_rescans_and_verifies_the_staged_digest(rig: DeployRig) -> None:
+    target, source = promotion()
+    released(rig, source, {"tag": "sha-0f3c9e1", "digest": STAGED})
+
+    # A CVE published since the staging release: the promotion scans the same digest again,
+    # and the gate (HIGH without the variable) stops it before `make test`.
+    cves = json.dumps(
+        [vuln("CVE-2026-0003", "MEDIUM", "3.5.3-r0"), vuln("CVE-2026-0009", "HIGH", "3.5.3-r0")]
+    )
     start = rig.head(branch_of(target))
-    result, _, log = rig.deploy("workflow_dispatch", environment=target, promote="true", FAKE_TRIVY_VULNS=cve)
+    result, _, log = rig.deploy(
+        "workflow_dispatch", environment=target, promote="true", FAKE_TRIVY_VULNS=cves
+    )
+    summary = rig.summaries["render"]
     assert result == "render failed" and rig.head(branch_of(target)) == start, log
     assert f"Promoting the {source} release: sha-0f3c9e1@{STAGED}" in log
     assert rig.calls("trivy")[0].endswith(f" ghcr.io/acme-robotics/vibeyard@{STAGED}"), rig.calls("trivy")
-    assert "CVE-2026-0009" in rig.summaries["render"]
+    errors = [line for line in log.splitlines() if line.startswith("::error title=image gate::")]
+    assert "## Image gate: FAILED" in summary and any("(severity HIGH," in e for e in errors), (log, summary)
+    assert any("CVE-2026-0009" in e for e in errors), errors
+    assert "| MEDIUM | CVE-2026-0003 |" in summary and "below the threshold" in summary, summary
+    assert [c for c in rig.calls("make") if c.startswith("test")] == [], "the gate stops the run before tests"
+    assert any(c.startswith("convert --format sarif") for c in rig.calls("trivy")), "SARIF for code scanning"
 
     result, _, log = rig.deploy("workflow_dispatch", environment=target, promote="true")
     assert result == "published", log
@@ -728,12 +689,11 @@ def test_promotion_rescans_and_verifies_the_staged_digest(tmp_path: Path) -> Non
     }
 
 
-def test_a_promotion_without_a_staged_digest_is_refused(tmp_path: Path) -> None:
-    rig = DeployRig(tmp_path)
+def test_a_promotion_without_a_staged_digest_is_refused(rig: DeployRig) -> None:
     target, source = promotion()
-    result, _, log = rig.deploy("workflow_dispatch", environment=source, tag="sha-0f3c9e1")
-    assert result == "published", log
+    released(rig, source, {"tag": "sha-0f3c9e1"})
     result, _, log = rig.deploy("workflow_dispatch", environment=target, promote="true")
+    assert f"Promoting the {source} release: sha-0f3c9e1\n" in log, log
     if all_configs()[target].signatures.verify:
         assert result == "render failed", log
         errors = [line for line in log.splitlines() if line.startswith("::error")]
