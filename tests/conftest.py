@@ -144,21 +144,26 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 # `make test` runs pytest-xdist with --dist loadfile --no-loadscope-reorder: a free worker
-# takes the next whole file, in collection order. The slowest files (measured) go first,
-# so the two workers finish together instead of one running a long file it picked up last.
+# takes the next whole file, in collection order. The slowest files (measured, docs/synth.md)
+# go first, so the two workers finish together instead of one running a long file it picked
+# up last. The second needs no session render, so its worker starts at once while the
+# first renders (the other waits on the render's lock, see _once).
 SLOW_FIRST = (
     "test_restarts.py",
+    "test_deploy_run.py",
     "test_release_flow.py",
-    "test_cli.py",
     "test_security_network.py",
-    "test_synth_crash.py",
+    "test_cli.py",
     "test_security_checkov.py",
-    "test_security_manifests.py",
-    "test_redis.py",
-    "test_postgres_pgbouncer.py",
-    "test_workflows.py",
-    "test_prometheus.py",
+    "test_synth_crash.py",
+    "test_review_diff.py",
+    "test_config_slips.py",
     "test_passwords.py",
+    "test_postgres_pgbouncer.py",
+    "test_doc_commands.py",
+    "test_prometheus.py",
+    "test_new_env.py",
+    "test_network_diagrams.py",
 )
 
 

@@ -73,10 +73,7 @@ def tcp(*numbers: int) -> list[k8s.NetworkPolicyPort]:
 
 def dns() -> list[k8s.NetworkPolicyPort]:
     # TCP as well as UDP: answers over 512 bytes (many AAAA records, DNSSEC) fall back to TCP.
-    return [
-        k8s.NetworkPolicyPort(protocol=proto, port=int_or_str(53))
-        for proto in ("UDP", "TCP")
-    ]
+    return [k8s.NetworkPolicyPort(protocol=proto, port=int_or_str(53)) for proto in ("UDP", "TCP")]
 
 
 def to(listener: Listener) -> tuple[k8s.NetworkPolicyPeer, int]:
