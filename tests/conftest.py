@@ -49,11 +49,16 @@ def _once(factory: pytest.TempPathFactory, name: str, render_trees: Callable[[],
     """``render_trees()`` once per run, not once per pytest-xdist worker.
 
     The first worker to ask renders and leaves the result as JSON in the run's shared temp
-    folder; a worker that asks meanwhile waits on the lock, then reads it.
+    folder; a worker that asks meanwhile waits on the lock, then reads it. A pytest started
+    by a test (``tests/real/test_as_non_root.py``) is handed its parent's folder in
+    ``VIBEYARD_TEST_RENDERS``.
     """
-    if not os.environ.get("PYTEST_XDIST_WORKER"):
+    if handed := os.environ.get("VIBEYARD_TEST_RENDERS"):
+        shared = Path(handed)
+    elif os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = factory.getbasetemp().parent
+    else:
         return render_trees()
-    shared = factory.getbasetemp().parent
     with (shared / f"{name}.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         path = shared / f"{name}.json"

@@ -98,8 +98,8 @@ def test_a_real_redis_test_passes_as_a_non_root_user(
         "CI": "true",
         "LANG": os.environ.get("LANG", "C.UTF-8"),
         "PYTHONDONTWRITEBYTECODE": "1",
-        # tests/conftest.py then reads the synthesis from the basetemp's parent folder.
-        "PYTEST_XDIST_WORKER": "non-root",
+        # tests/conftest.py reads this session's synthesis from there instead of rendering.
+        "VIBEYARD_TEST_RENDERS": str(folder),
     }
     command = [
         *prefix,
