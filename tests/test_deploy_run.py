@@ -316,6 +316,15 @@ class DeployRig:
         ref = self.evaluate(step["with"]["ref"], scopes)
         self.clone(work / step["with"]["path"], ref)
 
+    def workspace(self, job_id: str, branch: str) -> Path:
+        """A fresh clone of ``branch`` for one job, as a runner checks out."""
+        self.runs += 1
+        work = self.clone(self.tmp / f"{job_id}-{self.runs}", branch)
+        (work / ".venv").symlink_to(ROOT / ".venv")  # the project's venv, as `make install` leaves it
+        (work / ".git" / "info").mkdir(exist_ok=True)
+        (work / ".git" / "info" / "exclude").write_text("/.venv\n", encoding="utf-8")
+        return work
+
     def run_job(
         self,
         job_id: str,
@@ -326,11 +335,7 @@ class DeployRig:
     ) -> tuple[bool, dict[str, dict[str, str]], str]:
         """Run a job's steps in order, stopping at the first failure, as Actions does."""
         job = self.doc["jobs"][job_id]
-        self.runs += 1
-        work = self.clone(self.tmp / f"{job_id}-{self.runs}", branch)
-        (work / ".venv").symlink_to(ROOT / ".venv")  # the project's venv, as `make install` leaves it
-        (work / ".git" / "info").mkdir(exist_ok=True)
-        (work / ".git" / "info" / "exclude").write_text("/.venv\n", encoding="utf-8")
+        work = self.workspace(job_id, branch)
         runner_temp = self.tmp / "artifact"  # upload-artifact here, download-artifact there
         runner_temp.mkdir(exist_ok=True)
         summary = self.tmp / f"summary-{job_id}-{self.runs}.md"
