@@ -4,7 +4,7 @@ cattrs structures an environment's data into the config classes, strictly. Rathe
 than a hand-picked list, these tests walk every field of every class reachable from
 ``EnvConfig`` (``tests/config_walk.py``) and plant each kind of mistake wherever it
 can occur: a string where an int belongs, None for a required block, an unknown
-key in each class, a string where a tuple of strings belongs (a missing trailing
+key in each class, a string where a list of strings belongs (a missing trailing
 comma); and, for every int field at once, a bool, a float and integers beyond
 int32. The data is a committed environment's, with the mistake planted
 (``load(env, overlay)``). A block absent from that environment is created empty on
@@ -121,7 +121,7 @@ def test_none_where_a_block_is_required(path: Path, annotation: Any) -> None:
     assert cls is not None
     article = "an" if cls.__name__[0] in "AEIOU" else "a"
     what = (
-        f"a tuple of {cls.__name__} blocks"
+        f"a list of {cls.__name__} blocks"
         if get_origin(annotation) is tuple
         else f"{article} {cls.__name__} block"
     )
@@ -149,7 +149,7 @@ def test_an_unknown_key_names_the_fields_there_are() -> None:
 
 @pytest.mark.parametrize(("path", "annotation"), each(STRING_TUPLES))
 def test_a_tuple_without_its_trailing_comma(path: Path, annotation: Any) -> None:
-    allowed = "a tuple of strings" + (" or None" if optional(annotation) else "")
+    allowed = "a list of strings" + (" or None" if optional(annotation) else "")
     planted_here = planted_lines([(path, "node")])
     assert planted_here == [
         f"{ENV}: {dotted(path)}='node' is invalid: {allowed}; write ('node',) with a trailing comma"
@@ -192,7 +192,7 @@ def test_a_tuple_without_its_trailing_comma(path: Path, annotation: Any) -> None
         (at("web", "big"), "web='big' is invalid: a WebConfig block"),
         (
             at("workers", {"name": "default"}),
-            "workers={'name': 'default'} is invalid: a tuple of WorkerPool blocks",
+            "workers={'name': 'default'} is invalid: a list of WorkerPool blocks",
         ),
         (at("workers", ["default"]), "workers[0]='default' is invalid: a WorkerPool block"),
         (at("workers", [{"name": "default"}]), "workers[0].queues=<missing> is invalid: required"),

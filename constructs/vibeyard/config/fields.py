@@ -125,7 +125,7 @@ def describe(annotation: Any) -> str:
     if origin in (types.UnionType, typing.Union):
         return " or ".join(describe(a) for a in args if a is not type(None)) + " or None"
     if origin is tuple:
-        return f"a tuple of {describe(args[0]).removeprefix('a ').removeprefix('an ')}s"
+        return f"a list of {describe(args[0]).removeprefix('a ').removeprefix('an ')}s"
     if origin in (Mapping, dict):
         return "a mapping of strings to strings"
     if isinstance(annotation, type) and dataclasses.is_dataclass(annotation):
