@@ -609,6 +609,36 @@ def test_changed_fields_are_compact(tmp_path: Path, review: Review) -> None:
     assert "… 74 more changed lines" in lines
 
 
+def test_an_inserted_rule_and_a_late_change_in_a_long_line_show_as_such(
+    tmp_path: Path, review: Review
+) -> None:
+    """Unnamed list items are aligned by content: one inserted rule is one change, not every
+    later position; a long line changed near its end shows where it changed."""
+    repo = Repo.new(tmp_path / "repo")
+    rules = [{"from": [{"podSelector": {"matchLabels": {"app": name}}}]} for name in ("a", "b", "c")]
+    policy = simple("networking.k8s.io/v1", "NetworkPolicy", "web", "production", spec={"ingress": rules})
+    conf = "# " + "x" * 300 + " end=1\nport 6379\n"
+    repo.write("dist/env1/policy.yaml", policy)
+    repo.write(
+        "dist/env1/conf.yaml", simple("v1", "ConfigMap", "conf", "production", data={"redis.conf": conf})
+    )
+    repo.commit("base")
+    opened = {"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}
+    repo.write("dist/env1/policy.yaml", edited(policy, "spec.ingress", [opened, *rules[:2], rules[2]]))
+    late = conf.replace("end=1", "end=2")
+    repo.write(
+        "dist/env1/conf.yaml", simple("v1", "ConfigMap", "conf", "production", data={"redis.conf": late})
+    )
+    result = review(repo)
+    lines = [line.strip() for line in result.out.splitlines()]
+    assert "spec.ingress[0]: (none) → {from: [{ipBlock: {cidr: 0.0.0.0/0}}]}" in lines, result.out
+    assert not any(
+        line.startswith(("spec.ingress[1]", "spec.ingress[2]", "spec.ingress[3]")) for line in lines
+    ), "an inserted rule must not show the later ones as changed:\n" + result.out
+    assert any(line.startswith("-…") and line.endswith("end=1") for line in lines), result.out
+    assert any(line.startswith("+…") and line.endswith("end=2") for line in lines), result.out
+
+
 def test_files_that_are_not_manifests_are_compared_as_files(tmp_path: Path, review: Review) -> None:
     repo = Repo.new(tmp_path / "repo")
     repo.write("dist/environments.json", '{"env1": {"namespace": "production"}}\n')

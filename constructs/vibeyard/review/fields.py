@@ -1,14 +1,16 @@
 """Field-level differences between two versions of an object, printed compactly.
 
 In the spirit of dyff and ``argocd app diff``: one line per changed leaf, ``path: before → after``.
-Lists of named items (containers, env, ports, volumes) are matched by name, so inserting one
-item does not show every later one as changed. Long or multi-line strings (dashboards,
+Lists of named items (containers, env, ports, volumes) are matched by name, and other lists
+(policy rules, args) by content, so inserting one item does not show every later one as
+changed. Long or multi-line strings (dashboards,
 redis.conf, pgbouncer.ini) show a few changed lines, not the blob.
 """
 
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -54,18 +56,23 @@ def flow(value: Any) -> str:
     return text if len(text) <= SHORT else text[: SHORT - 1] + "…"
 
 
+def _parting(before: str, after: str) -> int:
+    """Where two strings first differ (the shorter one's length if one begins the other)."""
+    same = next((i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b), None)
+    return min(len(before), len(after)) if same is None else same
+
+
+def _window(text: str, start: int, width: int) -> str:
+    cut = ("…" if start else "") + text[start:]
+    return cut if len(cut) <= width else cut[: width - 1] + "…"
+
+
 def _one_line(path: str, before: str, after: str) -> list[str]:
     """Two long one-line strings: where they part, and both from a little before that point."""
-    same = next((i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b), None)
-    same = min(len(before), len(after)) if same is None else same
+    same = _parting(before, after)
     start = max(0, same - 20)
-
-    def window(text: str) -> str:
-        cut = ("…" if start else "") + text[start:]
-        return cut if len(cut) <= LINE_WIDTH else cut[: LINE_WIDTH - 1] + "…"
-
     head = f"{path}: text from character {same + 1} ({len(before)} → {len(after)} characters)"
-    return [head, f"  -{window(before)}", f"  +{window(after)}"]
+    return [head, f"  -{_window(before, start, LINE_WIDTH)}", f"  +{_window(after, start, LINE_WIDTH)}"]
 
 
 def _text_lines(value: Any) -> list[str]:
@@ -87,15 +94,32 @@ def _text_summary(before: Any, after: Any) -> str:
     return f"{len(old)} → {len(new)} lines, +{plus} -{len(diff) - plus}"
 
 
+def _hunk(minus: list[str], plus: list[str]) -> list[str]:
+    """A replaced block's lines; a long line and the one replacing it are both shown from a
+    little before where they part, so a late change in a long line stays visible."""
+    starts = [
+        max(0, _parting(a, b) - 20) if max(len(a), len(b)) >= LINE_WIDTH - 1 else 0
+        for a, b in zip(minus, plus, strict=False)
+    ]
+
+    def shown(sign: str, lines: list[str]) -> list[str]:
+        return [
+            f"  {sign}{_window(line, starts[k] if k < len(starts) else 0, LINE_WIDTH - 1)}"
+            for k, line in enumerate(lines)
+        ]
+
+    return [*shown("-", minus), *shown("+", plus)]
+
+
 def _line_diff(before: Any, after: Any) -> list[str]:
     if before is MISSING or after is MISSING or not isinstance(before, str) or not isinstance(after, str):
         return []
-    diff = difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
-    changed = [line for line in diff if not line.startswith(("---", "+++", "@@"))]
-    shown = [
-        "  " + (line if len(line) <= LINE_WIDTH else line[: LINE_WIDTH - 1] + "…")
-        for line in changed[:SHOWN_LINES]
-    ]
+    old, new = before.splitlines(), after.splitlines()
+    changed: list[str] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if tag != "equal":
+            changed += _hunk(old[i1:i2], new[j1:j2])
+    shown = changed[:SHOWN_LINES]
     if len(changed) > SHOWN_LINES:
         shown.append(f"  … {len(changed) - SHOWN_LINES} more changed lines")
     return shown
@@ -124,8 +148,28 @@ def _compare_lists(path: str, old: list[Any], new: list[Any], out: list[Change])
     if scalars and len(flow(old)) < SHORT and len(flow(new)) < SHORT:
         out.append(Change(path, old, new))
         return
-    for i in range(max(len(old), len(new))):
-        compare(f"{path}[{i}]", old[i] if i < len(old) else MISSING, new[i] if i < len(new) else MISSING, out)
+    _aligned(path, old, new, out)
+
+
+def _aligned(path: str, old: list[Any], new: list[Any], out: list[Change]) -> None:
+    """Unnamed items (policy rules, args) matched by content, so an inserted one is one
+    change; a changed item is compared field by field where it replaces one. An added or
+    changed item is numbered as in the new list, a removed one as in the old."""
+
+    def key(item: Any) -> str:
+        return json.dumps(item, sort_keys=True, default=str)
+
+    same = difflib.SequenceMatcher(None, [key(i) for i in old], [key(i) for i in new], autojunk=False)
+    for tag, i1, i2, j1, j2 in same.get_opcodes():
+        if tag == "equal":
+            continue
+        pairs = min(i2 - i1, j2 - j1)
+        for k in range(pairs):
+            compare(f"{path}[{j1 + k}]", old[i1 + k], new[j1 + k], out)
+        for k in range(i1 + pairs, i2):
+            compare(f"{path}[{k}]", old[k], MISSING, out)
+        for k in range(j1 + pairs, j2):
+            compare(f"{path}[{k}]", MISSING, new[k], out)
 
 
 def compare(path: str, old: Any, new: Any, out: list[Change]) -> None:
