@@ -184,10 +184,12 @@ def test_a_config_error_from_python_main_py_is_one_line_and_exit_2(tmp_path: Pat
 @pytest.mark.parametrize("where", ["/dev/full", None], ids=["full-device", "terminal"])
 def test_help(tmp_path: Path, where: str | None) -> None:
     repo = copy_repo(tmp_path / "repo", dist=False)
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # as on a runner
     with open(where or os.devnull, "w") as out:
         done = subprocess.run(
             [sys.executable, "main.py", "--help"],
             cwd=repo,
+            env=buffered,
             stdout=out if where else subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

@@ -402,15 +402,17 @@ def _immutable(rel: str) -> Setup:
 
 
 _IMMUTABLE: list[Path] = []
+# Setting the flag needs root: through passwordless sudo as a user (GitHub's runners).
+_CHATTR = ["chattr"] if os.geteuid() == 0 else ["sudo", "-n", "chattr"]
 
 
 def make_immutable(path: Path) -> None:
     """``chattr +i``: not even root may change, rename or delete ``path`` (undone after the test).
     Without it (not root, or a filesystem without the flag) the probe cannot be made."""
-    done = subprocess.run(["chattr", "+i", str(path)], capture_output=True, text=True, check=False)
+    done = subprocess.run([*_CHATTR, "+i", str(path)], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         assert os.environ.get("CI") != "true", f"chattr +i {path}: {done.stderr}"
-        pytest.skip(f"needs chattr +i (root, on a filesystem with the flag): {done.stderr.strip()}")
+        pytest.skip(f"needs chattr +i (root or sudo, a filesystem with the flag): {done.stderr.strip()}")
     _IMMUTABLE.append(path)
 
 
@@ -419,7 +421,7 @@ def undo_immutable() -> None:
     a synth moved it (into an old tree)."""
     while _IMMUTABLE:
         repo = next(p for p in _IMMUTABLE.pop().parents if (p / "secrets").is_dir())
-        subprocess.run(["chattr", "-R", "-i", str(repo)], capture_output=True, check=False)
+        subprocess.run([*_CHATTR, "-R", "-i", str(repo)], capture_output=True, check=False)
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,7 @@ import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 from ..config import ConfigError, EnvConfig, names
 from ..config.inputs import PLACEHOLDER_PREFIX, load_sealed, placeholder_keys
@@ -25,9 +25,6 @@ from . import signals
 from .charts import render_charts
 from .inputs import RELEASES, releases, resolve
 from .publish import PREFIX, locked, mirror, recover, remove, stage, swap
-
-if TYPE_CHECKING:
-    from _typeshed import SupportsWrite
 
 ENV_VAR = "VIBEYARD_ENV"
 RESEAL = "reseal it before the first sync (docs/release.md 'Seal or rotate secret keys')"
@@ -46,8 +43,9 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise ConfigError(f"usage error: {message}; see python main.py --help")
 
-    def print_help(self, file: SupportsWrite[str] | None = None) -> None:  # argparse hides a failed write
+    def print_help(self, file: Any = None) -> None:  # argparse hides a failed write; a buffer fails at exit
         (file or sys.stdout).write(self.format_help())
+        (file or sys.stdout).flush()
 
 
 def parse(argv: Sequence[str], environ: Mapping[str, str]) -> argparse.Namespace:
