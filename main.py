@@ -14,6 +14,7 @@ instead of ``.venv/bin/python``), it says how to run it instead of failing on an
 import deep inside.
 """
 
+import gc
 import os
 import sys
 
@@ -51,6 +52,7 @@ def _start() -> None:
 
 
 if __name__ == "__main__":
+    gc.disable()  # a one-second run that ends in os._exit: cycle passes cost more than they free
     try:
         _start()
     except KeyboardInterrupt:  # before ``cli.run`` took over, even before the handlers were in place

@@ -29,14 +29,22 @@ if (_NODE_BIN / "node").exists():
 from tests import variants as variant_configs  # noqa: E402
 from tests.support import Output  # noqa: E402
 from vibeyard.config import EnvConfig, all_configs, names  # noqa: E402
+from vibeyard.config.inputs import load_sealed  # noqa: E402
 from vibeyard.gitops.environments import FILE, environments_json  # noqa: E402
-from vibeyard.synth.charts import synthesize  # noqa: E402
+from vibeyard.synth.charts import render_charts  # noqa: E402
 from vibeyard.synth.inputs import RELEASES, releases, resolve  # noqa: E402
 from vibeyard.synth.render import render  # noqa: E402
 
 ENV_NAMES = tuple(names())
 
 Trees = dict[str, dict[str, str]]
+
+
+def synthesize(configs: list[EnvConfig], root: Path, every: list[EnvConfig] | None = None) -> Trees:
+    """What a synth renders, in memory, with each sealed file read from ``root``."""
+    every = every if every is not None else configs
+    sealed = {c.name: load_sealed(c, root) if c.secrets.provider == "sealed" else None for c in every}
+    return render_charts(configs, sealed, every)
 
 
 @pytest.fixture(scope="session")

@@ -208,6 +208,35 @@ def test_a_full_synth_makes_dist_exactly_the_output(
     assert leftovers(repo) == []
 
 
+def test_a_synth_links_each_unchanged_file_and_writes_the_rest(repo: Path, stubbed: None) -> None:
+    """A synth rewrites only what changed: every other file keeps its inode (hard-linked into
+    the staged tree), unless its bytes or its mode differ from what a synth writes."""
+    dist = repo / "dist"
+    tampered_env = next(e for e in ENVS if e not in (OTHER, RELEASED))
+    kept, released, tampered = (
+        dist / e / "09-deployment-vibeyard.yaml" for e in (OTHER, RELEASED, tampered_env)
+    )
+    restricted = dist / "argocd" / "13-application-vibeyard.yaml"
+    before = {p: p.stat().st_ino for p in (kept, released, tampered, restricted)}
+    original = tampered.read_bytes()
+    (repo / RECORD).write_text(f'{{"tag": "{NEW_TAG}"}}\n')  # a released tag: only its folder changes
+    tampered.write_bytes(tampered.read_bytes().upper())  # same size, other bytes
+    restricted.chmod(0o600)
+    assert quiet_main([], {}, repo) == (0, [])
+    assert kept.stat().st_ino == before[kept]
+    assert released.stat().st_ino != before[released] and NEW_TAG in released.read_text()
+    assert tampered.read_bytes() == original and tampered.stat().st_ino != before[tampered]
+    assert restricted.stat().st_mode & 0o777 == 0o666 & ~_umask()
+    assert restricted.stat().st_ino != before[restricted]
+    assert leftovers(repo) == []
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def test_the_cdk8s_output_folder_gets_a_copy(
     repo: Path, synthesized: Trees, real_trees: list[list[str]]
 ) -> None:

@@ -469,6 +469,7 @@ NOT_WRITES = {  # reads, process state, or writes outside the repository
     "os.fsencode": "",
     "os.fsdecode": "",
     "os.stat": "",
+    "os.lstat": "",
     "os.access": "",
     "os.strerror": "",
     "os.environ.get": "",

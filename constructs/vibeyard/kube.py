@@ -64,12 +64,15 @@ def meta(
     annotations: Mapping[str, str] | None = None,
     *,
     runs_image: bool = False,
+    extra_labels: Mapping[str, str] | None = None,
 ) -> k8s.ObjectMeta:
-    """``runs_image``: a workload, which also carries its version label."""
+    """``runs_image``: a workload, which also carries its version label. ``extra_labels``:
+    labels that another controller selects on (set here, not added later: one jsii call)."""
+    labels = identity.running_labels if runs_image else identity.labels
     return k8s.ObjectMeta(
         name=name,
         namespace=namespace,
-        labels=identity.running_labels if runs_image else identity.labels,
+        labels={**labels, **extra_labels} if extra_labels else labels,
         annotations=dict(annotations) if annotations else None,
     )
 

@@ -38,10 +38,9 @@ class DashboardConfigMaps(Construct):
         """``dashboards`` maps a slug to its rendered JSON (see ``dashboards.rendered``)."""
         super().__init__(scope, id)
         for slug, text in sorted(dashboards.items()):
-            config_map = k8s.KubeConfigMap(
+            k8s.KubeConfigMap(
                 self,
                 slug,
-                metadata=meta(config_map_name(slug), namespace, identity),
+                metadata=meta(config_map_name(slug), namespace, identity, extra_labels={SIDECAR_LABEL: "1"}),
                 data={f"{slug}.json": text},
             )
-            config_map.metadata.add_label(SIDECAR_LABEL, "1")

@@ -36,7 +36,7 @@ def _group(group: AlertGroup, namespace: str) -> monitoring.PrometheusRuleSpecGr
     )
 
 
-class PrometheusAlerts(Construct):
+class PrometheusAlerts(monitoring.PrometheusRule):
     def __init__(
         self,
         scope: Construct,
@@ -48,10 +48,9 @@ class PrometheusAlerts(Construct):
         groups: Sequence[AlertGroup],
         release: str,
     ) -> None:
-        super().__init__(scope, id)
-        monitoring.PrometheusRule(
-            self,
-            "Resource",
+        super().__init__(
+            scope,
+            id,
             metadata=cdk8s.ApiObjectMetadata(
                 name=name,
                 namespace=namespace,

@@ -35,7 +35,7 @@ def scrape_timeout(interval: str) -> str:
     return f"{ms // 1000}s" if ms % 1000 == 0 else f"{ms}ms"
 
 
-class MetricsScrape(Construct):
+class MetricsScrape(monitoring.ServiceMonitor):
     def __init__(
         self,
         scope: Construct,
@@ -49,10 +49,9 @@ class MetricsScrape(Construct):
         interval: str,
         release: str,
     ) -> None:
-        super().__init__(scope, id)
-        monitoring.ServiceMonitor(
-            self,
-            "Resource",
+        super().__init__(
+            scope,
+            id,
             metadata=cdk8s.ApiObjectMetadata(
                 name=name,
                 namespace=namespace,

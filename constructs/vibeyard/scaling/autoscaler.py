@@ -24,7 +24,7 @@ def _utilization(resource: str, percent: int) -> k8s.MetricSpecV2:
     )
 
 
-class HorizontalAutoscaler(Construct):
+class HorizontalAutoscaler(k8s.KubeHorizontalPodAutoscalerV2):
     """An HPA named after its Deployment.
 
     :param namespace: the environment's namespace.
@@ -49,13 +49,12 @@ class HorizontalAutoscaler(Construct):
         cpu_utilization: int = 70,
         memory_utilization: int | None = None,
     ) -> None:
-        super().__init__(scope, id)
         metrics = [_utilization("cpu", cpu_utilization)]
         if memory_utilization is not None:
             metrics.append(_utilization("memory", memory_utilization))
-        k8s.KubeHorizontalPodAutoscalerV2(
-            self,
-            "Resource",
+        super().__init__(
+            scope,
+            id,
             metadata=meta(target.name, namespace, target.identity),
             spec=k8s.HorizontalPodAutoscalerSpecV2(
                 scale_target_ref=k8s.CrossVersionObjectReferenceV2(

@@ -13,8 +13,8 @@ from constructs import Construct
 from ..kube import Workload, int_or_str, label_selector, meta
 
 
-class DisruptionBudget(Construct):
-    """A PDB named after its workload.
+class DisruptionBudget(k8s.KubePodDisruptionBudget):
+    """A PDB named after its workload (the construct is the object: one jsii object, not two).
 
     :param namespace: the environment's namespace.
     :param target: the workload whose pods it protects.
@@ -30,11 +30,10 @@ class DisruptionBudget(Construct):
         target: Workload,
         max_unavailable: int = 1,
     ) -> None:
-        super().__init__(scope, id)
         name, identity = target.name, target.identity
-        k8s.KubePodDisruptionBudget(
-            self,
-            "Resource",
+        super().__init__(
+            scope,
+            id,
             metadata=meta(name, namespace, identity),
             spec=k8s.PodDisruptionBudgetSpec(
                 max_unavailable=int_or_str(max_unavailable),

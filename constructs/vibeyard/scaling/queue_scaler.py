@@ -34,7 +34,7 @@ def queue_keys(pool: WorkerPool) -> list[tuple[str, int]]:
     return keys
 
 
-class QueueScaler(Construct):
+class QueueScaler(keda_.ScaledObject):
     """ScaledObject named after the pool's Deployment.
 
     :param namespace: the environment's namespace.
@@ -57,7 +57,6 @@ class QueueScaler(Construct):
         auth: RedisTriggerAuth,
         redis: ServiceAddress | None,
     ) -> None:
-        super().__init__(scope, id)
         metadata: dict[str, str] = {"databaseIndex": "0"}
         if redis is not None:
             metadata["address"] = f"{redis.fqdn}:{redis.port}"
@@ -71,9 +70,9 @@ class QueueScaler(Construct):
             for key, per_replica in queue_keys(pool)
         ]
         behavior = keda_.ScaledObjectSpecAdvancedHorizontalPodAutoscalerConfigBehavior
-        keda_.ScaledObject(
-            self,
-            "Resource",
+        super().__init__(
+            scope,
+            id,
             metadata=crd_meta(target.name, namespace, target.identity),
             spec=keda_.ScaledObjectSpec(
                 scale_target_ref=keda_.ScaledObjectSpecScaleTargetRef(

@@ -16,8 +16,8 @@ from imports.verticalpodautoscalers.io.k8s import autoscaling as vpa
 from ..kube import Workload, crd_meta
 
 
-class RecommendationOnlyVpa(Construct):
-    """A VPA named after its target, in ``updateMode: Off``.
+class RecommendationOnlyVpa(vpa.VerticalPodAutoscaler):
+    """A VPA named after its target, in ``updateMode: Off`` (the construct is the object).
 
     :param namespace: the environment's namespace.
     :param target: the workload it recommends requests for.
@@ -31,11 +31,10 @@ class RecommendationOnlyVpa(Construct):
         namespace: str,
         target: Workload,
     ) -> None:
-        super().__init__(scope, id)
         target_name, identity = target.name, target.identity
-        vpa.VerticalPodAutoscaler(
-            self,
-            "Resource",
+        super().__init__(
+            scope,
+            id,
             metadata=crd_meta(target_name, namespace, identity),
             spec=vpa.VerticalPodAutoscalerSpec(
                 target_ref=vpa.VerticalPodAutoscalerSpecTargetRef(

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 from ..config import EnvConfig
-from ..config.inputs import load_sealed
 from ..placeholders import in_config
 from .render import Tree, render
 
@@ -32,12 +30,3 @@ def render_charts(
     targets = [SyncTarget.of(c, ready=not in_config(c, sealed.get(c.name))) for c in every]
     trees[ARGOCD] = render(GitOpsChart(app, ARGOCD, targets=targets).manifests())
     return trees
-
-
-def synthesize(
-    configs: Sequence[EnvConfig], root: Path, every: Sequence[EnvConfig] | None = None
-) -> dict[str, Tree]:
-    """What a synth renders, in memory, with each sealed file read from ``root``."""
-    every = every if every is not None else configs
-    sealed = {c.name: load_sealed(c, root) if c.secrets.provider == "sealed" else None for c in every}
-    return render_charts(configs, sealed, every)

@@ -2,20 +2,22 @@
 
 A release is an environment's manifests *and* its record, both in ``dist/``, so one
 swap publishes both. Under the repository's ``flock`` a synth removes what a killed one
-left (``.synth-*``), stages the whole new ``dist/`` in a fresh ``.synth-*`` folder (what
-it does not replace as hard links), and swaps it in with ``renameat2(RENAME_EXCHANGE)``:
+left (``.synth-*``), stages the new ``dist/`` in a fresh ``.synth-*`` folder (hard links
+for what it keeps or leaves unchanged), and swaps it in with ``renameat2(RENAME_EXCHANGE)``,
 the commit point. Without ``renameat2`` the commit point is renaming the staged folder
 ``.synth-ready-*``, and ``recover`` finishes the two renames that follow if they were cut
-short. Deleting the old tree comes last; where it fails, that is a warning. Nothing calls
-``fsync``: the guarantee is against the process dying, not power loss (docs/synth.md).
+short. The old tree is deleted last; a failure there is a warning. Nothing calls ``fsync``:
+the guarantee is against the process dying, not power loss (docs/synth.md).
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import fcntl
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -66,11 +68,9 @@ def remove(path: Path | None) -> str | None:
             problems.append(f"{os.path.relpath(failed, path.parent)}: {err.strerror}")
 
     shutil.rmtree(path, onerror=retry)
-    return (
-        f"could not delete {problems[0]}; delete {path.name} by hand (it blocks no synth)"
-        if problems
-        else None
-    )
+    if problems:
+        return f"could not delete {problems[0]}; delete {path.name} by hand (it blocks no synth)"
+    return None
 
 
 def write_file(path: Path, text: str) -> None:
@@ -80,6 +80,17 @@ def write_file(path: Path, text: str) -> None:
             fh.write(text)
     except OSError as err:
         raise OSError(err.errno, err.strerror, err.filename or os.fspath(path)) from err
+
+
+def _place(path: Path, text: str, old: Path, mode: int) -> None:
+    """Write ``text``, or hard-link ``old`` if it holds those bytes with a new file's mode: an
+    unchanged file keeps its inode, and neither side of the swap writes or frees its blocks."""
+    with contextlib.suppress(OSError):
+        st = os.lstat(old)
+        same = stat.S_ISREG(st.st_mode) and stat.S_IMODE(st.st_mode) == mode
+        if same and old.read_bytes() == text.encode():
+            return os.link(old, path, follow_symlinks=False)
+    write_file(path, text)
 
 
 def _link(src: Path, dst: Path) -> None:
@@ -106,6 +117,7 @@ def stage(root: Path, dist: Path, folders: Folders, files: Mapping[str, str], *,
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(staged, 0o777 & ~umask)  # mkdtemp's 0700 would become dist/'s mode
+    mode = 0o666 & ~umask
     if not replace_all and dist.is_dir():
         for entry in sorted(dist.iterdir()):
             if entry.name not in folders and entry.name not in files:
@@ -113,9 +125,9 @@ def stage(root: Path, dist: Path, folders: Folders, files: Mapping[str, str], *,
     for folder, tree in folders.items():
         (staged / folder).mkdir()
         for name, text in tree.items():
-            write_file(staged / folder / name, text)
+            _place(staged / folder / name, text, dist / folder / name, mode)
     for name, text in files.items():
-        write_file(staged / name, text)
+        _place(staged / name, text, dist / name, mode)
     return staged
 
 
