@@ -105,23 +105,29 @@ def test_the_entry_points_write_the_same_dist_whatever_the_machine_says(
     test above), with an unwritable HOME (no jsii package cache), hash seed 0, UTC and the C
     locale, over a dist/ holding an environment that no longer exists; ``python main.py``
     with the checks on, from another folder, with another hash seed, time zone and locale
-    (Turkish: ICU's case rules). Both must equal the session's render, made in this process."""
+    (Turkish: ICU's case rules). Both must equal the session's render, made in this process. Each
+    leaves its TMPDIR empty: ``os._exit`` skips jsii's own removal of its unpacked runtime."""
     (tmp_path / "not-a-folder").write_text("HOME cannot be under a file, not even for root\n")
     (tmp_path / "elsewhere").mkdir()
     cdk8s = copy_repo(tmp_path / "cdk8s", venv=True)
     (cdk8s / "dist" / "oldenv").mkdir()
     plain = copy_repo(tmp_path / "plain")
+    tmpdirs = {repo: tmp_path / f"tmp-{repo.name}" for repo in (cdk8s, plain)}
+    for folder in tmpdirs.values():
+        folder.mkdir()
     shell = {
         "PATH": f"{NODE_BIN}:/usr/bin:/bin",
         "HOME": str(tmp_path / "not-a-folder" / "home"),
         "LANG": "C.UTF-8",
         "TZ": "UTC",
         "PYTHONHASHSEED": "0",
+        "TMPDIR": str(tmpdirs[cdk8s]),
     }
     runs = {
         cdk8s: ([str(NODE_BIN / "cdk8s"), "synth"], cdk8s, shell),
         plain: ([sys.executable, "../plain/main.py"], tmp_path / "elsewhere", environ(
             PYTHONHASHSEED="4242", TZ="Pacific/Chatham", LC_ALL=None, LANG="tr_TR.UTF-8",
+            TMPDIR=str(tmpdirs[plain]),
         )),
     }  # fmt: skip
     procs = {
@@ -138,6 +144,7 @@ def test_the_entry_points_write_the_same_dist_whatever_the_machine_says(
             f"{repo.name}: dist/ differs from the session's render"
         )
         assert leftovers(repo) == []
+        assert os.listdir(tmpdirs[repo]) == [], f"{repo.name}: the synth left files in its TMPDIR"
     listed = {d.name: {f.name: f.read_text() for f in d.iterdir()} for d in (cdk8s / ".cdk8s.out").iterdir()}
     assert listed == {k: v for k, v in committed_output.items() if k != "."}  # what the CLI lists
 

@@ -44,8 +44,7 @@ class _Parser(argparse.ArgumentParser):
         raise ConfigError(f"usage error: {message}; see python main.py --help")
 
     def print_help(self, file: Any = None) -> None:  # argparse hides a failed write; a buffer fails at exit
-        (file or sys.stdout).write(self.format_help())
-        (file or sys.stdout).flush()
+        print(self.format_help(), end="", file=file or sys.stdout, flush=True)
 
 
 def parse(argv: Sequence[str], environ: Mapping[str, str]) -> argparse.Namespace:
@@ -137,10 +136,8 @@ def _synth(opts: argparse.Namespace, environ: Mapping[str, str], root: Path, don
         mirror(Path(outdir), folders)
     for cfg in configs:
         if keys := placeholder_keys(data := sealed.get(cfg.name) or {}):
-            what = f"{PLACEHOLDER_PREFIX}-..., {len(keys)} of {len(data)} keys"
-            warnings.append(
-                f"{cfg.name}: {cfg.secrets.sealed_file} holds placeholder ciphertext ({what}): {RESEAL}"
-            )
+            what = f"placeholder ciphertext ({PLACEHOLDER_PREFIX}-..., {len(keys)} of {len(data)} keys)"
+            warnings.append(f"{cfg.name}: {cfg.secrets.sealed_file} holds {what}: {RESEAL}")
     for warning in filter(None, warnings):
         _say(f"warning: {warning}")
     return 0
@@ -178,21 +175,26 @@ def main(argv: Sequence[str], environ: Mapping[str, str], root: Path) -> int:
         if isinstance(err, KeyboardInterrupt) or signals.received is not None:
             _say(f"interrupted; {state}")
             return signals.exit_code()
-        if isinstance(err, MachineError | OSError):
-            why = (
-                f"{_shown(err.filename, root)}: {err.strerror or err}; {state}"
-                if isinstance(err, OSError)
-                else err
-            )
-            _say(f"error: {why}")
+        if isinstance(err, OSError):
+            err = MachineError(f"{_shown(err.filename, root)}: {err.strerror or err}; {state}")
+        if isinstance(err, MachineError):
+            _say(f"error: {err}")
             return 1
         raise
 
 
 def run() -> None:
-    """The process entry point; ``os._exit`` skips jsii's ``atexit`` hook (its Node exits
-    by itself when our pipe closes)."""
-    code = main(sys.argv[1:], os.environ, Path(__file__).resolve().parents[3])
+    """The process entry point. It ends in ``os._exit``, which skips jsii's ``atexit`` hook: Node
+    exits by itself when our pipe closes. What jsii and its Node unpack into TMPDIR (removed
+    only by that hook and a clean Node exit) goes in a scratch folder, removed here."""
+    scratch = None
+    with contextlib.suppress(OSError):  # an unwritable TMPDIR is reported before jsii starts
+        scratch = os.environ["TMPDIR"] = tempfile.tempdir = tempfile.mkdtemp(prefix="vibeyard-synth-")
+    try:
+        code = main(sys.argv[1:], os.environ, Path(__file__).resolve().parents[3])
+    finally:
+        with contextlib.suppress(KeyboardInterrupt):  # decided: a late signal must not restate it
+            shutil.rmtree(scratch or "", ignore_errors=True)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError):
             stream.flush()

@@ -151,9 +151,7 @@ def swap(staged: Path, dist: Path) -> Path | None:
         return None
     if _exchange(staged, dist):
         return staged
-    ready, old = (
-        staged.with_name(f"{p}{staged.name.removeprefix(PREFIX)}") for p in (READY, f"{PREFIX}old-")
-    )
+    ready, old = (staged.with_name(p + staged.name.removeprefix(PREFIX)) for p in (READY, f"{PREFIX}old-"))
     os.rename(staged, ready)
     try:
         os.rename(dist, old)
