@@ -341,6 +341,40 @@ def test_only_the_first_signal_interrupts() -> None:
     assert (done.returncode, done.stdout, done.stderr) == (0, "reported once 143\n", "")
 
 
+_CLEAN_UP = """
+import os, shutil, signal, sys
+sys.path.insert(0, sys.argv[1])
+from vibeyard.synth import cli, signals
+signals.install()
+cli.main = lambda argv, environ, root: print("the outcome", file=sys.stderr) or 0
+real = shutil.rmtree
+def rmtree(path, ignore_errors=False):  # while the scratch folder goes: Node's output, a Ctrl-C
+    print("Node's last words", file=sys.stderr, flush=True)
+    os.kill(os.getpid(), signal.SIGINT)
+    real(path, ignore_errors=ignore_errors)
+shutil.rmtree = rmtree
+cli.run()
+"""
+
+
+def test_after_the_outcome_is_reported_nothing_else_is_printed_and_the_scratch_folder_goes(
+    tmp_path: Path,
+) -> None:
+    """Once ``main`` has reported, ``run`` deletes its scratch TMPDIR and exits with main's
+    code. jsii's Node, hit by the same Ctrl-C, may still be printing, and the Ctrl-C itself
+    arrives: neither adds a line or changes the exit code, and the folder is gone."""
+    done = subprocess.run(
+        [sys.executable, "-c", _CLEAN_UP, str(ROOT / "constructs")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=environ(TMPDIR=str(tmp_path)),
+    )
+    assert (done.returncode, done.stderr) == (0, "the outcome\n")
+    assert os.listdir(tmp_path) == []
+
+
 _EARLY = """
 import os, runpy, signal, sys
 target = sys.argv[1]

@@ -38,6 +38,8 @@ from vibeyard.synth import cli, publish
 
 ROOT = Path(__file__).resolve().parents[1]
 ENVS = names()
+# GitHub's runners run the suite as a user with passwordless sudo: chown and chattr need root.
+_SUDO = [] if os.geteuid() == 0 else ["sudo", "-n"]
 RELEASED, OTHER = ENVS[-1], ENVS[0]  # a release of one environment; another one
 RECORD = f"dist/releases/{RELEASED}.json"
 OLD_TAG, NEW_TAG = "1.0.0", "7.7.7"
@@ -210,24 +212,26 @@ def test_a_full_synth_makes_dist_exactly_the_output(
 
 def test_a_synth_links_each_unchanged_file_and_writes_the_rest(repo: Path, stubbed: None) -> None:
     """A synth rewrites only what changed: every other file keeps its inode (hard-linked into
-    the staged tree), unless its bytes or its mode differ from what a synth writes."""
+    the staged tree), unless its bytes, mode or owner differ from what a synth writes."""
     dist = repo / "dist"
     tampered_env = next(e for e in ENVS if e not in (OTHER, RELEASED))
     kept, released, tampered = (
         dist / e / "09-deployment-vibeyard.yaml" for e in (OTHER, RELEASED, tampered_env)
     )
-    restricted = dist / "argocd" / "13-application-vibeyard.yaml"
-    before = {p: p.stat().st_ino for p in (kept, released, tampered, restricted)}
+    restricted, foreign = dist / "argocd" / "13-application-vibeyard.yaml", dist / "environments.json"
+    before = {p: p.stat().st_ino for p in (kept, released, tampered, restricted, foreign)}
     original = tampered.read_bytes()
     (repo / RECORD).write_text(f'{{"tag": "{NEW_TAG}"}}\n')  # a released tag: only its folder changes
     tampered.write_bytes(tampered.read_bytes().upper())  # same size, other bytes
-    restricted.chmod(0o600)
+    fresh = 0o666 & ~_umask()
+    restricted.chmod(fresh ^ 0o200)  # owner-writable or not: never a new file's mode
+    subprocess.run([*_SUDO, "chown", "1234", str(foreign)], check=True)  # another user's, same bytes
     assert quiet_main([], {}, repo) == (0, [])
     assert kept.stat().st_ino == before[kept]
     assert released.stat().st_ino != before[released] and NEW_TAG in released.read_text()
     assert tampered.read_bytes() == original and tampered.stat().st_ino != before[tampered]
-    assert restricted.stat().st_mode & 0o777 == 0o666 & ~_umask()
-    assert restricted.stat().st_ino != before[restricted]
+    assert restricted.stat().st_mode & 0o777 == fresh and restricted.stat().st_ino != before[restricted]
+    assert (foreign.stat().st_uid, foreign.stat().st_ino != before[foreign]) == (os.geteuid(), True)
     assert leftovers(repo) == []
 
 
@@ -432,7 +436,7 @@ def _immutable(rel: str) -> Setup:
 
 _IMMUTABLE: list[Path] = []
 # Setting the flag needs root: through passwordless sudo as a user (GitHub's runners).
-_CHATTR = ["chattr"] if os.geteuid() == 0 else ["sudo", "-n", "chattr"]
+_CHATTR = [*_SUDO, "chattr"]
 
 
 def make_immutable(path: Path) -> None:

@@ -462,7 +462,7 @@ SWEPT = {  # each goes through a function the child hooks
     "ctypes.CDLL": "publish._exchange, hooked whole (renameat2)",
 }
 NOT_WRITES = {  # reads, process state, or writes outside the repository
-    "os.open": "read-only: the lock's file descriptor on the repository folder",
+    "os.open": "the lock's read-only descriptor on the repository folder; /dev/null, outside it",
     "os.close": "",
     "os.umask": "process state",
     "os.fspath": "",
@@ -470,6 +470,8 @@ NOT_WRITES = {  # reads, process state, or writes outside the repository
     "os.fsdecode": "",
     "os.stat": "",
     "os.lstat": "",
+    "os.geteuid": "",
+    "os.dup2": "process state: stderr to /dev/null once the outcome is reported",
     "os.access": "",
     "os.strerror": "",
     "os.environ.get": "",

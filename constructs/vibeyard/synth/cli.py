@@ -9,11 +9,14 @@ signal when interrupted. Anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -92,8 +95,6 @@ def _render(
     try:
         return render_charts(configs, sealed, every)
     except (ImportError, SyntaxError) as err:  # a damaged or missing generated module in imports/
-        import traceback
-
         imports, name = (root / "imports").resolve(), getattr(err, "name", None) or ""
         tb = traceback.extract_tb(err.__traceback__)
         places = [str(getattr(err, "filename", None)), *(frame.filename for frame in tb)]
@@ -184,18 +185,19 @@ def main(argv: Sequence[str], environ: Mapping[str, str], root: Path) -> int:
 
 
 def run() -> None:
-    """The process entry point. It ends in ``os._exit``, which skips jsii's ``atexit`` hook: Node
-    exits by itself when our pipe closes. What jsii and its Node unpack into TMPDIR (removed
-    only by that hook and a clean Node exit) goes in a scratch folder, removed here."""
-    scratch = None
+    """The entry point. It ends in ``os._exit`` (Node exits when our pipe closes), skipping the
+    ``atexit`` hook that removes what jsii unpacks into TMPDIR: a scratch folder, removed here."""
+    scratch = ""
     with contextlib.suppress(OSError):  # an unwritable TMPDIR is reported before jsii starts
         scratch = os.environ["TMPDIR"] = tempfile.tempdir = tempfile.mkdtemp(prefix="vibeyard-synth-")
-    try:
-        code = main(sys.argv[1:], os.environ, Path(__file__).resolve().parents[3])
-    finally:
-        with contextlib.suppress(KeyboardInterrupt):  # decided: a late signal must not restate it
-            shutil.rmtree(scratch or "", ignore_errors=True)
+        atexit.register(shutil.rmtree, scratch, ignore_errors=True)  # a bug: Python's own exit
+    code = main(sys.argv[1:], os.environ, Path(__file__).resolve().parents[3])
+    for signum in signals.HANDLED:  # reported: a later signal must not cut the clean-up short
+        signal.signal(signum, signal.SIG_IGN)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError):
             stream.flush()
+    with contextlib.suppress(OSError):  # Node's last words, when a Ctrl-C reached it too
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 2)
+    shutil.rmtree(scratch, ignore_errors=True)
     os._exit(code)

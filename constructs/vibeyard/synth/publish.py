@@ -83,11 +83,11 @@ def write_file(path: Path, text: str) -> None:
 
 
 def _place(path: Path, text: str, old: Path, mode: int) -> None:
-    """Write ``text``, or hard-link ``old`` if it holds those bytes with a new file's mode: an
-    unchanged file keeps its inode, and neither side of the swap writes or frees its blocks."""
+    """Write ``text``, or hard-link ``old`` if it holds those bytes with a new file's mode and
+    owner: an unchanged file keeps its inode, and neither side of the swap writes or frees it."""
     with contextlib.suppress(OSError):
         st = os.lstat(old)
-        same = stat.S_ISREG(st.st_mode) and stat.S_IMODE(st.st_mode) == mode
+        same = stat.S_ISREG(st.st_mode) and stat.S_IMODE(st.st_mode) == mode and st.st_uid == os.geteuid()
         if same and old.read_bytes() == text.encode():
             return os.link(old, path, follow_symlinks=False)
     write_file(path, text)

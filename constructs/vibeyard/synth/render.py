@@ -1,11 +1,10 @@
 """Manifests to files: one file per object, named so ``kubectl apply -R`` works.
 
-cdk8s's own file-per-resource output names files ``Kind.name.k8s.yaml``, which
-sorts a ConfigMap before its Namespace. We render from ``Chart.to_json()``
-instead (one jsii round trip per chart) and prefix each file with its kind's
-rank (``order.py``), so a plain recursive apply creates the Namespace, then
-policy, then config, then workloads. The YAML is block-style with literal
-multi-line strings, so dashboards and redis.conf stay readable in review.
+cdk8s's own file-per-resource output names files ``Kind.name.k8s.yaml``, which sorts a
+ConfigMap before its Namespace. We render from ``Chart.to_json()`` instead (one jsii round
+trip per chart) and prefix each file with its kind's rank (``order.py``), so a plain
+recursive apply creates the Namespace, then policy, then config, then workloads. The YAML is
+block-style with literal multi-line strings, so dashboards and redis.conf stay readable.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """Ctrl-C and SIGTERM as one clean exit, from the first moment of ``main.py``.
 
-The first signal raises ``KeyboardInterrupt`` in the main thread, which the CLI
-turns into one line and exit 128 + signal. Every later one is ignored (CI and
-systemd signal the whole process group, and a second one during the report
-would be a traceback), and so are the failing finalizers of a jsii runtime cut
-off while it started. A swap cut short is finished or undone by ``cli.py``.
+The first signal raises ``KeyboardInterrupt`` in the main thread, which the CLI turns into
+one line and exit 128 + signal. Every later one is ignored (CI and systemd signal the whole
+process group, and a second one during the report would be a traceback), and so are the
+failing finalizers of a jsii runtime cut off while it started. A swap cut short is finished
+or undone by ``cli.py``; once the outcome is reported, ``cli.run`` ignores them.
 """
 
 from __future__ import annotations
