@@ -214,23 +214,25 @@ def test_help(tmp_path: Path, where: str | None) -> None:
     assert not (repo / "dist").exists()
 
 
-def test_no_node_through_the_entry_point_is_one_line(tmp_path: Path) -> None:
-    """No node_modules/ (so main.py puts nothing on PATH) and no Node on PATH."""
-    repo = copy_repo(tmp_path / "repo", node=False)
+MACHINE_ERRORS = {
+    "no-node": "Node.js is not on PATH; run `make install` (it puts Node 22 in node_modules)",
+    "no-tmpdir": "{tmp}: No such file or directory; jsii needs a writable TMPDIR: set it to one",
+}
+
+
+@pytest.mark.parametrize("case", MACHINE_ERRORS)
+def test_a_machine_error_through_the_entry_point_is_one_line(tmp_path: Path, case: str) -> None:
+    """No Node: no node_modules/ (so main.py puts nothing on PATH) and none on PATH. A TMPDIR
+    that does not exist: the entry point makes its scratch folder where Node would write, so it
+    reports that folder rather than quietly using another."""
+    repo = copy_repo(tmp_path / "repo", node=case != "no-node")
     (tmp_path / "bin").mkdir()
-    done = subprocess.run(
-        [sys.executable, "main.py"],
-        cwd=repo,
-        env=environ(PATH=str(tmp_path / "bin")),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    tmp = tmp_path / "missing" / "tmp"
+    env = environ(PATH=str(tmp_path / "bin")) if case == "no-node" else environ(TMPDIR=str(tmp))
+    cmd = [sys.executable, "main.py"]
+    done = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert (done.returncode, done.stdout) == (1, "")
-    assert (
-        done.stderr == "error: Node.js is not on PATH; run `make install` (it puts Node 22 in node_modules)\n"
-    )
+    assert done.stderr == f"error: {MACHINE_ERRORS[case].format(tmp=tmp)}\n"
     assert sorted(os.listdir(repo / "dist")) == ["releases"] and leftovers(repo) == []
 
 

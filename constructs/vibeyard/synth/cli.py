@@ -13,7 +13,6 @@ import atexit
 import contextlib
 import os
 import shutil
-import signal
 import sys
 import tempfile
 import traceback
@@ -58,9 +57,7 @@ def parse(argv: Sequence[str], environ: Mapping[str, str]) -> argparse.Namespace
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("envs", nargs="*", metavar="ENV", help=f"an environment: {', '.join(names())}")
-    parser.add_argument(
-        "--check", action="store_true", help="validate config and inputs only: no jsii, no writes"
-    )
+    parser.add_argument("--check", action="store_true", help="validate config and inputs; no jsii, no writes")
     opts = parser.parse_args(list(argv))
     if any(not n.strip() for n in opts.envs):
         parser.error(f"an empty environment name: choose one of {', '.join(names())}")
@@ -73,15 +70,19 @@ def _say(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
 
+def _tmp() -> str:
+    """The temporary folder as Node reads it."""
+    return next((v for k in ("TMPDIR", "TMP", "TEMP") if (v := os.environ.get(k))), "/tmp")
+
+
 def _preflight() -> None:
     """What jsii needs from the machine, checked before Node can print its traces."""
     if shutil.which("node") is None:
         raise MachineError("Node.js is not on PATH; run `make install` (it puts Node 22 in node_modules)")
-    tmp = next((v for k in ("TMPDIR", "TMP", "TEMP") if (v := os.environ.get(k))), "/tmp")  # as Node reads it
     try:
-        tempfile.TemporaryDirectory(dir=tmp).cleanup()
+        tempfile.TemporaryDirectory(dir=_tmp()).cleanup()
     except OSError as err:
-        raise MachineError(f"{tmp}: {err.strerror}; jsii needs a writable TMPDIR: set it to one") from None
+        raise MachineError(f"{_tmp()}: {err.strerror}; jsii needs a writable TMPDIR: set it to one") from None
     cache = Path(os.environ.get("JSII_RUNTIME_PACKAGE_CACHE_ROOT") or Path.home() / ".cache/aws/jsii")
     while not cache.exists() and cache != cache.parent:
         cache = cache.parent
@@ -189,11 +190,10 @@ def run() -> None:
     ``atexit`` hook that removes what jsii unpacks into TMPDIR: a scratch folder, removed here."""
     scratch = ""
     with contextlib.suppress(OSError):  # an unwritable TMPDIR is reported before jsii starts
-        scratch = os.environ["TMPDIR"] = tempfile.tempdir = tempfile.mkdtemp(prefix="vibeyard-synth-")
+        scratch = os.environ["TMPDIR"] = tempfile.tempdir = tempfile.mkdtemp(prefix="vibeyard-", dir=_tmp())
         atexit.register(shutil.rmtree, scratch, ignore_errors=True)  # a bug: Python's own exit
     code = main(sys.argv[1:], os.environ, Path(__file__).resolve().parents[3])
-    for signum in signals.HANDLED:  # reported: a later signal must not cut the clean-up short
-        signal.signal(signum, signal.SIG_IGN)
+    signals.install(ignore=True)  # reported: a later signal must not cut the clean-up short
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError):
             stream.flush()

@@ -114,8 +114,7 @@ def stage(root: Path, dist: Path, folders: Folders, files: Mapping[str, str], *,
     if Path(__file__).resolve().is_relative_to(dist.resolve()) or (dist / ".git").exists():
         raise ValueError(f"refusing to replace {dist}: it holds the source tree")
     staged = Path(tempfile.mkdtemp(prefix=PREFIX, dir=root))
-    umask = os.umask(0)
-    os.umask(umask)
+    os.umask(umask := os.umask(0))  # reads the umask
     os.chmod(staged, 0o777 & ~umask)  # mkdtemp's 0700 would become dist/'s mode
     mode = 0o666 & ~umask
     if not replace_all and dist.is_dir():

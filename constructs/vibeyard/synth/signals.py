@@ -27,9 +27,10 @@ def _handle(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
 
-def install() -> None:
+def install(*, ignore: bool = False) -> None:
+    """Our handler; or, once the outcome is reported (``ignore``), none: nothing can restate it."""
     for signum in HANDLED:
-        signal.signal(signum, _handle)
+        signal.signal(signum, signal.SIG_IGN if ignore else _handle)
 
 
 def exit_code() -> int:
